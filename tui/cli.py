@@ -1,0 +1,154 @@
+"""Command line: argument parsing and dispatch. Each command lives in tui/commands/<name>.py.
+
+Headless commands (validate, status, next, reset, apply, run, import) must never import Textual;
+only the TUI entry points (the default command and `demo`) do, and only when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+
+from tui.errors import PatchbayError, UsageError
+
+COMMANDS = ("demo", "validate", "status", "next", "reset", "run", "apply", "import")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="NAME", help="model name from the registry")
+    parser.add_argument("--theme", metavar="NAME", help="colour theme")
+    parser.add_argument("--config", metavar="FILE", help="model registry / settings file")
+    parser.add_argument(
+        "--replay-rate", metavar="N", type=float, help="tokens per second for replay models (0 = instant)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="patchbay",
+        description="Work through a runbook of LLM-assisted tasks, reviewing every change.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="copy the demo runbook into a folder and open it")
+    p.add_argument("--dir", metavar="DIR", help="where to put the demo (default: a new temporary folder)")
+    p.add_argument("--no-tui", action="store_true", help="prepare the demo and print its status only")
+    _add_common(p)
+
+    p = sub.add_parser("validate", help="check a runbook; errors with file:line:col")
+    p.add_argument("runbook", metavar="RUNBOOK")
+    _add_common(p)
+
+    p = sub.add_parser("status", help="table of tasks and states")
+    p.add_argument("runbook", metavar="RUNBOOK")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    _add_common(p)
+
+    p = sub.add_parser("next", help="the next READY task")
+    p.add_argument("runbook", metavar="RUNBOOK")
+    _add_common(p)
+
+    p = sub.add_parser("reset", help="set a task's status (default READY)")
+    p.add_argument("runbook", metavar="RUNBOOK")
+    p.add_argument("task", metavar="TASK")
+    p.add_argument("--to", metavar="STATUS", default="READY")
+    _add_common(p)
+
+    p = sub.add_parser("run", help="headless: render, stream, (with --auto) apply, validate, commit")
+    p.add_argument("runbook", metavar="RUNBOOK")
+    p.add_argument("--task", metavar="ID")
+    p.add_argument("--auto", action="store_true", help="apply, validate and commit unattended")
+    p.add_argument("--max-retries", type=int, default=1, metavar="N")
+    p.add_argument("--min-fuzzy-score", type=float, default=0.8, metavar="S")
+    p.add_argument("--keep-going", action="store_true")
+    p.add_argument("--parallel", type=int, default=1, metavar="N")
+    _add_common(p)
+
+    p = sub.add_parser("apply", help="apply a model answer or a diff to a working tree")
+    p.add_argument("file", metavar="FILE|-")
+    p.add_argument("--workdir", metavar="DIR", required=True)
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--files-to-modify", metavar="PATH", nargs="*", default=None)
+    _add_common(p)
+
+    p = sub.add_parser("import", help="turn a Markdown plan into a runbook")
+    p.add_argument("plan", metavar="PLAN.md")
+    p.add_argument("-o", "--output", metavar="DIR", required=True)
+    p.add_argument("--force", action="store_true", help="overwrite an existing runbook")
+    _add_common(p)
+    return parser
+
+
+def build_tui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="patchbay",
+        description="Open the TUI on a runbook. Commands: " + ", ".join(COMMANDS) + " (patchbay COMMAND -h).",
+    )
+    parser.add_argument(
+        "runbook",
+        metavar="RUNBOOK",
+        nargs="?",
+        default="runbooks",
+        help="a runbook.yaml or a folder of runbooks (default ./runbooks)",
+    )
+    _add_common(parser)
+    return parser
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    if argv and argv[0] in COMMANDS:
+        return build_parser().parse_args(argv)
+    if argv and argv[0] in ("-h", "--help"):
+        build_parser().print_help()
+        raise SystemExit(0)
+    args = build_tui_parser().parse_args(argv)
+    args.command = "open"
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse(argv)
+    except SystemExit as exc:  # argparse: usage errors exit 2, --help exits 0
+        return int(exc.code or 0)
+    module_name = {"import": "import_plan"}.get(args.command, args.command)
+    try:
+        module = importlib.import_module(f"tui.commands.{module_name}")
+        return int(module.run(args) or 0)
+    except UsageError as exc:
+        print(f"patchbay: {exc}", file=sys.stderr)
+        return 2
+    except PatchbayError as exc:
+        print(f"patchbay: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("patchbay: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `patchbay status | head`: the reader went away; that is not an error of ours.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # a bug: say so in one sentence and keep the traceback in a file
+        report = _write_crash_report()
+        print(
+            f"patchbay: internal error ({type(exc).__name__}: {exc}); the details are in {report}",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def _write_crash_report() -> str:
+    fd, name = tempfile.mkstemp(prefix="patchbay-crash-", suffix=".txt")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(traceback.format_exc())
+    return name
