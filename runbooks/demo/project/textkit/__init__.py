@@ -1,0 +1,1 @@
+"""textkit: tiny text statistics, the demo project Patchbay works on."""
