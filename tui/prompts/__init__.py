@@ -1,1 +1,1 @@
-
+"""Rendering prompts from templates and working-tree slices; token budgets."""

@@ -1,0 +1,59 @@
+"""`patchbay demo [--dir DIR]`: copy the demo runbook and its project, make the project a git repository,
+and open the TUI on it (or, with --no-tui, print its status)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from tui.errors import PatchbayError
+from tui.resources import shipped
+
+
+def prepare_demo(target: Path | None) -> Path:
+    """Copy the shipped demo into `target` (a new temporary folder when None); return the runbook folder."""
+    source = shipped("runbooks/demo")
+    if not (source / "runbook.yaml").is_file():
+        raise PatchbayError(f"the demo runbook is missing from this installation ({source})")
+    if target is None:
+        target = Path(tempfile.mkdtemp(prefix="patchbay-demo-"))
+    target = target.expanduser().resolve()
+    if target.exists() and any(target.iterdir()):
+        raise PatchbayError(f"{target} is not empty; give --dir a new or empty folder")
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "logs", "outputs"))
+    _init_git(target / "project")
+    return target
+
+
+def _init_git(project: Path) -> None:
+    import git  # gitpython; imported here so `patchbay validate` never pays for it
+
+    repo = git.Repo.init(project, initial_branch="main")
+    with repo.config_writer() as config:  # repository-local: the user's global identity is left alone
+        if not _has_identity(repo):
+            config.set_value("user", "name", "Patchbay Demo")
+            config.set_value("user", "email", "demo@patchbay.invalid")
+    repo.git.add(A=True)
+    repo.git.commit(m="chore: textkit before the demo runbook", no_verify=True)
+
+
+def _has_identity(repo) -> bool:
+    try:
+        return bool(repo.git.config("user.email"))
+    except Exception:  # git exits 1 when the key is unset
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = prepare_demo(Path(args.dir) if args.dir else None)
+    print(f"patchbay: demo runbook ready in {folder}")
+    if args.no_tui:
+        from tui.commands.status import print_status
+
+        return print_status(folder, as_json=False)
+    from tui.commands.open import open_tui
+
+    return open_tui(folder / "runbook.yaml", args)

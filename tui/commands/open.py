@@ -1,0 +1,16 @@
+"""`patchbay [RUNBOOK]`: open the full-screen app."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def open_tui(runbook: Path, args: argparse.Namespace) -> int:
+    from tui.app.launch import launch  # Textual is imported only when the TUI really opens
+
+    return launch(runbook, args)
+
+
+def run(args: argparse.Namespace) -> int:
+    return open_tui(Path(args.runbook), args)
