@@ -1,0 +1,189 @@
+"""Task specs in fenced ```yaml blocks: `task_id`, `structured_prompt`, `input`, `output`, `validation`...
+
+Scalars are read as the text written (the YAML is composed, never resolved), so `task_id: 1.10`
+stays "1.10" instead of becoming the float 1.1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from tui.plan_import.markdown import Fence, MarkdownDocument, clean_inline
+from tui.plan_import.model import DependencyText, Note, PlanTask
+from tui.plan_import.paths import file_paths, looks_like_file
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+ID_KEYS = ("task_id", "taskid", "task-id", "id")
+NAME_KEYS = ("name", "title", "task_name", "task", "summary")
+GROUP_KEYS = ("phase", "group", "milestone", "section", "epic")
+DEPENDS_KEYS = ("depends_on", "dependencies", "depends", "deps", "requires", "prerequisites", "blocked_by")
+BUDGET_KEYS = ("context_size", "context_budget", "context_window", "token_budget", "max_context")
+INPUT_KEYS = ("input", "inputs", "context_files", "input_files", "files_to_read", "context")
+OUTPUT_KEYS = ("output", "outputs", "output_artifact", "deliverable", "deliverables", "files_to_modify")
+PROMPT_KEYS = ("structured_prompt", "prompt", "agent_prompt", "llm_prompt", "ai_prompt")
+VALIDATION_KEYS = ("validation", "verification", "validation_command", "verify", "test_command", "tests")
+REVIEW_KEYS = ("acceptance_criteria", "review_points", "checks", "criteria", "done_when")
+DESCRIPTION_KEYS = ("description", "details", "goal", "objective", "notes", "summary")
+
+
+@dataclass(frozen=True)
+class Value:
+    """A composed YAML value: text, list or mapping of Values, and the plan line it starts on."""
+
+    data: object
+    line: int
+
+    def text(self) -> str:
+        if isinstance(self.data, str):
+            return self.data
+        if isinstance(self.data, list):
+            return ", ".join(item.text() for item in self.data)
+        return ", ".join(f"{key}: {value.text()}" for key, value in self.data.items())
+
+    def texts(self) -> list[Value]:
+        return list(self.data) if isinstance(self.data, list) else [self]
+
+
+def _value(node: yaml.Node, first_line: int) -> Value:
+    line = first_line + node.start_mark.line
+    if isinstance(node, yaml.MappingNode):
+        return Value({str(_value(k, first_line).text()): _value(v, first_line) for k, v in node.value}, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Value([_value(item, first_line) for item in node.value], line)
+    return Value(str(node.value), line)
+
+
+def read_yaml_specs(doc: MarkdownDocument, notes: list[Note]) -> list[PlanTask]:
+    tasks: list[PlanTask] = []
+    for fence in doc.fences:
+        if fence.info not in ("yaml", "yml"):
+            continue
+        for spec in _specs_in(fence, notes):
+            task = _spec_task(spec, fence, doc, notes)
+            if task is not None:
+                tasks.append(task)
+    return tasks
+
+
+def _specs_in(fence: Fence, notes: list[Note]) -> list[Value]:
+    try:
+        values = [
+            _value(node, fence.line + 1) for node in yaml.compose_all(fence.text, Loader=_Loader) if node
+        ]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = fence.line + 1 + mark.line if mark is not None else fence.line
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        notes.append(Note(line, f"skipped a YAML block that does not parse ({problem})"))
+        return []
+    except RecursionError:
+        notes.append(Note(fence.line, "skipped a YAML block nested too deeply to read"))
+        return []
+    specs: list[Value] = []
+    for value in values:
+        if isinstance(value.data, dict) and isinstance(value.data.get("tasks"), Value):
+            value = value.data["tasks"]
+        for item in value.texts():
+            if isinstance(item.data, dict):
+                specs.append(item)
+    return specs
+
+
+def _first(spec: dict[str, Value], keys: tuple[str, ...]) -> Value | None:
+    for key in keys:
+        if key in spec:
+            return spec[key]
+    return None
+
+
+def _spec_task(spec_value: Value, fence: Fence, doc: MarkdownDocument, notes: list[Note]) -> PlanTask | None:
+    spec: dict[str, Value] = {key.lower(): value for key, value in spec_value.data.items()}
+    id_value = _first(spec, ID_KEYS)
+    if id_value is None or not isinstance(id_value.data, str) or not id_value.data.strip():
+        if _first(spec, PROMPT_KEYS) is not None:
+            notes.append(Note(spec_value.line, "skipped a YAML task spec without task_id"))
+        return None
+    task_id = id_value.data.strip()
+    prompt_value = _first(spec, PROMPT_KEYS)
+    prompt = prompt_value.text().strip() if prompt_value is not None else ""
+    name_value = _first(spec, NAME_KEYS)
+    name = clean_inline(name_value.text()) if name_value is not None else ""
+    if not name or "\n" in name:
+        first = clean_inline(prompt.split("\n", 1)[0]) if prompt else ""
+        name = (first[:69] + "...") if len(first) > 72 else (first or f"Task {task_id}")
+    group_value = _first(spec, GROUP_KEYS)
+    heading = doc.heading_before(fence.line, min_level=2)
+    group = (
+        clean_inline(group_value.text()) if group_value is not None else (heading.text if heading else None)
+    )
+    task = PlanTask(
+        id=task_id, name=name, line=id_value.line, group=group or None, prompt=prompt or None, source="yaml"
+    )
+    depends = _first(spec, DEPENDS_KEYS)
+    if depends is not None:
+        for item in depends.texts():
+            if item.text().strip():
+                task.dependency_texts.append(DependencyText(item.text(), item.line))
+    _read_budget(spec, task, notes)
+    _read_files(spec, task)
+    validation = _first(spec, VALIDATION_KEYS)
+    if validation is not None:
+        commands = [_command(item) for item in validation.texts()]
+        task.validation_command = " && ".join(command for command in commands if command) or None
+    review = _first(spec, REVIEW_KEYS)
+    if review is not None:
+        task.review_points = [" ".join(item.text().split()) for item in review.texts() if item.text().strip()]
+    described = {*ID_KEYS, *PROMPT_KEYS, *DEPENDS_KEYS, *VALIDATION_KEYS, *REVIEW_KEYS, *GROUP_KEYS}
+    described.update(BUDGET_KEYS)
+    if name_value is not None:
+        described.add(next(key for key in NAME_KEYS if key in spec))
+    for key, value in spec.items():
+        if key in DESCRIPTION_KEYS:
+            task.description.insert(0, value.text().strip())
+        elif (
+            key not in described and key not in INPUT_KEYS and key not in OUTPUT_KEYS and value.text().strip()
+        ):
+            task.description.append(f"{key}: {value.text().strip()}")
+    return task
+
+
+def _command(item: Value) -> str:
+    if isinstance(item.data, dict):
+        for key in ("command", "run", "cmd"):
+            if key in item.data:
+                return item.data[key].text().strip()
+        return ""
+    return item.text().strip().strip("`").strip()
+
+
+def _read_budget(spec: dict[str, Value], task: PlanTask, notes: list[Note]) -> None:
+    budget = _first(spec, BUDGET_KEYS)
+    if budget is None:
+        return
+    match = re.search(r"(\d[\d,_]*)(\s*[kK])?", budget.text())
+    if match is None:
+        notes.append(Note(budget.line, f"ignored context size {budget.text()!r} (not a number)"))
+        return
+    number = int(re.sub(r"[,_]", "", match.group(1)))
+    task.context_budget = number * 1000 if match.group(2) else number
+
+
+def _read_files(spec: dict[str, Value], task: PlanTask) -> None:
+    for keys, target, label in (
+        (INPUT_KEYS, task.context_files, "Input"),
+        (OUTPUT_KEYS, task.output_paths, "Output"),
+    ):
+        value = _first(spec, keys)
+        if value is None:
+            continue
+        for item in value.texts():
+            text = item.text().strip()
+            if isinstance(item.data, dict) and "path" in item.data:
+                text = item.data["path"].text().strip()
+            paths = [text] if looks_like_file(text) else file_paths(text)
+            target.extend(path for path in paths if path not in target)
+        task.description.append(f"{label}: {value.text().strip()}")
