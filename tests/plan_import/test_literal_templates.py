@@ -37,4 +37,5 @@ def test_literal_templates_render_to_the_text(text: str) -> None:
 
 @given(st.one_of(BRACES, st.text(max_size=40)))
 def test_any_text_renders_to_itself(text: str) -> None:
-    assert render(literal_template(text)) == text
+    # Jinja renders every line break as \n, so that is the one difference allowed.
+    assert render(literal_template(text)) == text.replace("\r\n", "\n").replace("\r", "\n")

@@ -17,7 +17,11 @@ CONTEXT_FILES_LOOP = """{% for file in context_files %}
 
 
 def literal_template(text: str) -> str:
-    """`text` as a template whose output is `text`: braces a plan wrote are never taken for Jinja."""
+    """`text` as a template whose output is `text`: braces a plan wrote are never taken for Jinja.
+
+    Line breaks come out as `\n` (Jinja normalises them when it renders), so they are normalised here too.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not any(delimiter in text for delimiter in _DELIMITERS):
         return text
     if "endraw" not in text:

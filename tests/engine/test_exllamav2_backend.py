@@ -1,0 +1,282 @@
+"""The ExLlamaV2 adapter, checked against a STAND-IN for exllamav2 (no CUDA GPU here).
+
+The stand-in (tests/engine/standin_exllamav2) follows the documented 0.3.2 signatures and result
+dicts and records every call, so these tests pin down what our adapter asks of the library and how
+it maps the answers. Real generation is covered by scripts/gpu_smoke.py on a GPU box.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import types
+from pathlib import Path
+
+import pytest
+
+from tui.engine import exllamav2_backend
+from tui.engine.base import (
+    ChatMessage,
+    Chunk,
+    EngineError,
+    FinalRecord,
+    GenerationRequest,
+    GenerationSettings,
+)
+from tui.engine.exllamav2_backend import ExLlamaV2Backend
+from tui.engine.exllamav2_errors import LoadSettings, explain_failure
+
+from . import standin_exllamav2
+from .standin_exllamav2 import generator as standin_generator
+
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+SPECIALS = {"<s>": 1, "</s>": 2, "<|im_start|>": 3, "<|im_end|>": 4}
+MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "Say hello.")]
+
+
+@pytest.fixture
+def state(monkeypatch):
+    state = standin_exllamav2.reset()
+    monkeypatch.setitem(sys.modules, "exllamav2", standin_exllamav2)
+    monkeypatch.setitem(sys.modules, "exllamav2.generator", standin_generator)
+    monkeypatch.delitem(sys.modules, "flash_attn", raising=False)
+    monkeypatch.setattr(exllamav2_backend, "_gpus_are_ampere_or_newer", lambda: False)
+    return state
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    config = {
+        "architectures": ["LlamaForCausalLM"],
+        "num_hidden_layers": 2,
+        "max_position_embeddings": 4096,
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "generation_config.json").write_text(json.dumps({"eos_token_id": [2, 4]}))
+    added = [{"id": i, "content": c, "special": True} for c, i in SPECIALS.items()]
+    (folder / "tokenizer.json").write_text(json.dumps({"added_tokens": added}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"chat_template": CHATML, "add_bos_token": False})
+    )
+    return folder
+
+
+def calls(state, name):
+    return [details for what, details in state.calls if what == name]
+
+
+def run(backend, **settings) -> tuple[str, FinalRecord]:
+    items = list(backend.stream(GenerationRequest(MESSAGES, GenerationSettings(**settings), "t1")))
+    assert isinstance(items[-1], FinalRecord)
+    return "".join(i.text for i in items[:-1] if isinstance(i, Chunk)), items[-1]
+
+
+def test_load_sets_length_before_building_and_reports_every_layer(state, model_dir):
+    seen = []
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=2048, cache="q4")
+    backend.load(seen.append)
+    assert calls(state, "config.arch_compat_overrides") == [{"quiet": True}]
+    assert calls(state, "model.init") == [{"max_seq_len": 2048, "max_output_len": 16}]
+    assert calls(state, "cache.init") == [{"kind": "q4", "max_seq_len": 2048, "lazy": True}]
+    assert len(calls(state, "model.load_autosplit")) == 1
+    assert [(p.step, p.total) for p in seen] == [(i, 7) for i in range(8)]  # 2 layers -> 2*2+3 modules
+    assert backend.max_context() == 2048
+    backend.close()
+    assert "model.unload" in state.names()
+
+
+def test_manual_split_loads_first_then_builds_a_full_cache(state, model_dir):
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024, cache="fp16", gpu_split=[6.5])
+    backend.load()
+    assert calls(state, "model.load") == [{"gpu_split": [6.5]}]
+    assert calls(state, "cache.init") == [{"kind": "fp16", "max_seq_len": 1024, "lazy": False}]
+    assert state.names().index("model.load") < state.names().index("cache.init")
+    backend.close()
+
+
+def test_without_flash_attn_the_generator_runs_unpaged_one_job_at_a_time(state, model_dir):
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024, max_batch_size=4)
+    backend.load()
+    assert calls(state, "generator.init") == [{"paged": False, "max_batch_size": 1}]
+    assert "unpaged" in backend.describe()
+    backend.close()
+
+
+@pytest.mark.parametrize(("version", "paged"), [("2.6.3", True), ("2.5.7", True), ("2.5.6", False)])
+def test_paged_only_with_flash_attn_2_5_7_on_ampere(state, model_dir, monkeypatch, version, paged):
+    fake_flash = types.ModuleType("flash_attn")  # stand-in for the flash_attn package's version
+    fake_flash.__version__ = version
+    monkeypatch.setitem(sys.modules, "flash_attn", fake_flash)
+    monkeypatch.setattr(exllamav2_backend, "_gpus_are_ampere_or_newer", lambda: True)
+    state.flash_attn_ok = paged
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024, max_batch_size=4)
+    backend.load()
+    assert calls(state, "generator.init") == [{"paged": paged, "max_batch_size": 4 if paged else 1}]
+    backend.close()
+
+
+def test_stream_renders_the_models_template_and_stops_on_template_end_token(state, model_dir):
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024)
+    backend.load()
+    text, final = run(backend, stop=["STOP"])
+    assert text == "Hello, world"
+    assert final.finish_reason == "stop"
+    encoded = calls(state, "tokenizer.encode")[-1]
+    assert encoded["text"].startswith("<|im_start|>system\nBe brief.<|im_end|>")
+    assert encoded["text"].endswith("<|im_start|>assistant\n")
+    assert encoded["encode_special_tokens"] is True
+    job = calls(state, "job.init")[0]["job"]
+    assert job.stop_conditions == [2, 4, "STOP"]  # EOS ids, template end token, request stops
+    assert final.prompt_tokens == backend.count_tokens(MESSAGES).count == job.input_ids.shape[-1]
+    assert final.new_tokens == 4
+    assert final.time_to_first_token == pytest.approx(0.10)  # time_enqueued + time_prefill
+    assert final.tokens_per_second == pytest.approx(4 / 0.5)  # new_tokens / time_generate
+    assert final.tokens_estimated is False
+    backend.close()
+
+
+def test_temperature_zero_means_greedy_and_others_drop_library_penalties(state, model_dir):
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024)
+    backend.load()
+    run(backend, temperature=0.0)
+    run(backend, temperature=0.7, top_p=0.9, seed=7)
+    greedy, sampled = (d["job"] for d in calls(state, "job.init"))
+    assert (greedy.gen_settings.top_k, greedy.gen_settings.top_p, greedy.gen_settings.temperature) == (
+        1,
+        0.0,
+        1.0,
+    )
+    assert (sampled.gen_settings.temperature, sampled.gen_settings.top_p, sampled.gen_settings.top_k) == (
+        0.7,
+        0.9,
+        0,
+    )
+    assert sampled.gen_settings.token_repetition_penalty == 1.0
+    assert sampled.seed == 7
+    backend.close()
+
+
+def test_max_new_tokens_is_clamped_to_the_context_left(state, model_dir):
+    state.script = ["la"]  # never stops by itself
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=256)
+    backend.load()
+    prompt = backend.count_tokens(MESSAGES).count
+    text, final = run(backend, max_new_tokens=1024)
+    assert calls(state, "job.init")[0]["job"].max_new_tokens == 256 - prompt
+    assert final.finish_reason == "length"
+    assert text == "la" * (256 - prompt)
+    backend.close()
+
+
+def test_a_prompt_longer_than_the_context_is_one_sentence(state, model_dir):
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=256)
+    backend.load()
+    long = [ChatMessage("user", "x" * 400)]
+    with pytest.raises(EngineError, match=r"the prompt has \d+ tokens but the model's context is 256"):
+        list(backend.stream(GenerationRequest(long)))
+    backend.close()
+
+
+def test_enqueue_iterate_and_cancel_all_happen_on_one_dedicated_thread(state, model_dir):
+    state.script = ["la"]
+    state.iterate_delay = 0.01  # 500 tokens would take 5 s; the cancel comes after the first
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024)
+    backend.load()
+    items = backend.stream(GenerationRequest(MESSAGES, GenerationSettings(max_new_tokens=500)))
+    assert isinstance(next(items), Chunk)
+    backend.cancel()
+    rest = list(items)
+    assert isinstance(rest[-1], FinalRecord) and rest[-1].finish_reason == "cancelled"
+    assert len(calls(state, "generator.cancel")) == 1
+    owners = [
+        state.thread_ids[name]
+        for name in ("generator.init", "generator.enqueue", "generator.iterate", "generator.cancel")
+    ]
+    assert all(len(ids) == 1 for ids in owners)
+    assert len(set.union(*owners)) == 1
+    assert threading.get_ident() not in set.union(*owners)
+    backend.close()
+
+
+def test_auto_length_shrinks_until_the_cache_fits(state, model_dir):
+    state.vram_tokens = 3000
+    seen = []
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=None)
+    backend.load(seen.append)
+    assert [d["max_seq_len"] for d in calls(state, "cache.init")] == [4096, 2048]
+    assert backend.max_context() == 2048
+    assert any("4096 tokens do not fit" in p.message for p in seen)
+    backend.close()
+
+
+def test_a_fixed_length_that_does_not_fit_gives_advice(state, model_dir):
+    state.vram_tokens = 3000
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=4096, cache="fp16")
+    with pytest.raises(
+        EngineError,
+        match=r"not enough GPU memory .* 4096-token fp16 cache; lower max_seq_len or use cache: q4",
+    ):
+        backend.load()
+    assert "model.unload" in state.names()
+
+
+def test_missing_files_are_reported_before_touching_the_library(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "exllamav2", None)  # importing it would fail
+    with pytest.raises(EngineError, match="does not exist"):
+        ExLlamaV2Backend(tmp_path / "nowhere").load()
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(EngineError, match=r"has no tokenizer\.json"):
+        ExLlamaV2Backend(tmp_path).load()
+
+
+def test_without_exllamav2_the_advice_is_to_install_the_extra(model_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "exllamav2", None)
+    with pytest.raises(EngineError, match=r"install patchbay\[exllamav2\] on a machine with an NVIDIA GPU"):
+        ExLlamaV2Backend(model_dir).load()
+
+
+def test_a_failed_iteration_is_one_sentence_and_the_generator_is_rebuilt(state, model_dir):
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024)
+    backend.load()
+    state.iterate_error = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    with pytest.raises(EngineError, match="ran out of memory"):
+        run(backend)
+    assert len(state.generators) == 2
+    state.iterate_error = None
+    text, final = run(backend)
+    assert text == "Hello, world" and final.finish_reason == "stop"
+    backend.close()
+
+
+def test_fallback_format_when_the_model_has_no_template(state, model_dir):
+    (model_dir / "tokenizer_config.json").write_text("{}")
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024, chat_template_fallback="llama3")
+    backend.load()
+    assert backend.render_prompt(MESSAGES).startswith("<|begin_of_text|><|start_header_id|>system")
+    backend.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            AssertionError("Job requires 9 pages (only 8 available) and cannot be enqueued."),
+            "lower max_new_tokens",
+        ),
+        (AssertionError("Insufficient space in device allocation"), "gpu_split [4.0] GB is too small"),
+        (FileNotFoundError("No supported tokenizer found."), "has no tokenizer.json"),
+        (ValueError(" ## No .safetensors files found in /m"), "no .safetensors weights"),
+        (ImportError("undefined symbol: _ZN3c10"), "ExLlamaV2 failed"),
+    ],
+)
+def test_library_failures_become_one_sentence_with_advice(error, expected, tmp_path):
+    sentence = explain_failure(error, LoadSettings(tmp_path, 4096, "q4", [4.0]))
+    assert expected in sentence and "\n" not in sentence

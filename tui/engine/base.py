@@ -1,0 +1,211 @@
+"""The one streaming interface every model backend speaks, and an async bridge to it.
+
+A backend streams blocking: `stream(request)` yields `Chunk`s and ends with exactly one
+`FinalRecord`. Errors raise `EngineError` (one sentence); whatever text was yielded before the
+error stays with the consumer. `cancel()` may come from any thread and ends the current stream
+with finish_reason "cancelled".
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tui.errors import PatchbayError
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+
+
+class EngineError(PatchbayError):
+    """A model backend failed; the message is one sentence with advice where there is some."""
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    max_new_tokens: int = 1024
+    temperature: float = 0.2
+    top_p: float = 0.95
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    messages: list[ChatMessage]
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    task_id: str = ""
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    step: int
+    total: int
+    message: str
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    count: int
+    exact: bool  # False: an estimate, to be shown as such ("~1,200 tokens")
+
+    def __str__(self) -> str:
+        return f"{self.count}" if self.exact else f"~{self.count}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalRecord:
+    finish_reason: FinishReason
+    prompt_tokens: int
+    new_tokens: int
+    time_to_first_token: float | None
+    tokens_per_second: float | None
+    tokens_estimated: bool
+
+
+StreamItem = Chunk | FinalRecord
+ProgressCallback = Callable[[LoadProgress], None]
+
+# Code and English prose with BPE tokenizers of the Llama-3 / Qwen2.5 families run at about
+# 3.3-4.2 characters per token; 3.6 sits in the middle and errs towards over-counting, which is
+# the safe side for a context budget.
+CHARS_PER_TOKEN_ESTIMATE = 3.6
+# Role markers and separators that chat templates add around each message.
+TEMPLATE_TOKENS_PER_MESSAGE = 4
+
+
+def estimate_text_tokens(text: str) -> int:
+    """A labelled estimate of the tokens in `text` (never exact; see CHARS_PER_TOKEN_ESTIMATE)."""
+    if not text:
+        return 0
+    return max(1, round(len(text) / CHARS_PER_TOKEN_ESTIMATE))
+
+
+def estimate_message_tokens(messages: list[ChatMessage]) -> TokenCount:
+    """An estimate for a chat prompt: the text plus a few template tokens per message."""
+    total = sum(estimate_text_tokens(m.content) + TEMPLATE_TOKENS_PER_MESSAGE for m in messages)
+    return TokenCount(total + 3 if messages else 0, exact=False)  # + the assistant header
+
+
+class Backend(abc.ABC):
+    """A model that streams chat answers. Subclasses implement `_generate`."""
+
+    name: str = "backend"
+
+    def __init__(self) -> None:
+        self._cancel_lock = threading.Lock()
+        self._current_cancel: threading.Event | None = None
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """One line for the status bar, e.g. "openai @ http://127.0.0.1:5000/v1 (Qwen2.5-Coder-7B)"."""
+
+    def load(self, progress: ProgressCallback | None = None) -> None:  # noqa: B027 - optional hook
+        """Get ready to generate (blocking). Servers need nothing here."""
+
+    @abc.abstractmethod
+    def count_tokens(self, messages: list[ChatMessage]) -> TokenCount: ...
+
+    def max_context(self) -> int | None:
+        return None
+
+    def stream(self, request: GenerationRequest) -> Iterator[StreamItem]:
+        """Start a generation. The cancel flag belongs to this call, so a `cancel()` made any time
+        after `stream()` returns reaches it, and a late `cancel()` can never hit a later stream."""
+        cancel = threading.Event()
+        with self._cancel_lock:
+            self._current_cancel = cancel
+        return self._guarded(self._generate(request, cancel), cancel)
+
+    def _guarded(self, items: Iterator[StreamItem], cancel: threading.Event) -> Iterator[StreamItem]:
+        try:
+            yield from items
+        finally:
+            # A consumer that walks away mid-stream has cancelled it.
+            cancel.set()
+            with self._cancel_lock:
+                if self._current_cancel is cancel:
+                    self._current_cancel = None
+
+    @abc.abstractmethod
+    def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Iterator[StreamItem]:
+        """Yield chunks then one FinalRecord; stop soon after `cancel` is set."""
+
+    def cancel(self) -> None:
+        """End the current stream with finish_reason "cancelled" (thread-safe; no-op when idle)."""
+        with self._cancel_lock:
+            current = self._current_cancel
+        if current is not None:
+            current.set()
+            self._on_cancel()
+
+    def _on_cancel(self) -> None:  # noqa: B027 - optional hook
+        """Wake a blocked stream (e.g. close a socket); called from the cancelling thread."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Free resources (connections, GPU memory)."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+_END = object()
+
+
+async def astream(backend: Backend, request: GenerationRequest) -> AsyncIterator[StreamItem]:
+    """Consume `backend.stream` from an event loop without blocking it.
+
+    The blocking stream runs in its own thread and hands items over with call_soon_threadsafe.
+    Cancelling (or closing) the async consumer cancels the backend.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    items = backend.stream(request)  # here, so a cancel from now on reaches this stream
+
+    def hand_over(item: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed while we were streaming
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def pump() -> None:
+        try:
+            for item in items:
+                hand_over(item)
+        except BaseException as exc:
+            hand_over(_Failed(exc))
+        finally:
+            hand_over(_END)
+
+    thread = threading.Thread(target=pump, name=f"patchbay-stream-{backend.name}", daemon=True)
+    thread.start()
+    finished = False
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                finished = True
+                return
+            if isinstance(item, _Failed):
+                finished = True
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        if not finished:
+            backend.cancel()

@@ -1,0 +1,441 @@
+"""Backend for any OpenAI-compatible server (TabbyAPI, llama.cpp, vLLM, Ollama) over streaming SSE.
+
+Only `choices[0].delta.content`, `finish_reason`, `usage` and `[DONE]` are relied on: TabbyAPI's
+exl2 branch sends chunks without `object`/`created`/`model` (reference/exllamav2.md §5.3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from tui.engine.base import (
+    TEMPLATE_TOKENS_PER_MESSAGE,
+    Backend,
+    ChatMessage,
+    Chunk,
+    EngineError,
+    FinalRecord,
+    GenerationRequest,
+    ProgressCallback,
+    StreamItem,
+    TokenCount,
+    estimate_message_tokens,
+    estimate_text_tokens,
+)
+from tui.engine.sse import iter_sse_data
+
+_MAX_SERVER_MESSAGE = 300
+_COUNT_CACHE_SIZE = 64
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_SERVER_MESSAGE else text[: _MAX_SERVER_MESSAGE - 1] + "…"
+
+
+def server_message(body: bytes | str) -> str:
+    """The human part of an error body: OpenAI-style {"error": {"message"}}, FastAPI {"detail"}, or text."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return _one_line(text) or "no details"
+    if isinstance(data, dict):
+        error = data.get("error", data)
+        if isinstance(error, dict):
+            for key in ("message", "detail", "msg"):
+                if error.get(key):
+                    return _one_line(str(error[key]))
+        elif isinstance(error, str) and error:
+            return _one_line(error)
+        if data.get("detail"):
+            return _one_line(
+                json.dumps(data["detail"]) if not isinstance(data["detail"], str) else data["detail"]
+            )
+    return _one_line(text)
+
+
+class OpenAICompatBackend(Backend):
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 120.0,
+        context_length: int | None = None,
+        include_usage: bool = True,
+    ) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.root_url = self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
+        self.model = model
+        self.api_key_env = api_key_env
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.include_usage = include_usage
+        self._context_override = context_length
+        self._context: int | None = None
+        self._context_known = False
+        self._count_route: str | None = None  # "tabby" | "tokenize" | "none", once learnt
+        self._count_cache: dict[tuple[tuple[str, str], ...], TokenCount] = {}
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
+        self._active_lock = threading.Lock()
+        self._active: httpx.Response | None = None
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        return f"openai @ {self.base_url} ({self.model})"
+
+    def _http(self) -> httpx.Client:
+        with self._client_lock:
+            if self._client is None:
+                timeout = httpx.Timeout(
+                    connect=self.connect_timeout,
+                    read=self.read_timeout,
+                    write=self.read_timeout,
+                    pool=self.connect_timeout,
+                )
+                self._client = httpx.Client(timeout=timeout, headers=self._auth_headers())
+            return self._client
+
+    def _auth_headers(self) -> dict[str, str]:
+        key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        if not key:
+            return {}
+        # TabbyAPI accepts either; other servers read the Bearer one.
+        return {"Authorization": f"Bearer {key}", "x-api-key": key}
+
+    def _connection_sentence(self, exc: httpx.HTTPError) -> str:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"cannot reach {self.base_url} within {self.connect_timeout:g} s: is the server running?"
+        if isinstance(exc, httpx.ConnectError):
+            return f"cannot reach {self.base_url}: is the server running?"
+        if isinstance(exc, httpx.ReadTimeout):
+            return (
+                f"the server at {self.base_url} sent nothing for {self.read_timeout:g} s; it may be "
+                "overloaded or stuck (raise read_timeout in the model's config to wait longer)"
+            )
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+            return f"the connection to {self.base_url} dropped mid-answer ({_one_line(str(exc)) or type(exc).__name__})"
+        return f"talking to {self.base_url} failed: {_one_line(str(exc)) or type(exc).__name__}"
+
+    def _status_sentence(self, status: int, body: bytes) -> str:
+        if status in (401, 403):
+            if not self.api_key_env:
+                return (
+                    f"the server at {self.base_url} wants an API key ({status}); add api_key_env: "
+                    "TABBY_API_KEY to the model's config and set that environment variable"
+                )
+            unset = "" if os.environ.get(self.api_key_env) else f" ({self.api_key_env} is not set)"
+            return (
+                f"the server at {self.base_url} refused the API key ({status}); set {self.api_key_env} "
+                f"to the server's API key{unset}"
+            )
+        message = server_message(body)
+        if status == 404:
+            return (
+                f"the server at {self.base_url} has no chat completions endpoint (404: {message}); "
+                "base_url usually ends in /v1"
+            )
+        return f"the server at {self.base_url} answered {status}: {message}"
+
+    # -- loading and context --------------------------------------------------------------------
+
+    def load(self, progress: ProgressCallback | None = None) -> None:
+        """A quick check that the server answers and accepts our key (GET {base}/models)."""
+        from tui.engine.base import LoadProgress
+
+        if progress:
+            progress(LoadProgress(0, 1, f"contacting {self.base_url}"))
+        try:
+            response = self._http().get(f"{self.base_url}/models")
+        except httpx.HTTPError as exc:
+            raise EngineError(self._connection_sentence(exc)) from None
+        if response.status_code in (401, 403):
+            raise EngineError(self._status_sentence(response.status_code, response.content))
+        if progress:
+            progress(LoadProgress(1, 1, f"connected to {self.base_url}"))
+
+    def max_context(self) -> int | None:
+        if self._context_override is not None:
+            return self._context_override
+        if not self._context_known:
+            try:
+                self._context = self._probe_context()
+                self._context_known = True
+            except httpx.HTTPError:
+                return None  # server down: ask again later
+        return self._context
+
+    def _get_json(self, url: str) -> Any:
+        response = self._http().get(url)
+        if response.status_code != 200:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def _probe_context(self) -> int | None:
+        models = self._get_json(f"{self.base_url}/models")  # vLLM: data[].max_model_len
+        if isinstance(models, dict) and isinstance(models.get("data"), list):
+            entries = [e for e in models["data"] if isinstance(e, dict)]
+            for entry in sorted(entries, key=lambda e: e.get("id") != self.model):
+                if isinstance(entry.get("max_model_len"), int):
+                    return entry["max_model_len"]
+        card = self._get_json(f"{self.root_url}/v1/model")  # TabbyAPI: parameters.max_seq_len
+        if isinstance(card, dict) and isinstance(card.get("parameters"), dict):
+            value = card["parameters"].get("max_seq_len")
+            if isinstance(value, int):
+                return value
+        props = self._get_json(f"{self.root_url}/props")  # llama.cpp: default_generation_settings.n_ctx
+        if isinstance(props, dict) and isinstance(props.get("default_generation_settings"), dict):
+            value = props["default_generation_settings"].get("n_ctx")
+            if isinstance(value, int):
+                return value
+        return None
+
+    # -- counting -------------------------------------------------------------------------------
+
+    def count_tokens(self, messages: list[ChatMessage]) -> TokenCount:
+        key = tuple((m.role, m.content) for m in messages)
+        if key in self._count_cache:
+            return self._count_cache[key]
+        count = self._count_with_server(messages)
+        if count is None:
+            return estimate_message_tokens(messages)
+        if len(self._count_cache) >= _COUNT_CACHE_SIZE:
+            self._count_cache.pop(next(iter(self._count_cache)))
+        self._count_cache[key] = count
+        return count
+
+    def _count_with_server(self, messages: list[ChatMessage]) -> TokenCount | None:
+        routes = [self._count_route] if self._count_route else ["tabby", "tokenize"]
+        for route in routes:
+            if route == "none":
+                return None
+            try:
+                count = self._count_via(route, messages)
+            except httpx.HTTPError:
+                return None  # unreachable now; don't conclude anything about the server
+            if count is not None:
+                self._count_route = route
+                return count
+        if not self._count_route:
+            self._count_route = "none"
+        return None
+
+    def _count_via(self, route: str, messages: list[ChatMessage]) -> TokenCount | None:
+        plain = "\n\n".join(m.content for m in messages)
+        overhead = TEMPLATE_TOKENS_PER_MESSAGE * len(messages)
+        if route == "tabby":
+            # TabbyAPI renders a message list with the model's template, so that count is whole.
+            payload = [{"role": m.role, "content": m.content} for m in messages]
+            status, length = self._post_count(f"{self.root_url}/v1/token/encode", {"text": payload})
+            if length is not None:
+                return TokenCount(length, exact=True)
+            if status not in (400, 422):  # absent (404) rather than unable to render the messages
+                return None
+            _, length = self._post_count(f"{self.root_url}/v1/token/encode", {"text": plain})
+        else:  # llama.cpp reads "content", vLLM "prompt"
+            body = {"content": plain, "prompt": plain, "model": self.model, "add_special": True}
+            _, length = self._post_count(f"{self.root_url}/tokenize", body)
+        return None if length is None else TokenCount(length + overhead, exact=True)
+
+    def _post_count(self, url: str, body: dict[str, Any]) -> tuple[int, int | None]:
+        """(HTTP status, token count or None)."""
+        response = self._http().post(url, json=body)
+        if response.status_code != 200:
+            return response.status_code, None
+        try:
+            data = response.json()
+        except ValueError:
+            return response.status_code, None
+        if isinstance(data, dict):
+            for key in ("length", "count"):
+                if isinstance(data.get(key), int) and not isinstance(data.get(key), bool):
+                    return response.status_code, data[key]
+            if isinstance(data.get("tokens"), list):
+                return response.status_code, len(data["tokens"])
+        return response.status_code, None
+
+    def _count_answer(self, text: str) -> TokenCount:
+        if not text:
+            return TokenCount(0, exact=True)
+        if self._count_route in ("tabby", "tokenize"):
+            url, body = (
+                (f"{self.root_url}/v1/token/encode", {"text": text, "add_bos_token": False})
+                if self._count_route == "tabby"
+                else (f"{self.root_url}/tokenize", {"content": text, "prompt": text, "model": self.model})
+            )
+            try:
+                _, length = self._post_count(url, body)
+            except httpx.HTTPError:
+                length = None
+            if length is not None:
+                return TokenCount(length, exact=True)
+        return TokenCount(estimate_text_tokens(text), exact=False)
+
+    # -- streaming ------------------------------------------------------------------------------
+
+    def _request_body(self, request: GenerationRequest) -> dict[str, Any]:
+        settings = request.settings
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "stream": True,
+            "max_tokens": settings.max_new_tokens,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+        }
+        if settings.stop:
+            body["stop"] = list(settings.stop)
+        if settings.seed is not None:
+            body["seed"] = settings.seed
+        if self.include_usage:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Iterator[StreamItem]:
+        started = time.monotonic()
+        first_at: float | None = None
+        last_at: float | None = None
+        parts: list[str] = []
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        done = False
+        try:
+            with self._http().stream(
+                "POST", f"{self.base_url}/chat/completions", json=self._request_body(request)
+            ) as response:
+                with self._active_lock:
+                    self._active = response
+                if cancel.is_set():
+                    self._shutdown(response)
+                if response.status_code >= 400:
+                    raise EngineError(self._status_sentence(response.status_code, response.read()))
+                for data in iter_sse_data(response.iter_bytes()):
+                    if cancel.is_set():
+                        break
+                    if data.strip() == "[DONE]":
+                        done = True
+                        break
+                    event = self._parse_event(data)
+                    text, reason, event_usage = event
+                    if text:
+                        now = time.monotonic()
+                        first_at = first_at or now
+                        last_at = now
+                        parts.append(text)
+                        yield Chunk(text)
+                    if reason:
+                        finish = reason
+                    if event_usage:
+                        usage = event_usage
+        except httpx.HTTPError as exc:
+            if not cancel.is_set():
+                raise EngineError(self._connection_sentence(exc)) from None
+        finally:
+            with self._active_lock:
+                self._active = None
+        if cancel.is_set():
+            finish = "cancelled"
+        elif not done and finish is None:
+            raise EngineError(f"the connection to {self.base_url} closed before the answer finished")
+        yield self._final_record(request, finish, usage, "".join(parts), started, first_at, last_at)
+
+    def _parse_event(self, data: str) -> tuple[str, str | None, dict[str, Any] | None]:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            raise EngineError(
+                f"the server at {self.base_url} sent a stream line that is not JSON: {_one_line(data)[:80]!r}"
+            ) from None
+        if not isinstance(event, dict):
+            raise EngineError(f"the server at {self.base_url} sent a stream event that is not an object")
+        if event.get("error"):
+            raise EngineError(
+                f"the server at {self.base_url} reported an error mid-answer: {server_message(data)}"
+            )
+        text, reason = "", None
+        choices = event.get("choices")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            delta = choices[0].get("delta")
+            if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+                text = delta["content"]
+            if isinstance(choices[0].get("finish_reason"), str):
+                reason = choices[0]["finish_reason"]
+        usage = event.get("usage") if isinstance(event.get("usage"), dict) else None
+        return text, reason, usage
+
+    def _final_record(
+        self,
+        request: GenerationRequest,
+        finish: str | None,
+        usage: dict[str, Any],
+        answer: str,
+        started: float,
+        first_at: float | None,
+        last_at: float | None,
+    ) -> FinalRecord:
+        reason = finish if finish in ("length", "cancelled") else "stop"
+        prompt_tokens, new_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        estimated = False
+        if not isinstance(prompt_tokens, int):
+            counted = self.count_tokens(request.messages)
+            prompt_tokens, estimated = counted.count, not counted.exact
+        if not isinstance(new_tokens, int):
+            counted = self._count_answer(answer)
+            new_tokens, estimated = counted.count, estimated or not counted.exact
+        speed = None
+        if first_at is not None and last_at is not None and last_at > first_at and new_tokens > 1:
+            # Tokens after the first, over the time they took: the decode rate.
+            speed = (new_tokens - 1) / (last_at - first_at)
+        return FinalRecord(
+            finish_reason=reason,  # type: ignore[arg-type]
+            prompt_tokens=prompt_tokens,
+            new_tokens=new_tokens,
+            time_to_first_token=None if first_at is None else first_at - started,
+            tokens_per_second=speed,
+            tokens_estimated=estimated,
+        )
+
+    # -- cancel and close -----------------------------------------------------------------------
+
+    def _on_cancel(self) -> None:
+        with self._active_lock:
+            response = self._active
+        if response is not None:
+            self._shutdown(response)
+
+    @staticmethod
+    def _shutdown(response: httpx.Response) -> None:
+        # close() alone does not wake a thread blocked in recv(); shutdown() does, and the
+        # server sees the disconnect at once (TabbyAPI then cancels the job).
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.cancel()
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
