@@ -1,0 +1,165 @@
+"""Careful writes to runbook and task detail files.
+
+Every write reads the file's bytes, changes only the characters of one value (see `yaml_edit`), and
+replaces the file atomically — after checking that nobody changed it on disk meanwhile. If someone
+did, the change is recomputed on their version, so a user's edit in an editor is never overwritten.
+
+Patchbay's own writes are remembered (a SHA-256 per resolved path) so the file watcher can tell
+them from the user's: `is_own_write(path, data)` is True when `data` is what Patchbay last wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tui.errors import LocatedError, Location
+from tui.runbook import yaml_edit
+from tui.runbook.yaml_edit_tree import EditRefused
+from tui.workspace.atomic import write_atomically
+
+__all__ = [
+    "VALID_STATUS_CHARACTERS",
+    "RunbookWriteError",
+    "append_task_list_item",
+    "before_replace_hook",
+    "forget_own_writes",
+    "is_own_write",
+    "last_own_write_digest",
+    "set_detail_status",
+    "set_task_key",
+    "set_task_status",
+]
+
+BOM = b"\xef\xbb\xbf"
+CAS_ATTEMPTS = 5
+VALID_STATUS_CHARACTERS = "letters, digits, '_', '-' and '.'"
+
+# Tests set this to edit the file between Patchbay's read and its replace, exercising the
+# compare-and-swap path with a real external write. Called with the path; None in production.
+before_replace_hook: Callable[[Path], None] | None = None
+
+_own_writes: dict[Path, str] = {}
+_own_writes_lock = threading.Lock()
+_path_locks: dict[Path, threading.Lock] = {}
+
+
+class RunbookWriteError(LocatedError):
+    """A runbook or detail file Patchbay was asked to update cannot be updated safely."""
+
+
+def set_task_status(runbook_yaml: Path, task_id: str, status: str) -> None:
+    """Set the `status` of the task `task_id` in runbook.yaml, in place, keeping its quoting."""
+    _check_status(status)
+    _rewrite(Path(runbook_yaml), lambda text: yaml_edit.set_task_status(text, task_id, status))
+
+
+def set_detail_status(detail_yaml: Path, status: str) -> None:
+    """Set the top-level `status` of a task detail file; a file without one is left alone."""
+    _check_status(status)
+    _rewrite(Path(detail_yaml), lambda text: yaml_edit.set_detail_status(text, status))
+
+
+def set_task_key(path: Path, task_id: str | None, key: str, value: Any) -> None:
+    """Replace (or add at the end) `key` of the file's mapping (task_id None) or of a `tasks:` entry."""
+    _rewrite(Path(path), lambda text: yaml_edit.set_task_key(text, task_id, key, value))
+
+
+def append_task_list_item(path: Path, task_id: str | None, key: str, item: dict) -> None:
+    """Append `item` to the list `key` (e.g. `issues`), creating the key when it is missing."""
+    _rewrite(Path(path), lambda text: yaml_edit.append_task_list_item(text, task_id, key, item))
+
+
+def is_own_write(path: Path, data: bytes) -> bool:
+    """True when `data` are exactly the bytes Patchbay last wrote to `path` (in this process)."""
+    digest = last_own_write_digest(path)
+    return digest is not None and digest == hashlib.sha256(data).hexdigest()
+
+
+def last_own_write_digest(path: Path) -> str | None:
+    """SHA-256 (hex) of the bytes Patchbay last wrote to `path`, or None if it never wrote it."""
+    with _own_writes_lock:
+        return _own_writes.get(_key(path))
+
+
+def forget_own_writes() -> None:
+    """Clear the record of Patchbay's writes (tests, or when a runbook is closed)."""
+    with _own_writes_lock:
+        _own_writes.clear()
+
+
+# ---------------------------------------------------------------- the read / edit / swap loop
+
+
+def _rewrite(path: Path, edit: Callable[[str], str]) -> None:
+    # Patchbay's own threads queue up per file; the compare-and-swap below guards against everyone else
+    with _path_lock(path):
+        _rewrite_locked(path, edit)
+
+
+def _rewrite_locked(path: Path, edit: Callable[[str], str]) -> None:
+    for _attempt in range(CAS_ATTEMPTS):
+        original = _read(path)
+        bom, text = _decode(path, original)
+        try:
+            new_text = edit(text)
+        except EditRefused as refused:
+            raise RunbookWriteError(Location(path, refused.line, refused.column), refused.sentence) from None
+        new_bytes = bom + new_text.encode("utf-8")
+        if new_bytes == original:
+            return
+        hook = before_replace_hook
+        if hook is not None:
+            hook(path)
+        # compare-and-swap: a change made since our read wins, and our one edit is redone on top of it
+        if _read(path) != original:
+            continue
+        try:
+            write_atomically(path, new_bytes)
+        except OSError as exc:
+            raise RunbookWriteError(Location(path), f"cannot be written ({exc.strerror}).") from None
+        with _own_writes_lock:
+            _own_writes[_key(path)] = hashlib.sha256(new_bytes).hexdigest()
+        return
+    raise RunbookWriteError(
+        Location(path), "kept changing on disk while Patchbay tried to update it; nothing was written."
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RunbookWriteError(Location(path), "does not exist.") from None
+    except IsADirectoryError:
+        raise RunbookWriteError(Location(path), "is a folder, not a YAML file.") from None
+    except OSError as exc:
+        raise RunbookWriteError(Location(path), f"cannot be read ({exc.strerror}).") from None
+
+
+def _decode(path: Path, data: bytes) -> tuple[bytes, str]:
+    """Split off a UTF-8 BOM (written back as it was) and decode the rest."""
+    bom = BOM if data.startswith(BOM) else b""
+    try:
+        return bom, data[len(bom) :].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RunbookWriteError(Location(path, line), "is not UTF-8 text; nothing was written.") from None
+
+
+def _check_status(status: str) -> None:
+    # statuses come from Patchbay's own enum; anything else is a bug in the caller
+    if not isinstance(status, str) or not status or not all(ch.isalnum() or ch in "_-." for ch in status):
+        raise ValueError(f"a status is made of {VALID_STATUS_CHARACTERS}, not {status!r}")
+
+
+def _key(path: Path) -> Path:
+    return Path(path).resolve()
+
+
+def _path_lock(path: Path) -> threading.Lock:
+    with _own_writes_lock:
+        return _path_locks.setdefault(_key(path), threading.Lock())
