@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tui.errors import PatchbayError
+from tui.workspace.commands import OUTPUT_CAP_CHARS, run_command, run_command_async
+
+PY = sys.executable
+
+
+def live_members(group: int) -> list[int]:
+    """Processes (not zombies) still in process group `group`, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def group_of(output: str) -> int:
+    return int(output.split("group=")[1].split()[0])
+
+
+# Prints its own pid (= its process group, as the command's leader), then waits on children.
+SPAWNS_GRANDCHILD = "echo group=$$; sleep 100 & sleep 100"
+
+
+def test_streams_merged_output_and_reports_the_exit_code(tmp_path: Path) -> None:
+    chunks: list[str] = []
+    result = run_command(
+        [
+            PY,
+            "-c",
+            "import sys; print('out', flush=True); print('err', file=sys.stderr, flush=True); sys.exit(3)",
+        ],
+        tmp_path,
+        on_output=chunks.append,
+    )
+    assert result.exit_code == 3
+    assert not result.passed
+    assert "out\n" in result.output and "err\n" in result.output
+    assert "".join(chunks) == result.output
+    assert result.error is None
+
+
+def test_a_string_command_is_split_like_a_shell_but_not_run_by_one(tmp_path: Path) -> None:
+    result = run_command(
+        f"{PY} -c 'print(\"a b\"); import sys; print(sys.argv[1:])' '$HOME' ';' 'x y'", tmp_path
+    )
+    assert result.passed
+    assert result.output == "a b\n['$HOME', ';', 'x y']\n"
+
+
+def test_shell_mode_runs_the_line_as_written(tmp_path: Path) -> None:
+    (tmp_path / "f.txt").write_text("a\n")
+    result = run_command("cat f.txt | tr a b && echo $PB_VALUE", tmp_path, shell=True, env={"PB_VALUE": "42"})
+    assert result.output == "b\n42\n"
+
+
+def test_env_adds_to_the_inherited_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PB_INHERITED", "yes")
+    result = run_command(["sh", "-c", "echo $PB_INHERITED $PB_EXTRA"], tmp_path, env={"PB_EXTRA": "too"})
+    assert result.output == "yes too\n"
+
+
+def test_a_missing_command_is_a_result_with_a_sentence(tmp_path: Path) -> None:
+    seen: list[str] = []
+    result = run_command("no-such-command-patchbay --flag", tmp_path, on_output=seen.append)
+    assert result.exit_code == 127
+    assert result.error == "Command not found: no-such-command-patchbay."
+    assert seen == ["Command not found: no-such-command-patchbay.\n"]
+    assert not result.passed
+
+
+def test_a_missing_folder_is_a_result_with_a_sentence(tmp_path: Path) -> None:
+    result = run_command(["true"], tmp_path / "absent")
+    assert result.exit_code == 127
+    assert "does not exist" in result.error
+
+
+def test_a_file_that_is_not_executable_is_a_result(tmp_path: Path) -> None:
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o644)
+    result = run_command([str(script)], tmp_path)
+    # exec needs an x bit even for root, so this holds in CI containers too.
+    assert result.exit_code == 126
+    assert "permission denied" in result.error
+
+
+def test_unbalanced_quotes_are_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(PatchbayError, match="cannot be split"):
+        run_command("echo 'unclosed", tmp_path)
+    with pytest.raises(PatchbayError, match="empty"):
+        run_command("   ", tmp_path)
+
+
+def test_the_command_gets_no_stdin(tmp_path: Path) -> None:
+    result = run_command(["cat"], tmp_path, timeout=30)
+    assert result.passed
+    assert result.output == ""
+
+
+def test_timeout_ends_the_whole_process_group(tmp_path: Path) -> None:
+    result = run_command(["sh", "-c", SPAWNS_GRANDCHILD], tmp_path, timeout=0.5)
+    assert result.timed_out
+    assert not result.passed
+    assert "timeout" in result.output
+    assert live_members(group_of(result.output)) == []
+
+
+def test_children_that_ignore_sigterm_are_killed(tmp_path: Path) -> None:
+    command = ["sh", "-c", "trap '' TERM; echo group=$$; sleep 100 & sleep 100"]
+    result = run_command(command, tmp_path, timeout=0.5, kill_grace=0.3)
+    assert result.timed_out
+    assert result.exit_code < 0  # killed by a signal
+    assert live_members(group_of(result.output)) == []
+
+
+def test_cancel_ends_the_whole_process_group(tmp_path: Path) -> None:
+    cancel = threading.Event()
+
+    def on_output(text: str) -> None:
+        if "group=" in text:
+            cancel.set()  # cancel as soon as the command is visibly running
+
+    result = run_command(["sh", "-c", SPAWNS_GRANDCHILD], tmp_path, on_output=on_output, cancel_event=cancel)
+    assert result.cancelled and not result.timed_out
+    assert "cancelled" in result.output
+    assert live_members(group_of(result.output)) == []
+
+
+def test_background_processes_left_behind_do_not_hang_the_run(tmp_path: Path) -> None:
+    result = run_command(["sh", "-c", "echo group=$$; sleep 100 & echo started"], tmp_path, timeout=60)
+    assert result.exit_code == 0 and not result.timed_out
+    assert result.output.endswith("started\n")
+    assert live_members(group_of(result.output)) == []
+
+
+def test_output_keeps_the_last_megabyte_with_a_note(tmp_path: Path) -> None:
+    chunks: list[str] = []
+    code = "import sys; sys.stdout.write('x' * 3_000_000 + 'THE END')"
+    result = run_command([PY, "-c", code], tmp_path, on_output=chunks.append)
+    assert result.passed
+    assert result.output.endswith("x" * 100 + "THE END")
+    assert result.output.startswith("[patchbay: 2,000,007 earlier characters of output were dropped]\n")
+    assert len(result.output) < OUTPUT_CAP_CHARS + 100
+    assert sum(len(chunk) for chunk in chunks) == 3_000_007  # the stream itself is complete
+
+
+def test_undecodable_output_is_replaced_not_fatal(tmp_path: Path) -> None:
+    result = run_command([PY, "-c", "import sys; sys.stdout.buffer.write(b'caf\\xe9 ok\\n')"], tmp_path)
+    assert result.output == "caf\ufffd ok\n"
+
+
+def test_a_failing_output_callback_is_raised_after_the_command_ends(tmp_path: Path) -> None:
+    def broken(text: str) -> None:
+        raise RuntimeError("widget gone")
+
+    with pytest.raises(RuntimeError, match="widget gone"):
+        run_command([PY, "-c", "print('x' * 200_000)"], tmp_path, on_output=broken, timeout=60)
+
+
+async def test_async_variant_returns_the_result(tmp_path: Path) -> None:
+    result = await run_command_async(["sh", "-c", "echo hi"], tmp_path)
+    assert result.output == "hi\n"
+
+
+async def test_cancelling_the_async_task_ends_the_process_group(tmp_path: Path) -> None:
+    seen: list[str] = []
+    started = threading.Event()
+
+    def on_output(text: str) -> None:
+        seen.append(text)
+        started.set()
+
+    task = asyncio.create_task(
+        run_command_async(["sh", "-c", SPAWNS_GRANDCHILD], tmp_path, on_output=on_output)
+    )
+    await asyncio.to_thread(started.wait, 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert live_members(group_of("".join(seen))) == []

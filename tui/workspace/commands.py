@@ -1,0 +1,286 @@
+"""Running validation and script commands: streamed output, timeouts, cancel, no stray processes.
+
+The command runs exactly as written in the runbook. Patchbay never interpolates template
+variables (task ids, paths from model output, ...) into a shell line, so nothing a model writes
+can become shell syntax; a runbook that wants shell features says `shell: true` itself.
+
+run_command blocks, so callers run it off the event loop: the TUI in a thread worker
+(`@work(thread=True)`, setting `cancel_event` when the worker is cancelled and posting messages
+from `on_output`, which is called on a reader thread), asyncio code through run_command_async.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.errors import PatchbayError
+
+OUTPUT_CAP_CHARS = 1_000_000  # about 1 MB of the most recent output
+KILL_GRACE_SECONDS = 2.0
+# After the command exits, how long to wait for its output pipe to close before ending the
+# background processes it left holding it.
+DRAIN_SECONDS = 0.5
+_POLL_SECONDS = 0.05
+_READ_SIZE = 65536
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    exit_code: int  # negative: killed by that signal; 127 not found; 126 not executable
+    output: str  # stdout and stderr merged; the last OUTPUT_CAP_CHARS at most, with a note
+    timed_out: bool
+    cancelled: bool
+    duration: float  # seconds
+    error: str | None = None  # why the command could not start, when it could not
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and not self.cancelled
+
+
+def run_command(
+    command: str | list[str],
+    cwd: Path,
+    *,
+    shell: bool = False,
+    timeout: float | None = None,
+    on_output: Callable[[str], None] | None = None,
+    cancel_event: threading.Event | None = None,
+    env: Mapping[str, str] | None = None,
+    kill_grace: float = KILL_GRACE_SECONDS,
+) -> CommandResult:
+    """Run `command` in `cwd` in its own process group, streaming merged output to `on_output`.
+
+    A string is split like a POSIX shell would (shlex) unless `shell` is true, when it goes to
+    `/bin/sh -c` as written. `env` adds to (and overrides) the inherited environment. On timeout
+    or cancel the whole process group gets SIGTERM, then SIGKILL after `kill_grace` seconds.
+    Raises PatchbayError only for a malformed command line (unbalanced quotes, empty command).
+    """
+    argv = _argv(command, shell)
+    started = time.monotonic()
+    full_env = None if env is None else {**os.environ, **env}
+    if not Path(cwd).is_dir():
+        return _not_started(
+            127, f"The folder {cwd} to run the command in does not exist.", started, on_output
+        )
+    try:
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=full_env,
+            shell=shell,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so we can end its children too
+        )
+    except FileNotFoundError:
+        missing = argv if isinstance(argv, str) else argv[0]
+        return _not_started(127, f"Command not found: {missing}.", started, on_output)
+    except PermissionError:
+        missing = argv if isinstance(argv, str) else argv[0]
+        return _not_started(126, f"Command cannot be run (permission denied): {missing}.", started, on_output)
+
+    collector = _OutputCollector(on_output)
+    reader = threading.Thread(target=collector.read_all, args=(process.stdout,), daemon=True)
+    reader.start()
+    deadline = None if timeout is None else started + timeout
+    timed_out = cancelled = False
+    while process.poll() is None:
+        if cancel_event is not None and cancel_event.is_set():
+            cancelled = True
+        elif deadline is not None and time.monotonic() >= deadline:
+            timed_out = True
+        if cancelled or timed_out:
+            _end_group(process, kill_grace)
+            break
+        if cancel_event is not None:
+            cancel_event.wait(_POLL_SECONDS)
+        else:
+            time.sleep(_POLL_SECONDS)
+    reader.join(DRAIN_SECONDS)
+    if reader.is_alive():
+        # Background children still hold the output pipe open: they belong to the command.
+        _end_group(process, kill_grace)
+        reader.join()
+    else:
+        _signal_group(process.pid, signal.SIGKILL)  # anything left that closed its output
+    process.wait()
+    _await_group_gone(process.pid)
+    if collector.callback_error is not None:
+        raise collector.callback_error
+    if timed_out:
+        collector.note(f"\n[patchbay: stopped after the {timeout:g} s timeout]\n")
+    elif cancelled:
+        collector.note("\n[patchbay: cancelled]\n")
+    return CommandResult(
+        exit_code=process.returncode,
+        output=collector.text(),
+        timed_out=timed_out,
+        cancelled=cancelled,
+        duration=time.monotonic() - started,
+    )
+
+
+async def run_command_async(command: str | list[str], cwd: Path, **options) -> CommandResult:
+    """run_command on a worker thread; cancelling the awaiting task ends the process group.
+
+    Takes the same keyword options as run_command. `on_output` is still called on a thread.
+    """
+    cancel_event = options.pop("cancel_event", None) or threading.Event()
+    task = asyncio.ensure_future(
+        asyncio.to_thread(run_command, command, cwd, cancel_event=cancel_event, **options)
+    )
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        cancel_event.set()
+        with contextlib.suppress(Exception):
+            await task  # let the process group be ended before we report the cancel
+        raise
+
+
+def _argv(command: str | list[str], shell: bool) -> str | list[str]:
+    if shell:
+        if not isinstance(command, str):
+            command = shlex.join(command)
+        if not command.strip():
+            raise PatchbayError("The command is empty.")
+        return command
+    if isinstance(command, str):
+        try:
+            argv = shlex.split(command)
+        except ValueError as error:
+            raise PatchbayError(f"The command {command!r} cannot be split into words: {error}.") from None
+    else:
+        argv = list(command)
+    if not argv:
+        raise PatchbayError("The command is empty.")
+    return argv
+
+
+def _not_started(code: int, message: str, started: float, on_output) -> CommandResult:
+    if on_output is not None:
+        on_output(message + "\n")
+    return CommandResult(code, message + "\n", False, False, time.monotonic() - started, error=message)
+
+
+def _end_group(process: subprocess.Popen, grace: float) -> None:
+    """SIGTERM the process group, then SIGKILL it if the leader has not gone after `grace`."""
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    # Children may ignore SIGTERM even when the leader obeyed it.
+    _signal_group(process.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send `sig` to the group; False when no process of the group is left."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _await_group_gone(pgid: int, limit: float = 1.0) -> None:
+    """A killed process lingers a moment while the kernel tears it down; let it go before returning.
+
+    Bounded, in case the kernel is slow or /proc is missing (then zombies count as alive).
+    """
+    deadline = time.monotonic() + limit
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs; zombies do not count (they hold nothing)."""
+    if not _signal_group(pgid, 0):
+        return False
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended while we looked
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+class _OutputCollector:
+    """Keeps the last OUTPUT_CAP_CHARS of output and passes each chunk on as it arrives."""
+
+    def __init__(self, on_output: Callable[[str], None] | None) -> None:
+        self._on_output = on_output
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._chunks: deque[str] = deque()
+        self._size = 0
+        self._dropped = 0
+        self._notes: list[str] = []
+        self.callback_error: BaseException | None = None
+
+    def read_all(self, stream) -> None:
+        fd = stream.fileno()
+        while True:
+            data = os.read(fd, _READ_SIZE)
+            if not data:
+                break
+            self._add(self._decoder.decode(data))
+        self._add(self._decoder.decode(b"", final=True))
+        stream.close()
+
+    def note(self, text: str) -> None:
+        self._notes.append(text)
+        self._emit(text)
+
+    def text(self) -> str:
+        head = ""
+        if self._dropped:
+            head = f"[patchbay: {self._dropped:,} earlier characters of output were dropped]\n"
+        return head + "".join(self._chunks) + "".join(self._notes)
+
+    def _emit(self, text: str) -> None:
+        if self._on_output is None:
+            return
+        try:
+            self._on_output(text)
+        except BaseException as error:
+            # Keep reading (a full pipe would freeze the command); run_command re-raises it after.
+            self.callback_error = error
+            self._on_output = None
+
+    def _add(self, text: str) -> None:
+        if not text:
+            return
+        self._emit(text)
+        self._chunks.append(text)
+        self._size += len(text)
+        while self._size > OUTPUT_CAP_CHARS and self._chunks:
+            excess = self._size - OUTPUT_CAP_CHARS
+            first = self._chunks[0]
+            if len(first) <= excess:
+                self._chunks.popleft()
+                cut = len(first)
+            else:
+                self._chunks[0] = first[excess:]
+                cut = excess
+            self._size -= cut
+            self._dropped += cut
