@@ -1,0 +1,214 @@
+"""Placing hunks: exact, offset, whitespace-tolerant, fuzzy, and the refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.patch.conftest import numbered
+from tui.patch.extract import build_change_set
+from tui.patch.fuzzy import FuzzyConfig
+from tui.patch.place import place_hunks
+from tui.patch.text_file import FileText
+from tui.patch.unified_parse import parse_unified
+
+FUNC = "def area(w, h):\n    total = w * h\n    return total\n"
+
+
+def _place(text: str, diff: str, config: FuzzyConfig | None = None):
+    patches = parse_unified(diff.split("\n"), lenient=True)
+    file = FileText.from_text(text)
+    results = place_hunks(file, patches[0].hunks, config)
+    return file, results
+
+
+def _apply(root: Path, answer: str, **kwargs):
+    change_set = build_change_set(answer, root, **kwargs)
+    return change_set, change_set.files[0]
+
+
+def test_exact_at_stated_line(tree):
+    root = tree({"m.py": numbered(10)})
+    _, change = _apply(root, "--- a/m.py\n+++ b/m.py\n@@ -4,3 +4,3 @@\n line 4\n-line 5\n+LINE 5\n line 6\n")
+    placement = change.hunks[0].placement
+    assert (placement.status, placement.line, placement.offset) == ("exact", 4, 0)
+    assert change.new_text == numbered(10).replace("line 5\n", "LINE 5\n")
+
+
+def test_wrong_line_number_gives_offset(tree):
+    root = tree({"m.py": numbered(40)})
+    _, change = _apply(
+        root, "--- a/m.py\n+++ b/m.py\n@@ -10,3 +10,3 @@\n line 24\n-line 25\n+LINE 25\n line 26\n"
+    )
+    placement = change.hunks[0].placement
+    assert (placement.status, placement.offset, placement.line) == ("offset", 14, 24)
+    assert placement.describe() == "offset +14"
+
+
+def test_later_hunks_expect_the_drift_of_earlier_ones():
+    text = numbered(100)
+    diff = (
+        "@@ -10,3 +10,3 @@\n line 20\n-line 21\n+X\n line 22\n"
+        "@@ -50,3 +50,3 @@\n line 60\n-line 61\n+Y\n line 62\n"
+    )
+    _, results = _place(text, diff)
+    assert [p.offset for p, _ in results] == [10, 10]
+
+
+def test_removed_lines_absent_fail_and_name_the_closest_region():
+    text = numbered(50)
+    diff = "@@ -20,4 +20,4 @@\n line 20\n line 21\n-line 21b\n+changed\n line 22\n line 23\n"
+    _, [(placement, edit)] = _place(text, diff)
+    assert placement.status == "failed" and edit is None
+    assert "removed lines not found" in placement.reason
+    assert placement.closest == (20, 23)
+    assert "closest: lines 20-23" in placement.describe()
+
+
+def test_removed_line_must_not_land_where_only_context_matches():
+    text = "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\n"
+    diff = "@@ -1,5 +1,5 @@\n a = 1\n b = 2\n-c = 30\n+c = 3000\n d = 4\n e = 5\n"
+    _, [(placement, _)] = _place(text, diff)
+    assert placement.status == "failed"
+
+
+def test_two_equal_places_without_line_numbers_fail_naming_both():
+    block = "def f():\n    x = 1\n    y = 2\n    return x + y\n"
+    text = block + "\n\n" + block
+    diff = "@@ ... @@\n def f():\n     x = 1\n-    y = 2\n+    y = 3\n     return x + y\n"
+    _, [(placement, _)] = _place(text, diff)
+    assert placement.status == "failed"
+    assert "lines 1 and 7" in placement.reason
+
+
+def test_stated_line_settles_equal_places_only_when_close():
+    block = "def f():\n    x = 1\n    y = 2\n    return x + y\n"
+    text = block + numbered(30, "pad") + block
+    close = "@@ -33,4 +33,4 @@\n def f():\n     x = 1\n-    y = 2\n+    y = 3\n     return x + y\n"
+    _, [(placement, edit)] = _place(text, close)
+    assert placement.status == "offset" and placement.line == 35 and edit.start == 36
+    far = "@@ -18,4 +18,4 @@\n def f():\n     x = 1\n-    y = 2\n+    y = 3\n     return x + y\n"
+    _, [(placement, _)] = _place(text, far)
+    assert placement.status == "failed" and "ambiguous" in placement.reason
+
+
+def test_overlapping_hunks_fail():
+    text = numbered(10)
+    diff = "@@ -2,3 +2,3 @@\n line 2\n-line 3\n+A\n line 4\n@@ -2,3 +2,3 @@\n line 2\n-line 3\n+B\n line 4\n"
+    _, results = _place(text, diff)
+    assert results[0][0].status == "exact"
+    assert results[1][0].status == "failed" and "overlaps hunk 1" in results[1][0].reason
+
+
+def test_trailing_whitespace_and_tabs_are_tolerated():
+    text = "def f():\n\tx = 1   \n\ty = 2\n\treturn x\n"
+    diff = "@@ -1,4 +1,4 @@\n def f():\n     x = 1\n-    y = 2\n+    y = 3\n     return x\n"
+    file, [(placement, edit)] = _place(text, diff)
+    assert placement.status == "fuzzy"
+    from tui.patch.assemble import assemble
+
+    # The added line takes the file's tab indentation; untouched lines keep their bytes.
+    assert assemble(file, [edit]).text == "def f():\n\tx = 1   \n\ty = 3\n\treturn x\n"
+
+
+def test_dedented_hunk_is_reindented():
+    text = "class A:\n    def f(self):\n        a = 1\n        return a\n"
+    diff = "@@ ... @@\n def f(self):\n-    a = 1\n+    a = 2\n+    b = 3\n     return a\n"
+    file, [(placement, edit)] = _place(text, diff)
+    from tui.patch.assemble import assemble
+
+    assert placement.status == "fuzzy" and placement.reason == "indentation +4"
+    assert (
+        assemble(file, [edit]).text
+        == "class A:\n    def f(self):\n        a = 2\n        b = 3\n        return a\n"
+    )
+
+
+def test_drifted_context_line_is_fuzzy_with_a_score():
+    text = numbered(30).replace("line 12\n", "line 12  # edited since\n")
+    diff = (
+        "@@ -10,7 +10,7 @@\n line 10\n line 11\n line 12\n-line 13\n+LINE 13\n line 14\n line 15\n line 16\n"
+    )
+    _, [(placement, edit)] = _place(text, diff)
+    assert placement.status == "fuzzy" and 0.8 < placement.score < 1.0
+    assert edit.start == 12 and edit.new == (("LINE 13", None),)
+
+
+def test_far_match_is_found_whatever_the_stated_line():
+    # dmp's default Match_Distance (1000 chars) would reject a place this far from the stated line.
+    text = numbered(20000)
+    diff = "@@ -1,3 +1,3 @@\n line 15000\n-line 15001\n+X\n line 15002x\n"
+    _, [(placement, edit)] = _place(text, diff)
+    assert placement.status == "fuzzy" and edit.start == 15000
+
+
+def test_threshold_rejects_weak_context():
+    text = numbered(30)
+    diff = "@@ -10,5 +10,6 @@\n line 10\n alpha\n beta\n+inserted\n gamma\n delta\n"
+    _, [(placement, _)] = _place(text, diff)
+    assert placement.status == "failed"
+    loose = FuzzyConfig(min_insert_score=0.1)
+    _, [(placement, _)] = _place(text, diff, loose)
+    assert placement.status == "failed"  # the insertion point itself is not anchored
+
+
+def test_match_distance_breaks_near_ties():
+    block = "x = compute()\ny = x + 1\nprint(y)\n"
+    text = block.replace("print", "log") + numbered(500, "pad") + block.replace("print", "echo")
+    # Equally similar places 500 lines apart; the stated line (100) is near neither.
+    diff = "@@ -100,3 +100,3 @@\n x = compute()\n-y = x + 1\n+y = x + 2\n print(y)\n"
+    _, [(placement, _)] = _place(text, diff)
+    assert placement.status == "failed" and "ambiguous" in placement.reason
+    # A short match distance makes the 300-line difference in distance decide.
+    _, [(placement, edit)] = _place(text, diff, FuzzyConfig(match_distance=1000))
+    assert placement.status == "fuzzy" and edit.start == 1
+
+
+def test_crlf_file_stays_crlf_with_lf_answer(tree):
+    root = tree({"w.txt": b"one\r\ntwo\r\nthree\r\n"})
+    _, change = _apply(root, "--- a/w.txt\n+++ b/w.txt\n@@ -1,3 +1,4 @@\n one\n-two\n+TWO\n+2b\n three\n")
+    assert change.new_bytes() == b"one\r\nTWO\r\n2b\r\nthree\r\n"
+
+
+def test_lf_file_stays_lf_with_crlf_answer(tree):
+    root = tree({"w.txt": "one\ntwo\nthree\n"})
+    answer = "```diff\r\n--- a/w.txt\r\n+++ b/w.txt\r\n@@ -1,3 +1,3 @@\r\n one\r\n-two\r\n+TWO\r\n three\r\n```\r\n"
+    _, change = _apply(root, answer)
+    assert change.new_bytes() == b"one\nTWO\nthree\n"
+
+
+def test_bom_and_missing_final_newline_are_kept(tree):
+    root = tree({"b.txt": b"\xef\xbb\xbfa\nb\nc"})
+    _, change = _apply(root, "--- a/b.txt\n+++ b/b.txt\n@@ -2,2 +2,2 @@\n b\n-c\n+C\n")
+    assert change.new_bytes() == b"\xef\xbb\xbfa\nb\nC"
+
+
+def test_no_newline_marker_is_honoured(tree):
+    root = tree({"n.txt": "a\nb"})
+    diff = "--- a/n.txt\n+++ b/n.txt\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n"
+    _, change = _apply(root, diff)
+    assert change.new_bytes() == b"a\nb\n"
+
+
+def test_new_file_from_dev_null(tree):
+    root = tree({})
+    _, change = _apply(root, "--- /dev/null\n+++ b/pkg/new.py\n@@ -0,0 +1,2 @@\n+x = 1\n+y = 2\n")
+    assert change.kind == "create" and change.path == "pkg/new.py"
+    assert change.new_bytes() == b"x = 1\ny = 2\n"
+
+
+def test_deleting_a_file_needs_its_exact_lines(tree):
+    root = tree({"gone.py": "a\nb\n", "kept.py": "a\nb\nc\n"})
+    _, change = _apply(root, "--- a/gone.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n")
+    assert change.kind == "delete" and change.status == "ok" and change.new_bytes() is None
+    _, change = _apply(root, "--- a/kept.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n")
+    assert change.status == "failed"
+
+
+def test_reapplying_an_insertion_is_refused(tree):
+    root = tree({"m.py": numbered(20).replace("line 10\n", "line 10\nNEW\n")})
+    _, change = _apply(
+        root,
+        "--- a/m.py\n+++ b/m.py\n@@ -8,6 +8,7 @@\n line 8\n line 9\n line 10\n+NEW\n line 11\n line 12\n line 13\n",
+    )
+    placement = change.hunks[0].placement
+    assert placement.status == "failed" and "already applied" in placement.reason

@@ -1,0 +1,63 @@
+"""From a reviewed ChangeSet to file writes, applied all-or-nothing through the workspace journal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from tui.errors import PatchbayError
+from tui.patch.model import ChangeSet
+from tui.workspace.journal import AppliedChange, FileWrite, apply_atomically
+
+
+class ApplyRefused(PatchbayError):
+    """The accepted hunks cannot be applied as asked; nothing was written."""
+
+
+def plan_writes(
+    change_set: ChangeSet, accepted: Iterable[str] | None = None, *, allow_outside: bool = False
+) -> list[FileWrite]:
+    """The writes for the accepted hunks (default: every hunk, which must then all be placed).
+
+    Refuses (ApplyRefused) when an accepted hunk failed to place, when a file holding accepted
+    hunks was refused (unsafe path, binary ...), or when it lies outside files_to_modify and
+    `allow_outside` is False. Files with no accepted hunk are left alone.
+    """
+    everything = accepted is None
+    chosen = {hunk.id for hunk in change_set.hunks} if everything else set(accepted)
+    problems: list[str] = []
+    writes: list[FileWrite] = []
+    for change in change_set.files:
+        mine = [hunk for hunk in change.hunks if hunk.id in chosen]
+        if change.error is not None and (mine or everything):
+            problems.append(f"{change.path}: {change.error}")
+            continue
+        if not mine:
+            continue
+        failed = [hunk for hunk in mine if not hunk.placement.placed]
+        if failed:
+            problems.extend(f"{hunk.id}: {hunk.placement.describe()}" for hunk in failed)
+            continue
+        if change.outside_scope and not allow_outside:
+            problems.append(f"{change.path} is not among the task's files_to_modify")
+            continue
+        new = change.new_bytes({hunk.id for hunk in mine})
+        if new == change.old_bytes:
+            continue
+        writes.append(FileWrite(change.path, new, change.old_bytes))
+    if problems:
+        raise ApplyRefused("Nothing was applied: " + "; ".join(problems) + ".")
+    if not writes:
+        raise ApplyRefused("Nothing was applied: the accepted hunks change nothing.")
+    return writes
+
+
+def apply_change_set(
+    workdir: Path,
+    change_set: ChangeSet,
+    accepted: Iterable[str] | None = None,
+    *,
+    allow_outside: bool = False,
+) -> AppliedChange:
+    """Write the accepted hunks of every file, or none of them (journaled for undo)."""
+    return apply_atomically(Path(workdir), plan_writes(change_set, accepted, allow_outside=allow_outside))
