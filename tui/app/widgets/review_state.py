@@ -1,0 +1,171 @@
+"""The reviewer's decisions and position in a change set, like `git add -p`: each hunk is undecided,
+accepted or rejected; hunks that could not be placed can only be rejected. Plain Python."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tui.patch.model import ChangeSet, FileChange, Hunk
+
+Decision = Literal["accepted", "rejected"]
+
+
+def display_order(change: FileChange) -> list[Hunk]:
+    """Hunks in the order they appear in the file (failed ones near where they were aimed)."""
+
+    def position(hunk: Hunk) -> tuple[int, int]:
+        if hunk.edit is not None:
+            return hunk.edit.start, hunk.index
+        if hunk.placement.closest is not None:
+            return hunk.placement.closest[0] - 1, hunk.index
+        return (hunk.stated_line or 1) - 1, hunk.index
+
+    return sorted(change.hunks, key=position)
+
+
+class ReviewState:
+    def __init__(self, change_set: ChangeSet) -> None:
+        self.change_set = change_set
+        self.decisions: dict[str, Decision] = {}
+        self.file_index = 0
+        self._order: list[tuple[int, Hunk]] = []
+        self._where: dict[str, int] = {}  # hunk id -> its place in _order
+        self._index_hunks()
+        self.hunk_id: str | None = None
+        self._select_first_in_file()
+
+    # -- where we are ---------------------------------------------------------------------------------
+    @property
+    def files(self) -> list[FileChange]:
+        return self.change_set.files
+
+    @property
+    def current_file(self) -> FileChange | None:
+        return self.files[self.file_index] if self.files else None
+
+    @property
+    def current_hunk(self) -> Hunk | None:
+        place = self._where.get(self.hunk_id) if self.hunk_id is not None else None
+        return self._order[place][1] if place is not None else None
+
+    def file_of(self, hunk_id: str) -> FileChange | None:
+        place = self._where.get(hunk_id)
+        return self.files[self._order[place][0]] if place is not None else None
+
+    def position(self) -> tuple[int, int]:
+        """(1-based index of the current hunk among all hunks, number of hunks); 0 when none."""
+        place = self._where.get(self.hunk_id) if self.hunk_id is not None else None
+        return (place + 1 if place is not None else 0), len(self._order)
+
+    def _index_hunks(self) -> None:
+        self._order = [
+            (index, hunk) for index, change in enumerate(self.files) for hunk in display_order(change)
+        ]
+        self._where = {hunk.id: place for place, (_index, hunk) in enumerate(self._order)}
+
+    def counts(self) -> tuple[int, int, int]:
+        """(accepted, rejected, undecided)."""
+        accepted = sum(1 for value in self.decisions.values() if value == "accepted")
+        rejected = sum(1 for value in self.decisions.values() if value == "rejected")
+        return accepted, rejected, len(self._order) - accepted - rejected
+
+    def acceptable(self, hunk: Hunk | None) -> bool:
+        if hunk is None or not hunk.placement.placed or hunk.edit is None:
+            return False
+        change = self.file_of(hunk.id)
+        return change is not None and change.error is None
+
+    def accepted_ids(self) -> set[str]:
+        return {hunk_id for hunk_id, value in self.decisions.items() if value == "accepted"}
+
+    def accepted_files(self) -> list[FileChange]:
+        chosen = self.accepted_ids()
+        return [change for change in self.files if chosen & set(change.hunk_ids)]
+
+    # -- decisions ------------------------------------------------------------------------------------
+    def accept_current(self) -> bool:
+        """Accept the current hunk and move to the next undecided one; False if it cannot be accepted."""
+        hunk = self.current_hunk
+        if not self.acceptable(hunk):
+            return False
+        assert hunk is not None
+        self.decisions[hunk.id] = "accepted"
+        self.next_undecided()
+        return True
+
+    def reject_current(self) -> bool:
+        hunk = self.current_hunk
+        if hunk is None:
+            return False
+        self.decisions[hunk.id] = "rejected"
+        self.next_undecided()
+        return True
+
+    def decide_rest_of_file(self, decision: Decision) -> int:
+        """The current hunk and every later undecided hunk of the file; returns how many changed."""
+        change = self.current_file
+        if change is None:
+            return 0
+        hunks = display_order(change)
+        start = next((n for n, hunk in enumerate(hunks) if hunk.id == self.hunk_id), 0)
+        changed = 0
+        for hunk in hunks[start:]:
+            if hunk.id in self.decisions and hunk.id != self.hunk_id:
+                continue
+            if decision == "accepted" and not self.acceptable(hunk):
+                continue
+            self.decisions[hunk.id] = decision
+            changed += 1
+        self.next_undecided()
+        return changed
+
+    def accept_everything(self) -> int:
+        changed = 0
+        for _i, hunk in self._order:
+            if self.acceptable(hunk) and self.decisions.get(hunk.id) != "accepted":
+                self.decisions[hunk.id] = "accepted"
+                changed += 1
+        return changed
+
+    def replace_file(self, index: int, change: FileChange) -> None:
+        """A file's hunks were rebuilt (edited in $EDITOR): forget decisions on its old hunks."""
+        old = self.files[index]
+        for hunk_id in old.hunk_ids:
+            self.decisions.pop(hunk_id, None)
+        self.change_set.files[index] = change
+        self._index_hunks()
+        if self.file_index == index:
+            self._select_first_in_file()
+
+    # -- moving ---------------------------------------------------------------------------------------
+    def next_undecided(self) -> None:
+        """Forward to the next undecided hunk (wrapping); stay put when none is left."""
+        count = len(self._order)
+        start, _total = self.position()
+        for step in range(1, count + 1):
+            file_index, hunk = self._order[(start - 1 + step) % count]
+            if hunk.id not in self.decisions:
+                self.file_index, self.hunk_id = file_index, hunk.id
+                return
+
+    def move_hunk(self, step: int) -> bool:
+        index, total = self.position()
+        target = index - 1 + step
+        if not total or target < 0 or target >= total:
+            return False
+        self.file_index, hunk = self._order[target]
+        self.hunk_id = hunk.id
+        return True
+
+    def move_file(self, step: int) -> bool:
+        target = self.file_index + step
+        if target < 0 or target >= len(self.files):
+            return False
+        self.file_index = target
+        self._select_first_in_file()
+        return True
+
+    def _select_first_in_file(self) -> None:
+        change = self.current_file
+        hunks = display_order(change) if change is not None else []
+        self.hunk_id = hunks[0].id if hunks else None

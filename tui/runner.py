@@ -1,0 +1,443 @@
+"""The task state machine: one task from READY to DONE (or ERROR), for the TUI and `patchbay run` alike.
+
+Steps: prepare (render + count) → generate (stream) → review (extract + place) → apply → validate →
+commit → DONE; retry with the fallback template; roll back; manual and script tasks. Every step is
+logged to logs/run_log.jsonl and written to the YAML the careful way (tui.runbook.writer).
+Methods are synchronous; the TUI calls the blocking ones from thread workers.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.engine.base import (
+    Backend,
+    ChatMessage,
+    Chunk,
+    EngineError,
+    FinalRecord,
+    GenerationRequest,
+    GenerationSettings,
+    TokenCount,
+)
+from tui.errors import PatchbayError
+from tui.prompts.budget import BudgetCheck, check_budget
+from tui.prompts.render import RenderedPrompt, RetryContext, render_prompt
+from tui.runbook.event_log import EventType
+from tui.session import Session, task_prompt_source, task_settings
+from tui.workspace.commands import CommandResult, run_command
+from tui.workspace.journal import AppliedChange
+
+__all__ = ["Answer", "Phase", "PreparedPrompt", "RunnerError", "Session", "TaskRun"]
+
+
+class RunnerError(PatchbayError):
+    """A step asked for at the wrong moment, or a task that cannot run."""
+
+
+class Phase(str, enum.Enum):
+    READY = "ready"
+    PROMPTED = "prompted"
+    GENERATING = "generating"
+    ANSWERED = "answered"
+    REVIEWING = "reviewing"
+    APPLIED = "applied"
+    VALIDATING = "validating"
+    VALIDATION_FAILED = "validation_failed"
+    DONE = "done"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+FINISHED = {Phase.DONE, Phase.ERROR, Phase.SKIPPED}
+
+
+@dataclass
+class PreparedPrompt:
+    rendered: RenderedPrompt
+    tokens: TokenCount
+    budget: BudgetCheck
+    model_name: str
+
+
+@dataclass
+class Answer:
+    text: str
+    final: FinalRecord | None
+    error: str | None
+    output_path: Path | None
+
+
+class TaskRun:
+    """One run of one task. Create it with `Session.begin(task_id)`."""
+
+    def __init__(self, session: Session, task_id: str) -> None:
+        self.session = session
+        self.task_id = task_id
+        self.phase = Phase.READY
+        self.attempt = 1
+        self.prompt: PreparedPrompt | None = None
+        self.answer: Answer | None = None
+        self.change_set = None
+        self.applied: AppliedChange | None = None
+        self.validation: CommandResult | None = None
+        self.failure: str | None = None  # what the retry template is told
+        self.commit_sha: str | None = None
+        self._cancel = threading.Event()
+        self._backend: Backend | None = None
+        self._started = False
+
+    # -- the task, always the current model from the session (it may have been reloaded) --------------
+    @property
+    def task(self):
+        return self.session.task(self.task_id)
+
+    def _expect(self, *phases: Phase) -> None:
+        if self.phase not in phases:
+            wanted = " or ".join(str(p) for p in phases)
+            raise RunnerError(f"task {self.task_id} is {self.phase}, not {wanted}")
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.session.write_status(self.task_id, "RUNNING", event=EventType.START_TASK)
+
+    # -- prompt and generation -------------------------------------------------------------------------
+    def prepare(self, *, prompt_override: str | None = None) -> PreparedPrompt:
+        """Render the prompt (the fallback template on a retry) and count it against the budget."""
+        self._expect(Phase.READY, Phase.PROMPTED, Phase.CANCELLED, Phase.ANSWERED, Phase.ERROR)
+        task = self.task
+        retry = None
+        if self.attempt > 1 and self.answer is not None:
+            retry = RetryContext(previous_answer=self.answer.text, failure=self.failure or "")
+        rendered = render_prompt(task_prompt_source(self.session.runbook, task), retry)
+        if prompt_override is not None:
+            rendered = RenderedPrompt(
+                system=rendered.system,
+                user=prompt_override,
+                template_path=rendered.template_path,
+                context_files=rendered.context_files,
+            )
+        model_name = self.session.model_name_for(task)
+        backend = self.session.backend(model_name)
+        tokens = backend.count_tokens(_messages(rendered))
+        settings = task_settings(self.session.runbook, task)
+        budget = check_budget(
+            tokens.count,
+            exact=tokens.exact,
+            budget=settings.context_budget,
+            max_seq_len=backend.max_context(),
+            max_new_tokens=settings.max_new_tokens,
+        )
+        self.prompt = PreparedPrompt(rendered=rendered, tokens=tokens, budget=budget, model_name=model_name)
+        self._backend = backend
+        self._start()
+        self.phase = Phase.PROMPTED
+        return self.prompt
+
+    def generate(self, on_chunk: Callable[[str], None] = lambda _text: None) -> Answer:
+        """Stream the answer (blocking). A failed stream keeps its partial text and marks the task ERROR."""
+        if self.phase is not Phase.PROMPTED:
+            self.prepare()
+        assert self.prompt is not None and self._backend is not None
+        if self.prompt.budget.over:
+            raise RunnerError(f"task {self.task_id}: {self.prompt.budget.explain()}")
+        self._cancel.clear()
+        self.phase = Phase.GENERATING
+        settings = task_settings(self.session.runbook, self.task)
+        request = GenerationRequest(
+            messages=_messages(self.prompt.rendered),
+            settings=GenerationSettings(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature),
+            task_id=self.task_id,
+            attempt=self.attempt,
+        )
+        log = self.session.log
+        log.append(
+            self.task_id,
+            EventType.AI_PROMPT_SENT,
+            details={
+                "model": self.prompt.model_name,
+                "prompt_sha256": self.prompt.rendered.sha256,
+                "tokens_in": self.prompt.tokens.count,
+                "tokens_estimated": not self.prompt.tokens.exact,
+                "attempt": self.attempt,
+            },
+        )
+        parts: list[str] = []
+        final: FinalRecord | None = None
+        error: str | None = None
+        started = time.monotonic()
+        backend = self._backend
+        over = threading.Event()
+        threading.Thread(target=self._forward_cancel, args=(backend, over), daemon=True).start()
+        try:
+            for item in backend.stream(request):
+                if isinstance(item, Chunk):
+                    parts.append(item.text)
+                    on_chunk(item.text)
+                else:
+                    final = item
+        except EngineError as exc:
+            error = str(exc)
+        finally:
+            over.set()
+        text = "".join(parts)
+        output_path = self.session.keep_answer(self.task_id, self.attempt, text)
+        self.answer = Answer(text=text, final=final, error=error, output_path=output_path)
+        details = {
+            "model": self.prompt.model_name,
+            "prompt_sha256": self.prompt.rendered.sha256,
+            "tokens_in": final.prompt_tokens if final else self.prompt.tokens.count,
+            "tokens_out": final.new_tokens if final else None,
+            "time_to_first_token": final.time_to_first_token if final else None,
+            "tokens_per_second": final.tokens_per_second if final else None,
+            "finish_reason": final.finish_reason if final else "error",
+            "seconds": round(time.monotonic() - started, 3),
+            "output": str(output_path) if output_path else None,
+            "attempt": self.attempt,
+        }
+        if error:
+            details["error"] = error
+        if final is not None and final.finish_reason == "cancelled":
+            log.append(self.task_id, EventType.AI_GENERATION_CANCELLED, details=details)
+            self.phase = Phase.CANCELLED
+            return self.answer
+        log.append(self.task_id, EventType.AI_RESPONSE_RECEIVED, details=details)
+        self.session.write_last_run(self.task_id, self.prompt, self.answer, success=error is None)
+        if error:
+            self._fail(f"generation failed: {error}", issue_type="GENERATION_FAIL")
+        else:
+            self.phase = Phase.ANSWERED
+        return self.answer
+
+    def _forward_cancel(self, backend: Backend, over: threading.Event) -> None:
+        """Relay `cancel()` to the backend while a stream runs, so cancel is safe from any thread."""
+        while not over.wait(0.02):
+            if self._cancel.is_set():
+                backend.cancel()
+                return
+
+    def cancel(self) -> None:
+        """Stop generation, validation or a script (thread-safe)."""
+        self._cancel.set()
+
+    # -- review and apply ------------------------------------------------------------------------------
+    def review(self):
+        """Extract the changes from the answer and place every hunk."""
+        self._expect(Phase.ANSWERED, Phase.REVIEWING)
+        from tui.patch.extract import build_change_set
+
+        assert self.answer is not None
+        settings = task_settings(self.session.runbook, self.task)
+        self.change_set = build_change_set(
+            self.answer.text,
+            self.session.workdir,
+            output_parser=settings.output_parser,
+            output_artifact=settings.output_artifact,
+            files_to_modify=settings.files_to_modify or None,
+        )
+        self.phase = Phase.REVIEWING
+        return self.change_set
+
+    def apply(self, accepted: set[str] | None = None, *, confirm_outside: bool = False) -> AppliedChange:
+        """Write the accepted hunks to the working tree, all or nothing."""
+        self._expect(Phase.REVIEWING)
+        from tui.patch.apply_change import apply_change_set
+
+        chosen = None if accepted is None else set(accepted)
+        try:
+            applied = apply_change_set(
+                self.session.workdir, self.change_set, chosen, allow_outside=confirm_outside
+            )
+        except PatchbayError as exc:
+            self.session.log.append(self.task_id, EventType.PATCH_REJECTED, details={"reason": str(exc)})
+            raise
+        report = _hunk_report(self.change_set, chosen)
+        self.applied = applied
+        self.session.remember_applied(self.task_id, applied)
+        self.session.log.append(
+            self.task_id, EventType.PATCH_APPLIED, details={"change_id": applied.id, "files": report}
+        )
+        self.phase = Phase.APPLIED
+        return applied
+
+    def reject(self, reason: str = "rejected in review") -> None:
+        """Nothing was applied: the answer is set aside and the task is READY again."""
+        self._expect(Phase.REVIEWING, Phase.ANSWERED)
+        self.session.log.append(self.task_id, EventType.PATCH_REJECTED, details={"reason": reason})
+        self.session.write_status(self.task_id, "READY", event=None)
+        self.phase = Phase.READY
+
+    # -- validation ------------------------------------------------------------------------------------
+    def validate(self, on_output: Callable[[str], None] = lambda _text: None) -> CommandResult | None:
+        """Run the task's validation command; pass → commit (if on) and DONE, fail → VALIDATION_FAILED."""
+        self._expect(Phase.APPLIED)
+        settings = task_settings(self.session.runbook, self.task)
+        command = settings.validation_command
+        if not command:
+            self._complete()
+            return None
+        self.phase = Phase.VALIDATING
+        self._cancel.clear()
+        result = run_command(
+            command,
+            self.session.workdir,
+            shell=settings.validation_shell,
+            timeout=settings.validation_timeout,
+            on_output=on_output,
+            cancel_event=self._cancel,
+        )
+        self.validation = result
+        self.session.log.append(
+            self.task_id,
+            EventType.VALIDATION_RUN,
+            details={
+                "command": command,
+                "exit_code": result.exit_code,
+                "timed_out": result.timed_out,
+                "cancelled": result.cancelled,
+                "seconds": round(result.duration, 3),
+            },
+        )
+        if result.passed:
+            self._complete()
+        else:
+            self.failure = _failure_text(command, result)
+            self.phase = Phase.VALIDATION_FAILED
+            self.session.append_issue(self.task_id, "VALIDATION_FAIL", self.failure[-500:])
+        return result
+
+    def _complete(self) -> None:
+        if task_settings(self.session.runbook, self.task).commit and self.applied is not None:
+            assert self.prompt is not None
+            self.commit_sha = self.session.commit(self.task, self.applied, self.prompt)
+        self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
+        self.phase = Phase.DONE
+
+    def keep(self) -> None:
+        """Validation failed, but the user keeps the change: DONE."""
+        self._expect(Phase.VALIDATION_FAILED)
+        self.failure = None
+        self._complete()
+
+    def rollback(self) -> None:
+        """Undo the applied change (files exactly as before) and make the task READY again."""
+        self._expect(Phase.APPLIED, Phase.VALIDATION_FAILED, Phase.VALIDATING)
+        assert self.applied is not None
+        self.session.restore(self.applied)
+        self.session.log.append(self.task_id, EventType.ROLLBACK, details={"change_id": self.applied.id})
+        self.applied = None
+        self.session.write_status(self.task_id, "READY", event=None)
+        self.phase = Phase.READY
+
+    def retry(self) -> PreparedPrompt:
+        """Roll back what was applied, then prepare the next attempt with the fallback template."""
+        self._expect(Phase.VALIDATION_FAILED, Phase.REVIEWING, Phase.ANSWERED, Phase.ERROR, Phase.CANCELLED)
+        if self.applied is not None:
+            self.session.restore(self.applied)
+            self.session.log.append(self.task_id, EventType.ROLLBACK, details={"change_id": self.applied.id})
+            self.applied = None
+        if self.failure is None and self.change_set is not None:
+            self.failure = _placement_failure(self.change_set)
+        self.attempt += 1
+        self.session.log.append(self.task_id, EventType.RETRY, details={"attempt": self.attempt})
+        self.phase = Phase.READY
+        self._started = False
+        return self.prepare()
+
+    # -- endings ---------------------------------------------------------------------------------------
+    def mark_error(self, note: str) -> None:
+        if self.applied is not None and self.phase in (Phase.APPLIED, Phase.VALIDATION_FAILED):
+            self.session.restore(self.applied)
+            self.applied = None
+        self._fail(note or "marked as an error", issue_type="MANUAL_ERROR")
+
+    def _fail(self, note: str, *, issue_type: str) -> None:
+        self.session.append_issue(self.task_id, issue_type, note)
+        self.session.write_status(self.task_id, "ERROR", event=EventType.ERROR_TASK, details={"note": note})
+        self.phase = Phase.ERROR
+
+    def mark_done(self, note: str | None = None) -> None:
+        """A MANUAL task done, or an AI task the user finished by hand."""
+        self._start()
+        self.session.log.append(self.task_id, EventType.MANUAL_ACTION, details={"action": "done", "note": note})
+        self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
+        self.phase = Phase.DONE
+
+    def skip(self) -> None:
+        self.session.write_status(self.task_id, "SKIPPED", event=EventType.SKIP_TASK)
+        self.phase = Phase.SKIPPED
+
+    def run_script(self, on_output: Callable[[str], None] = lambda _text: None) -> CommandResult:
+        """AUTOMATED_SCRIPT: run the command; exit 0 → DONE, anything else → ERROR."""
+        script = task_settings(self.session.runbook, self.task).script
+        if script is None:
+            raise RunnerError(f"task {self.task_id} has no script_details.command to run")
+        self._start()
+        self._cancel.clear()
+        result = run_command(
+            script.command,
+            self.session.workdir,
+            shell=script.shell,
+            timeout=script.timeout,
+            on_output=on_output,
+            cancel_event=self._cancel,
+        )
+        self.session.log.append(
+            self.task_id,
+            EventType.SCRIPT_RUN,
+            details={"command": script.command, "exit_code": result.exit_code, "seconds": round(result.duration, 3)},
+        )
+        if result.passed:
+            self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
+            self.phase = Phase.DONE
+        else:
+            self._fail(_failure_text(script.command, result)[-500:], issue_type="SCRIPT_FAIL")
+        return result
+
+
+def _messages(rendered: RenderedPrompt) -> list[ChatMessage]:
+    return [ChatMessage(role=role, content=content) for role, content in rendered.messages()]
+
+
+def _failure_text(command: str, result: CommandResult) -> str:
+    if result.error:
+        return f"$ {command}\n{result.error}"
+    why = "timed out" if result.timed_out else ("was cancelled" if result.cancelled else f"exited {result.exit_code}")
+    return f"$ {command}\n{result.output.rstrip()}\n[{why}]"
+
+
+def _hunk_report(change_set, accepted: set[str] | None) -> list[dict]:
+    """Per file, per hunk: how it placed and whether it was accepted (for the run log)."""
+    files = []
+    for change in change_set.files:
+        hunks = [
+            {
+                "id": hunk.id,
+                "placement": hunk.placement.describe(),
+                "accepted": accepted is None or hunk.id in accepted,
+            }
+            for hunk in change.hunks
+        ]
+        files.append({"path": change.path, "hunks": hunks})
+    return files
+
+
+def _placement_failure(change_set) -> str:
+    lines = []
+    for change in change_set.files:
+        for hunk in change.hunks:
+            if hunk.placement.failed:
+                lines.append(f"{change.path}: {hunk.placement.describe()}")
+    return "\n".join(lines) or "the change was rejected in review"
+

@@ -1,0 +1,309 @@
+"""A loaded runbook with its models, run log and working tree: what every TaskRun works against."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.engine.base import Backend, LoadProgress
+from tui.errors import PatchbayError
+from tui.prompts.render import ContextFileSpec, PromptSource
+from tui.runbook.event_log import EventLog, EventType, utc_timestamp
+from tui.runbook.writer import append_task_list_item, set_detail_status, set_task_key, set_task_status
+from tui.workspace.atomic import write_atomically
+from tui.workspace.journal import AppliedChange, recover_interrupted, undo, undo_blockers
+
+if TYPE_CHECKING:
+    from tui.runner import Answer, PreparedPrompt, TaskRun
+
+RESPONSE_PREVIEW_CHARS = 200
+
+
+@dataclass(frozen=True)
+class ScriptSpec:
+    command: str
+    timeout: float | None
+    shell: bool
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """A task's settings with the runbook's defaults filled in: the one place that resolves them."""
+
+    model: str | None
+    context_budget: int | None
+    max_new_tokens: int
+    temperature: float
+    validation_command: str | None
+    validation_shell: bool
+    validation_timeout: float | None
+    commit: bool
+    output_parser: str
+    output_artifact: str | None
+    files_to_modify: list[str]
+    script: ScriptSpec | None
+
+
+def task_settings(runbook, task) -> TaskSettings:
+    from tui.runbook.resolve import resolved_settings
+
+    return resolved_settings(runbook, task)
+
+
+def task_prompt_source(runbook, task) -> PromptSource:
+    from tui.runbook.resolve import prompt_fields
+
+    fields = prompt_fields(runbook, task)
+    return PromptSource(
+        task_id=task.id,
+        name=task.name,
+        runbook_folder=runbook.folder,
+        workdir=runbook.workdir,
+        context_files=[ContextFileSpec(path, lines) for path, lines in fields.pop("context_files")],
+        **fields,
+    )
+
+
+@dataclass
+class _Applied:
+    task_id: str
+    change: AppliedChange
+    commit_sha: str | None = None
+
+
+class Session:
+    """One runbook opened for work. Safe to share between the UI thread and one worker at a time."""
+
+    def __init__(
+        self,
+        runbook_path: Path,
+        *,
+        config_file: Path | None = None,
+        model_override: str | None = None,
+        replay_rate: float | None = None,
+    ) -> None:
+        from tui.engine.registry import load_registry
+        from tui.runbook.loader import find_runbook_file, load_runbook
+
+        self.runbook_path = find_runbook_file(Path(runbook_path))
+        self.config_file = Path(config_file) if config_file else None
+        self.registry = load_registry(self.runbook_path.parent, self.config_file)
+        self.runbook = load_runbook(self.runbook_path, known_models=self.registry.names())
+        self.model_override = model_override
+        if model_override is not None:
+            self.registry.get(model_override)  # an unknown name fails now, with the known names listed
+        self.replay_rate = replay_rate
+        self.log = EventLog(self.runbook.folder)
+        self.recovered = recover_interrupted(self.workdir)
+        self._backends: dict[str, Backend] = {}
+        self._loaded: set[str] = set()
+        self._lock = threading.RLock()
+        self._applied: list[_Applied] = []
+        self._git = None
+        self._git_checked = False
+
+    # -- the runbook -------------------------------------------------------------------------------------
+    @property
+    def workdir(self) -> Path:
+        return self.runbook.workdir
+
+    def reload(self):
+        """Read the runbook again; on an error the old one stays and RunbookInvalid is raised."""
+        from tui.runbook.loader import load_runbook
+
+        fresh = load_runbook(self.runbook_path, known_models=self.registry.names())
+        with self._lock:
+            self.runbook = fresh
+        return fresh
+
+    def task(self, task_id: str):
+        try:
+            return self.runbook.task(task_id)
+        except KeyError:
+            raise PatchbayError(f"{self.runbook_path}: there is no task with id {task_id}") from None
+
+    def effective_status(self, task_id: str) -> str:
+        from tui.runbook.graph import effective_status
+
+        return effective_status(self.runbook, self.task(task_id))
+
+    def blocked_by(self, task_id: str) -> list[str]:
+        from tui.runbook.graph import blocked_by
+
+        return blocked_by(self.runbook, self.task(task_id))
+
+    def next_ready(self):
+        from tui.runbook.graph import next_ready
+
+        return next_ready(self.runbook)
+
+    def begin(self, task_id: str) -> TaskRun:
+        from tui.runner import TaskRun
+
+        status = self.effective_status(task_id)
+        if status != "READY":
+            waits = self.blocked_by(task_id)
+            why = f"; it waits for {', '.join(waits)}" if waits else ""
+            raise PatchbayError(f"task {task_id} is {status}, not READY{why}")
+        return TaskRun(self, task_id)
+
+    def reset(self, task_id: str, status: str = "READY") -> None:
+        self.write_status(task_id, status, event=EventType.RESET_TASK)
+
+    # -- models ------------------------------------------------------------------------------------------
+    def model_name_for(self, task) -> str:
+        if self.model_override:
+            return self.model_override
+        return task_settings(self.runbook, task).model or self.registry.default_name()
+
+    def backend(self, model_name: str) -> Backend:
+        from tui.engine.registry import create_backend
+
+        with self._lock:
+            if model_name not in self._backends:
+                spec = self.registry.get(model_name)
+                self._backends[model_name] = create_backend(spec, replay_rate=self.replay_rate)
+            return self._backends[model_name]
+
+    def load_model(self, model_name: str, progress=None) -> None:
+        """Load a model (blocking; call it from a worker). Loading twice is a no-op."""
+        backend = self.backend(model_name)
+        if model_name in self._loaded:
+            return
+        backend.load(progress or (lambda _p: None))
+        self._loaded.add(model_name)
+
+    def is_loaded(self, model_name: str) -> bool:
+        return model_name in self._loaded
+
+    def describe_model(self, model_name: str) -> str:
+        return f"{model_name}: {self.backend(model_name).describe()}"
+
+    def close(self) -> None:
+        for backend in self._backends.values():
+            backend.close()
+
+    # -- git -----------------------------------------------------------------------------------------------
+    @property
+    def git(self):
+        if not self._git_checked:
+            from tui.workspace.git_repo import GitWorkspace
+
+            self._git = GitWorkspace.find(self.workdir)
+            self._git_checked = True
+        return self._git
+
+    def branch(self) -> str | None:
+        return self.git.branch() if self.git else None
+
+    def commit(self, task, applied: AppliedChange, prompt: PreparedPrompt) -> str | None:
+        if self.git is None:
+            return None
+        sha = self.git.commit(
+            applied.files,
+            f"feat({task.id}): {task.name}",
+            {"Model": prompt.model_name, "Prompt-SHA256": prompt.rendered.sha256, "Patchbay-Change": applied.id},
+        )
+        for entry in self._applied:
+            if entry.change.id == applied.id:
+                entry.commit_sha = sha
+        self.log.append(task.id, EventType.COMMIT_CREATED, details={"sha": sha, "files": applied.files})
+        return sha
+
+    # -- applied changes and undo ------------------------------------------------------------------------
+    def remember_applied(self, task_id: str, change: AppliedChange) -> None:
+        self._applied.append(_Applied(task_id, change))
+
+    def restore(self, change: AppliedChange) -> None:
+        """Put the files of `change` back exactly as they were (its commit was never made)."""
+        undo(self.workdir, change.id)
+        self._applied = [entry for entry in self._applied if entry.change.id != change.id]
+
+    def undo_last(self) -> str:
+        """Undo the last applied change: the files exactly, and its commit when that is still safe."""
+        if not self._applied:
+            raise PatchbayError("there is no applied change to undo in this session")
+        entry = self._applied[-1]
+        changed = undo_blockers(self.workdir, entry.change.id)
+        if changed:
+            raise PatchbayError(
+                f"cannot undo {entry.task_id}: {', '.join(changed)} changed after it was applied"
+            )
+        commit_note = ""
+        if entry.commit_sha and self.git is not None:
+            reason = self.git.undo_commit_blocker(entry.commit_sha)
+            if reason:
+                raise PatchbayError(f"cannot undo {entry.task_id}: {reason}")
+            self.git.undo_commit(entry.commit_sha)
+            commit_note = f" and its commit {entry.commit_sha[:8]}"
+        undo(self.workdir, entry.change.id)
+        self._applied.pop()
+        self.log.append(entry.task_id, EventType.PATCH_UNDONE, details={"change_id": entry.change.id})
+        self.write_status(entry.task_id, "READY", event=EventType.RESET_TASK)
+        return f"undid the change of {entry.task_id} ({', '.join(entry.change.files)}){commit_note}"
+
+    # -- careful writes ----------------------------------------------------------------------------------
+    def write_status(
+        self, task_id: str, status: str, *, event: EventType | None, details: dict[str, Any] | None = None
+    ) -> None:
+        task = self.task(task_id)
+        before = self.effective_status(task_id)
+        set_task_status(self.runbook_path, task_id, status)
+        if task.task_detail_path is not None:
+            set_detail_status(task.task_detail_path, status)
+        with self._lock:
+            task.status = status
+        if event is not None:
+            self.log.append(task_id, event, status_change=f"{before}->{status}", details=details or {})
+
+    def _details_target(self, task) -> tuple[Path, str | None]:
+        """Where a task's last_run and issues live: its detail file, or its entry in runbook.yaml."""
+        if task.task_detail_path is not None:
+            return task.task_detail_path, None
+        return self.runbook_path, task.id
+
+    def write_last_run(self, task_id: str, prompt: PreparedPrompt, answer: Answer, *, success: bool) -> None:
+        task = self.task(task_id)
+        final = answer.final
+        previous = task.last_run or {}
+        last_run = {
+            "timestamp": utc_timestamp(),
+            "outcome": "SUCCESS" if success else "FAILURE",
+            "llm_response": answer.text[:RESPONSE_PREVIEW_CHARS],
+            "cost_estimate": previous.get("cost_estimate", 0.0) if isinstance(previous, dict) else 0.0,
+            "model": prompt.model_name,
+            "tokens_in": final.prompt_tokens if final else prompt.tokens.count,
+            "tokens_out": final.new_tokens if final else None,
+            "tokens_per_second": round(final.tokens_per_second, 1) if final and final.tokens_per_second else None,
+        }
+        path, entry = self._details_target(task)
+        set_task_key(path, entry, "last_run", last_run)
+        task.last_run = last_run
+
+    def append_issue(self, task_id: str, kind: str, detail: str) -> None:
+        task = self.task(task_id)
+        path, entry = self._details_target(task)
+        append_task_list_item(
+            path, entry, "issues", {"timestamp": utc_timestamp(), "type": kind, "detail": detail, "resolution": None}
+        )
+
+    def keep_answer(self, task_id: str, attempt: int, text: str) -> Path | None:
+        """Keep every answer under <runbook>/outputs/ so nothing the model said is lost."""
+        folder = self.runbook.folder / "outputs"
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", task_id) or "task"
+        stamp = utc_timestamp().replace(":", "").replace("-", "")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{safe}.attempt{attempt}.{stamp}.md"
+            write_atomically(path, text.encode("utf-8"))
+        except OSError:
+            return None
+        return path
+
+
+def progress_sentence(progress: LoadProgress) -> str:
+    share = f"{progress.step}/{progress.total}" if progress.total else str(progress.step)
+    return f"{progress.message} ({share})"
