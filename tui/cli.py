@@ -74,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", metavar="DIR", required=True)
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--files-to-modify", metavar="PATH", nargs="*", default=None)
+    p.add_argument(
+        "--files-to-modify", metavar="PATH", nargs="*", default=None, help="files the change may touch"
+    )
+    p.add_argument(
+        "--allow-outside", action="store_true", help="also write files outside --files-to-modify (confirmed)"
+    )
     _add_common(p)
 
     p = sub.add_parser("import", help="turn a Markdown plan into a runbook")

@@ -96,3 +96,16 @@ def test_reads_stdin_and_never_imports_textual(tree):
     )
     assert result.returncode == 0, result.stderr
     assert (root / "m.py").read_text() == numbered(6).replace("line 3\n", "LINE 3\n")
+
+
+def test_files_outside_files_to_modify_need_allow_outside(tmp_path, capsys):
+    from tui.cli import main
+
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    answer = tmp_path / "answer.diff"
+    answer.write_text("--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n", encoding="utf-8")
+    args = ["apply", "--workdir", str(tmp_path), str(answer), "--files-to-modify", "b.py"]
+    assert main(args) == 1
+    assert (tmp_path / "a.py").read_text(encoding="utf-8") == "x = 1\n"
+    assert main([*args, "--allow-outside"]) == 0
+    assert (tmp_path / "a.py").read_text(encoding="utf-8") == "x = 2\n"

@@ -115,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
     refusal: str | None = None
     try:
         if args.dry_run:
-            plan_writes(change_set)
+            plan_writes(change_set, allow_outside=args.allow_outside)
         else:
-            apply_change_set(workdir, change_set)
+            apply_change_set(workdir, change_set, allow_outside=args.allow_outside)
         applied = True
     except PatchbayError as error:
         refusal = str(error)
