@@ -1,0 +1,48 @@
+"""Driving the app in Pilot tests: build it on a demo copy, and wait for workers instead of sleeping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def make_app(folder: Path, *, rate: float = 0, watch: bool = False, keymap=None, theme=None):
+    from tui.app.app import PatchbayApp
+    from tui.runner import Session
+
+    session = Session(folder / "runbook.yaml", replay_rate=rate)
+    return PatchbayApp([session], watch=watch, keymap=keymap, theme=theme)
+
+
+def busy_workers(app) -> list:
+    return [w for w in app.workers if w.group != "watch" and not w.is_finished]
+
+
+async def settle(pilot, until=lambda: True, rounds: int = 400) -> None:
+    """Let workers finish and their messages be handled until `until()` holds (bounded, no sleeps
+    beyond Textual's own idle waits)."""
+    for _ in range(rounds):
+        workers = busy_workers(pilot.app)
+        if workers:
+            await pilot.app.workers.wait_for_complete(workers)
+        await pilot.pause()
+        if until() and not busy_workers(pilot.app):
+            return
+    raise AssertionError("the app did not reach the expected state")
+
+
+async def wait_for(pilot, condition, rounds: int = 500) -> None:
+    """Poll a condition between short pauses (for things outside Textual, like file events)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition never became true")
+
+
+def main_screen(app):
+    from tui.app.screens.main import MainScreen
+
+    for screen in app.screen_stack:
+        if isinstance(screen, MainScreen):
+            return screen
+    raise AssertionError("no main screen")

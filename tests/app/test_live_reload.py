@@ -1,0 +1,88 @@
+"""Live reload: an external edit of the runbook shows in the tree (selection kept); broken YAML keeps
+the last good tree and shows the error with its line until the file is fixed; Patchbay's own writes
+are not reloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.pilot_helpers import main_screen, make_app, settle, wait_for
+from tui.app.watch import external_changes, is_runbook_file
+
+SIZE = (120, 40)
+
+
+def test_only_runbook_files_count(tmp_path):
+    folder = tmp_path
+    assert is_runbook_file(folder, folder / "runbook.yaml")
+    assert is_runbook_file(folder, folder / "tasks" / "a.yaml")
+    assert is_runbook_file(folder, folder / "prompt_templates" / "x.j2")
+    assert not is_runbook_file(folder, folder / "project" / "textkit" / "stats.py")
+    assert not is_runbook_file(folder, folder / "logs" / "run_log.jsonl")
+    assert not is_runbook_file(folder, folder / ".runbook.yaml.abc.patchbay-tmp")
+
+
+def test_patchbays_own_writes_are_not_external_changes(demo):
+    from tui.runbook.writer import set_task_status
+
+    path = demo / "runbook.yaml"
+    set_task_status(path, "document_usage", "SKIPPED")
+    assert external_changes(demo, [path]) == []
+    path.write_text(path.read_text() + "\n# a comment of the user's\n")
+    assert external_changes(demo, [path]) == [path]
+
+
+def rename_task(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+async def test_external_edit_updates_the_tree_and_keeps_the_selection(demo):
+    app = make_app(demo, watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        screen.tree.select_task((0, "add_median"))
+        await settle(pilot, lambda: screen.selected_key == (0, "add_median"))
+        rename_task(demo / "runbook.yaml", "Write the release notes", "Write the release notes (edited)")
+        await wait_for(pilot, lambda: screen.tree.row((0, "release_notes")).name.endswith("(edited)"))
+        await settle(pilot)
+        assert screen.selected_key == (0, "add_median")
+
+
+async def test_broken_yaml_keeps_the_last_good_tree_until_fixed(demo):
+    app = make_app(demo, watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        path = demo / "runbook.yaml"
+        good = path.read_text()
+        path.write_text(good.replace("tasks:\n", "tasks:\n  - id: [broken\n", 1))
+        await wait_for(pilot, lambda: 0 in screen.load_errors)
+        error = screen.load_errors[0]
+        assert "runbook.yaml:" in error  # file and line
+        assert screen.query_one("#banner").display
+        assert len(screen.tree._task_nodes) == 7  # the last good runbook stays
+        path.write_text(good)
+        await wait_for(pilot, lambda: 0 not in screen.load_errors)
+        await settle(pilot)
+        assert not screen.query_one("#banner").display
+        assert len(screen.tree._task_nodes) == 7
+
+
+async def test_a_run_does_not_trigger_a_reload(demo):
+    from tui.app import messages as m
+
+    seen: list = []
+    app = make_app(demo, watch=True)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        screen.tree.select_task((0, "document_usage"))
+        await settle(pilot, lambda: screen.selected_key == (0, "document_usage"))
+        await pilot.press("y")
+        await settle(pilot, lambda: screen.tree.row((0, "document_usage")).status == "DONE")
+        for _ in range(15):  # give the watcher time to (wrongly) report the write
+            await pilot.pause(0.02)
+    assert not any(isinstance(x, m.RunbookFilesChanged) for x in seen)

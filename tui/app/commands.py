@@ -1,0 +1,61 @@
+"""The command palette (ctrl+p): run task, next READY, switch theme, switch model, open log, reload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class PatchbayCommands(Provider):
+    def _main(self):
+        from tui.app.screens.main import MainScreen
+
+        for screen in reversed(self.app.screen_stack):
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        main = self._main()
+        app = self.app
+        if main is not None:
+            yield "Run the selected task", main.action_run, "r"
+            yield "Next READY task", main.action_next_ready, "n"
+            yield "Reload the runbook", main.action_reload, "read runbook.yaml and the task files again"
+            yield "Open the run log", main.action_open_log, "logs/run_log.jsonl"
+            yield "Undo the last applied change", main.action_undo, "u"
+            yield "Reset the selected task to READY", main.action_reset, "R (also for interrupted tasks)"
+            for index, session in enumerate(main.sessions):
+                for task in session.runbook.tasks:
+                    if session.effective_status(task.id) == "READY":
+                        yield f"Run task {task.id}", partial(main.run_task, (index, task.id)), task.name
+            names = sorted({name for s in main.sessions for name in _model_names(s)})
+            for name in names:
+                yield f"Switch model: {name}", partial(main.switch_model, name), "for the tasks run from now"
+        for name in sorted(app.available_themes):
+            yield f"Switch theme: {name}", partial(setattr, app, "theme", name), "remembered for next time"
+        yield "Show the keys", app.action_help, "?"
+        yield "Quit", main.action_quit if main is not None else app.exit, "q"
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._commands():
+            if title.startswith(("Run task ", "Switch theme: ")):
+                continue  # long lists: found by typing, not listed up front
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+def _model_names(session) -> list[str]:
+    registry = getattr(session, "registry", None)
+    try:
+        return list(registry.names()) if registry is not None else []
+    except Exception:
+        return []

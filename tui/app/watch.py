@@ -1,0 +1,69 @@
+"""Watch a runbook folder for external edits: runbook.yaml, patchbay.yaml, tasks/ and prompt_templates/.
+
+Patchbay's own YAML writes are recognised by their bytes (tui.runbook.writer remembers a digest of
+each) and ignored, so a status change made by a run never triggers a reload. The working tree, logs
+and outputs are ignored too: only what the runbook is made of counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from tui.runbook.writer import is_own_write
+
+WATCHED_FOLDERS = ("tasks", "prompt_templates")
+WATCHED_SUFFIXES = (".yaml", ".yml", ".j2", ".jinja", ".md", ".txt")
+STEP_MS = 20  # how often the watcher checks for events
+DEBOUNCE_MS = 50  # an editor's burst of writes becomes one change
+
+
+def is_runbook_file(folder: Path, path: Path) -> bool:
+    """True for the files a runbook is made of (not the working tree, logs or outputs)."""
+    try:
+        relative = path.relative_to(folder)
+    except ValueError:
+        return False
+    parts = relative.parts
+    if not parts or parts[-1].startswith("."):  # hidden files include the atomic writer's temp files
+        return False
+    if len(parts) == 1:
+        return parts[0].endswith((".yaml", ".yml"))
+    return parts[0] in WATCHED_FOLDERS and parts[-1].endswith(WATCHED_SUFFIXES)
+
+
+def external_changes(folder: Path, paths: list[Path]) -> list[Path]:
+    """The changed runbook files that Patchbay did not write itself."""
+    changed = []
+    for path in paths:
+        if not is_runbook_file(folder, path):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:  # deleted or moved away: that is a change
+            changed.append(path)
+            continue
+        if not is_own_write(path, data):
+            changed.append(path)
+    return changed
+
+
+async def watch_runbook_folder(
+    folder: Path, on_change: Callable[[list[Path]], Awaitable[None] | None], stop_event=None
+) -> None:
+    """Call `on_change` with the externally changed files each time a burst of edits settles."""
+    from watchfiles import awatch  # imported in the worker, off the first frame's path
+
+    folder = folder.resolve()
+
+    def wanted(_change, raw: str) -> bool:
+        return is_runbook_file(folder, Path(raw))
+
+    async for batch in awatch(
+        folder, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop_event
+    ):
+        changed = external_changes(folder, sorted({Path(raw) for _change, raw in batch}))
+        if changed:
+            result = on_change(changed)
+            if result is not None:
+                await result

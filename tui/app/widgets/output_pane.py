@@ -1,0 +1,164 @@
+"""The output pane: a model's answer, a validation command or a script, streaming in batches.
+
+Producers call `feed()` from their worker thread; it only appends to a locked buffer. A 30 Hz timer
+on the UI thread drains the buffer into the `Log` in one write, so the screen refreshes per batch,
+never per token (per-chunk refreshes cost an order of magnitude more; reference/textual.md §5.3).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Log, Sparkline, Static
+
+FLUSH_HZ = 30
+SAMPLE_SECONDS = 0.25  # one sparkline point per quarter second of streaming
+SPARK_POINTS = 40
+
+
+class OutputPane(Vertical):
+    """Streams text into a Log and shows time to first token, tokens per second and tokens so far."""
+
+    DEFAULT_CSS = """
+    OutputPane { height: 1fr; }
+    OutputPane > #output-header { height: 1; }
+    OutputPane #output-title { width: auto; text-style: bold; padding: 0 1 0 0; }
+    OutputPane #output-metrics { width: auto; color: $text-muted; padding: 0 1; }
+    OutputPane #output-spark { width: 1fr; height: 1; }
+    OutputPane > Log { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._pending_tokens = 0
+        self._streaming = False
+        self._count_tokens = False
+        self._started = 0.0
+        self._first_token: float | None = None
+        self._tokens = 0
+        self._sample_tokens = 0
+        self._sample_started = 0.0
+        self._rates: list[float] = []
+        self._answer: list[str] = []
+        self._timer = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="output-header"):
+            yield Static("Output", id="output-title")
+            yield Static("", id="output-metrics")
+            yield Sparkline([], id="output-spark")
+        yield Log(id="output-log", highlight=False)
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / FLUSH_HZ, self.flush, pause=True)
+        self.query_one("#output-spark").display = False
+
+    # -- producer side (any thread) ----------------------------------------------------------------
+    def feed(self, text: str) -> None:
+        """Queue text from a worker thread; the timer writes it out."""
+        with self._lock:
+            self._pending.append(text)
+            self._pending_tokens += 1
+
+    # -- UI side -----------------------------------------------------------------------------------
+    @property
+    def log_widget(self) -> Log:
+        return self.query_one("#output-log", Log)
+
+    @property
+    def answer_text(self) -> str:
+        return "".join(self._answer)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.log_widget.lines)
+
+    def begin(self, title: str, *, tokens: bool, clear: bool = True) -> None:
+        """Start a stream: `tokens` True for a model answer (metrics shown), False for command output."""
+        self.flush()
+        if clear:
+            self.log_widget.clear()
+        self.query_one("#output-title", Static).update(title)
+        self._streaming = True
+        self._count_tokens = tokens
+        self._started = self._sample_started = time.monotonic()
+        self._first_token = None
+        self._tokens = self._sample_tokens = 0
+        if tokens:
+            self._answer = []
+            self._rates = []
+            self.query_one("#output-spark", Sparkline).data = []
+        self.query_one("#output-spark").display = tokens
+        self.query_one("#output-metrics", Static).update("waiting for the first token…" if tokens else "")
+        if self._timer is not None:
+            self._timer.resume()
+
+    def finish(self, summary: str | None = None, *, final=None) -> None:
+        """End the stream; `final` (a FinalRecord) replaces the measured metrics with the backend's."""
+        self.flush()
+        self._streaming = False
+        if self._timer is not None:
+            self._timer.pause()
+        if self._count_tokens and final is not None:
+            self._show_metrics(final.time_to_first_token, final.tokens_per_second, final.new_tokens)
+        if summary:
+            self.note(summary)
+
+    def note(self, text: str) -> None:
+        """A line of our own (a divider, a result) after whatever has streamed so far."""
+        self.flush()
+        log = self.log_widget
+        if log.lines and log.lines[-1] != "":
+            log.write("\n")  # finish a partial line first
+        log.write(text + "\n")  # and end ours, so later output starts on a line of its own
+
+    def show_text(self, title: str, text: str) -> None:
+        """Replace the pane with finished text (e.g. the last answer of a task)."""
+        self.begin(title, tokens=False)
+        self.feed(text)
+        self.finish()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+            count, self._pending_tokens = self._pending_tokens, 0
+        now = time.monotonic()
+        if pending:
+            text = "".join(pending)
+            self.log_widget.write(text)
+            if self._count_tokens:
+                self._answer.append(text)
+                if self._first_token is None:
+                    self._first_token = now - self._started
+                self._tokens += count
+                self._sample_tokens += count
+        if self._streaming and self._count_tokens:
+            self._sample(now)
+
+    def _sample(self, now: float) -> None:
+        elapsed = now - self._sample_started
+        if elapsed < SAMPLE_SECONDS:
+            return
+        if self._first_token is not None:
+            self._rates = [*self._rates, self._sample_tokens / elapsed][-SPARK_POINTS:]
+            self.query_one("#output-spark", Sparkline).data = self._rates
+        self._sample_tokens = 0
+        self._sample_started = now
+        streamed = now - self._started - (self._first_token or 0.0)
+        rate = self._tokens / streamed if streamed > 0 else None
+        self._show_metrics(self._first_token, rate, self._tokens)
+
+    def _show_metrics(self, ttft: float | None, rate: float | None, tokens: int | None) -> None:
+        parts = []
+        if ttft is not None:
+            parts.append(f"first token {ttft:.2f} s")
+        if rate is not None:
+            parts.append(f"{rate:,.0f} tok/s")
+        if tokens is not None:
+            parts.append(f"{tokens:,} tokens")
+        self.query_one("#output-metrics", Static).update(" · ".join(parts))
