@@ -17,19 +17,16 @@ from pathlib import Path
 
 from tui.engine.base import (
     Backend,
-    ChatMessage,
     Chunk,
     EngineError,
     FinalRecord,
     GenerationRequest,
     GenerationSettings,
-    TokenCount,
 )
 from tui.errors import PatchbayError
-from tui.prompts.budget import BudgetCheck, check_budget
-from tui.prompts.render import RenderedPrompt, RetryContext, render_prompt
+from tui.prompts.render import RetryContext
 from tui.runbook.event_log import EventType
-from tui.session import Session, task_prompt_source, task_settings
+from tui.session import PreparedPrompt, Session, messages_for, task_settings
 from tui.workspace.commands import CommandResult, run_command
 from tui.workspace.journal import AppliedChange
 
@@ -59,14 +56,6 @@ class Phase(str, enum.Enum):
 
 
 FINISHED = {Phase.DONE, Phase.ERROR, Phase.SKIPPED}
-
-
-@dataclass
-class PreparedPrompt:
-    rendered: RenderedPrompt
-    tokens: TokenCount
-    budget: BudgetCheck
-    model_name: str
 
 
 @dataclass
@@ -116,31 +105,11 @@ class TaskRun:
     def prepare(self, *, prompt_override: str | None = None) -> PreparedPrompt:
         """Render the prompt (the fallback template on a retry) and count it against the budget."""
         self._expect(Phase.READY, Phase.PROMPTED, Phase.CANCELLED, Phase.ANSWERED, Phase.ERROR)
-        task = self.task
         retry = None
         if self.attempt > 1 and self.answer is not None:
             retry = RetryContext(previous_answer=self.answer.text, failure=self.failure or "")
-        rendered = render_prompt(task_prompt_source(self.session.runbook, task), retry)
-        if prompt_override is not None:
-            rendered = RenderedPrompt(
-                system=rendered.system,
-                user=prompt_override,
-                template_path=rendered.template_path,
-                context_files=rendered.context_files,
-            )
-        model_name = self.session.model_name_for(task)
-        backend = self.session.backend(model_name)
-        tokens = backend.count_tokens(_messages(rendered))
-        settings = task_settings(self.session.runbook, task)
-        budget = check_budget(
-            tokens.count,
-            exact=tokens.exact,
-            budget=settings.context_budget,
-            max_seq_len=backend.max_context(),
-            max_new_tokens=settings.max_new_tokens,
-        )
-        self.prompt = PreparedPrompt(rendered=rendered, tokens=tokens, budget=budget, model_name=model_name)
-        self._backend = backend
+        self.prompt = self.session.preview_prompt(self.task_id, prompt_override=prompt_override, retry=retry)
+        self._backend = self.session.backend(self.prompt.model_name)
         self._start()
         self.phase = Phase.PROMPTED
         return self.prompt
@@ -154,10 +123,12 @@ class TaskRun:
             raise RunnerError(f"task {self.task_id}: {self.prompt.budget.explain()}")
         self._cancel.clear()
         self.phase = Phase.GENERATING
-        settings = task_settings(self.session.runbook, self.task)
+        settings = task_settings(self.task)
         request = GenerationRequest(
-            messages=_messages(self.prompt.rendered),
-            settings=GenerationSettings(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature),
+            messages=messages_for(self.prompt.rendered),
+            settings=GenerationSettings(
+                max_new_tokens=settings.max_new_tokens, temperature=settings.temperature
+            ),
             task_id=self.task_id,
             attempt=self.attempt,
         )
@@ -238,7 +209,7 @@ class TaskRun:
         from tui.patch.extract import build_change_set
 
         assert self.answer is not None
-        settings = task_settings(self.session.runbook, self.task)
+        settings = task_settings(self.task)
         self.change_set = build_change_set(
             self.answer.text,
             self.session.workdir,
@@ -278,11 +249,18 @@ class TaskRun:
         self.session.write_status(self.task_id, "READY", event=None)
         self.phase = Phase.READY
 
+    def set_aside(self, reason: str) -> None:
+        """Stop here without applying anything (a headless run, a cancel): the task is READY again."""
+        self.session.write_status(
+            self.task_id, "READY", event=EventType.RESET_TASK, details={"reason": reason}
+        )
+        self.phase = Phase.READY
+
     # -- validation ------------------------------------------------------------------------------------
     def validate(self, on_output: Callable[[str], None] = lambda _text: None) -> CommandResult | None:
         """Run the task's validation command; pass → commit (if on) and DONE, fail → VALIDATION_FAILED."""
         self._expect(Phase.APPLIED)
-        settings = task_settings(self.session.runbook, self.task)
+        settings = task_settings(self.task)
         command = settings.validation_command
         if not command:
             self._complete()
@@ -318,7 +296,7 @@ class TaskRun:
         return result
 
     def _complete(self) -> None:
-        if task_settings(self.session.runbook, self.task).commit and self.applied is not None:
+        if task_settings(self.task).commit and self.applied is not None:
             assert self.prompt is not None
             self.commit_sha = self.session.commit(self.task, self.applied, self.prompt)
         self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
@@ -352,7 +330,6 @@ class TaskRun:
         self.attempt += 1
         self.session.log.append(self.task_id, EventType.RETRY, details={"attempt": self.attempt})
         self.phase = Phase.READY
-        self._started = False
         return self.prepare()
 
     # -- endings ---------------------------------------------------------------------------------------
@@ -370,7 +347,9 @@ class TaskRun:
     def mark_done(self, note: str | None = None) -> None:
         """A MANUAL task done, or an AI task the user finished by hand."""
         self._start()
-        self.session.log.append(self.task_id, EventType.MANUAL_ACTION, details={"action": "done", "note": note})
+        self.session.log.append(
+            self.task_id, EventType.MANUAL_ACTION, details={"action": "done", "note": note}
+        )
         self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
         self.phase = Phase.DONE
 
@@ -380,7 +359,7 @@ class TaskRun:
 
     def run_script(self, on_output: Callable[[str], None] = lambda _text: None) -> CommandResult:
         """AUTOMATED_SCRIPT: run the command; exit 0 → DONE, anything else → ERROR."""
-        script = task_settings(self.session.runbook, self.task).script
+        script = task_settings(self.task).script
         if script is None:
             raise RunnerError(f"task {self.task_id} has no script_details.command to run")
         self._start()
@@ -396,7 +375,11 @@ class TaskRun:
         self.session.log.append(
             self.task_id,
             EventType.SCRIPT_RUN,
-            details={"command": script.command, "exit_code": result.exit_code, "seconds": round(result.duration, 3)},
+            details={
+                "command": script.command,
+                "exit_code": result.exit_code,
+                "seconds": round(result.duration, 3),
+            },
         )
         if result.passed:
             self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
@@ -406,14 +389,14 @@ class TaskRun:
         return result
 
 
-def _messages(rendered: RenderedPrompt) -> list[ChatMessage]:
-    return [ChatMessage(role=role, content=content) for role, content in rendered.messages()]
-
-
 def _failure_text(command: str, result: CommandResult) -> str:
     if result.error:
         return f"$ {command}\n{result.error}"
-    why = "timed out" if result.timed_out else ("was cancelled" if result.cancelled else f"exited {result.exit_code}")
+    why = (
+        "timed out"
+        if result.timed_out
+        else ("was cancelled" if result.cancelled else f"exited {result.exit_code}")
+    )
     return f"$ {command}\n{result.output.rstrip()}\n[{why}]"
 
 
@@ -440,4 +423,3 @@ def _placement_failure(change_set) -> str:
             if hunk.placement.failed:
                 lines.append(f"{change.path}: {hunk.placement.describe()}")
     return "\n".join(lines) or "the change was rejected in review"
-

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.engine.base import Backend, LoadProgress
+from tui.engine.base import Backend, ChatMessage, LoadProgress, TokenCount
 from tui.errors import PatchbayError
-from tui.prompts.render import ContextFileSpec, PromptSource
+from tui.prompts.budget import BudgetCheck, check_budget
+from tui.prompts.render import ContextFileSpec, PromptSource, RenderedPrompt, RetryContext, render_prompt
 from tui.runbook.event_log import EventLog, EventType, utc_timestamp
+from tui.runbook.models import LastRun
 from tui.runbook.writer import append_task_list_item, set_detail_status, set_task_key, set_task_status
 from tui.workspace.atomic import write_atomically
 from tui.workspace.journal import AppliedChange, recover_interrupted, undo, undo_blockers
 
 if TYPE_CHECKING:
-    from tui.runner import Answer, PreparedPrompt, TaskRun
+    from tui.runner import Answer, TaskRun
 
 RESPONSE_PREVIEW_CHARS = 200
+DEFAULT_MAX_NEW_TOKENS = 1024
+DEFAULT_TEMPERATURE = 0.2
 
 
 @dataclass(frozen=True)
@@ -47,24 +51,72 @@ class TaskSettings:
     script: ScriptSpec | None
 
 
-def task_settings(runbook, task) -> TaskSettings:
-    from tui.runbook.resolve import resolved_settings
+def task_settings(task) -> TaskSettings:
+    """The task's settings with the runbook's defaults filled in."""
+    validation = task.effective_validation_command
+    script = task.script_details
+    return TaskSettings(
+        model=task.effective_model,
+        context_budget=task.effective_context_budget,
+        max_new_tokens=task.effective_max_new_tokens or DEFAULT_MAX_NEW_TOKENS,
+        temperature=task.effective_temperature
+        if task.effective_temperature is not None
+        else DEFAULT_TEMPERATURE,
+        validation_command=validation.command if validation else None,
+        validation_shell=validation.shell if validation else False,
+        validation_timeout=validation.timeout if validation else None,
+        commit=task.effective_commit,
+        output_parser=task.output_parser,
+        output_artifact=task.output_artifact,
+        files_to_modify=list(task.files_to_modify),
+        script=ScriptSpec(script.command, script.timeout, script.shell)
+        if script and script.command
+        else None,
+    )
 
-    return resolved_settings(runbook, task)
 
-
-def task_prompt_source(runbook, task) -> PromptSource:
-    from tui.runbook.resolve import prompt_fields
-
-    fields = prompt_fields(runbook, task)
+def task_prompt_source(task) -> PromptSource:
+    """What the prompt of an AI task is made from."""
+    runbook = task.runbook
+    details = task.ai_details
+    if details is None or not details.prompt_template:
+        raise PatchbayError(f"task {task.id} has no ai_details.prompt_template to render")
     return PromptSource(
         task_id=task.id,
         name=task.name,
         runbook_folder=runbook.folder,
         workdir=runbook.workdir,
-        context_files=[ContextFileSpec(path, lines) for path, lines in fields.pop("context_files")],
-        **fields,
+        template=str(details.prompt_template_path or details.prompt_template),
+        description=task.description or "",
+        review_points=list(details.review_points),
+        files_to_modify=list(details.files_to_modify),
+        output_artifact=details.output_artifact,
+        input_context=dict(details.input_context),
+        context_files=[ContextFileSpec(f.path, f.lines) for f in details.context_files],
+        system_template=_template_name(task.system_template_path, task.effective_system_template),
+        fallback_template=_template_name(
+            details.fallback_prompt_template_path, details.fallback_prompt_template
+        ),
     )
+
+
+def _template_name(path: Path | None, name: str | None) -> str | None:
+    """The loader has already found the template; its absolute path is the name to render."""
+    return str(path) if path is not None else name
+
+
+@dataclass
+class PreparedPrompt:
+    """A rendered prompt, counted by the model's tokenizer and checked against the budget."""
+
+    rendered: RenderedPrompt
+    tokens: TokenCount
+    budget: BudgetCheck
+    model_name: str
+
+
+def messages_for(rendered: RenderedPrompt) -> list[ChatMessage]:
+    return [ChatMessage(role=role, content=content) for role, content in rendered.messages()]
 
 
 @dataclass
@@ -86,9 +138,9 @@ class Session:
         replay_rate: float | None = None,
     ) -> None:
         from tui.engine.registry import load_registry
-        from tui.runbook.loader import find_runbook_file, load_runbook
+        from tui.runbook.loader import load_runbook, runbook_file_for
 
-        self.runbook_path = find_runbook_file(Path(runbook_path))
+        self.runbook_path = runbook_file_for(Path(runbook_path))
         self.config_file = Path(config_file) if config_file else None
         self.registry = load_registry(self.runbook_path.parent, self.config_file)
         self.runbook = load_runbook(self.runbook_path, known_models=self.registry.names())
@@ -128,17 +180,38 @@ class Session:
     def effective_status(self, task_id: str) -> str:
         from tui.runbook.graph import effective_status
 
-        return effective_status(self.runbook, self.task(task_id))
+        return effective_status(self.task(task_id))
 
     def blocked_by(self, task_id: str) -> list[str]:
         from tui.runbook.graph import blocked_by
 
-        return blocked_by(self.runbook, self.task(task_id))
+        return blocked_by(self.task(task_id))
 
     def next_ready(self):
         from tui.runbook.graph import next_ready
 
         return next_ready(self.runbook)
+
+    def preview_prompt(
+        self, task_id: str, *, prompt_override: str | None = None, retry: RetryContext | None = None
+    ) -> PreparedPrompt:
+        """Render and count a task's prompt without starting a run (nothing is written)."""
+        task = self.task(task_id)
+        rendered = render_prompt(task_prompt_source(task), retry)
+        if prompt_override is not None:
+            rendered = replace(rendered, user=prompt_override)
+        model_name = self.model_name_for(task)
+        backend = self.backend(model_name)
+        tokens = backend.count_tokens(messages_for(rendered))
+        settings = task_settings(task)
+        budget = check_budget(
+            tokens.count,
+            exact=tokens.exact,
+            budget=settings.context_budget,
+            max_seq_len=backend.max_context(),
+            max_new_tokens=settings.max_new_tokens,
+        )
+        return PreparedPrompt(rendered=rendered, tokens=tokens, budget=budget, model_name=model_name)
 
     def begin(self, task_id: str) -> TaskRun:
         from tui.runner import TaskRun
@@ -157,7 +230,7 @@ class Session:
     def model_name_for(self, task) -> str:
         if self.model_override:
             return self.model_override
-        return task_settings(self.runbook, task).model or self.registry.default_name()
+        return task.effective_model
 
     def backend(self, model_name: str) -> Backend:
         from tui.engine.registry import create_backend
@@ -205,7 +278,11 @@ class Session:
         sha = self.git.commit(
             applied.files,
             f"feat({task.id}): {task.name}",
-            {"Model": prompt.model_name, "Prompt-SHA256": prompt.rendered.sha256, "Patchbay-Change": applied.id},
+            {
+                "Model": prompt.model_name,
+                "Prompt-SHA256": prompt.rendered.sha256,
+                "Patchbay-Change": applied.id,
+            },
         )
         for entry in self._applied:
             if entry.change.id == applied.id:
@@ -252,8 +329,8 @@ class Session:
         task = self.task(task_id)
         before = self.effective_status(task_id)
         set_task_status(self.runbook_path, task_id, status)
-        if task.task_detail_path is not None:
-            set_detail_status(task.task_detail_path, status)
+        if task.task_detail_file is not None:
+            set_detail_status(task.task_detail_file, status)
         with self._lock:
             task.status = status
         if event is not None:
@@ -261,33 +338,38 @@ class Session:
 
     def _details_target(self, task) -> tuple[Path, str | None]:
         """Where a task's last_run and issues live: its detail file, or its entry in runbook.yaml."""
-        if task.task_detail_path is not None:
-            return task.task_detail_path, None
+        if task.task_detail_file is not None:
+            return task.task_detail_file, None
         return self.runbook_path, task.id
 
     def write_last_run(self, task_id: str, prompt: PreparedPrompt, answer: Answer, *, success: bool) -> None:
         task = self.task(task_id)
         final = answer.final
-        previous = task.last_run or {}
+        previous = task.last_run
         last_run = {
             "timestamp": utc_timestamp(),
             "outcome": "SUCCESS" if success else "FAILURE",
             "llm_response": answer.text[:RESPONSE_PREVIEW_CHARS],
-            "cost_estimate": previous.get("cost_estimate", 0.0) if isinstance(previous, dict) else 0.0,
+            "cost_estimate": (previous.cost_estimate or 0.0) if previous is not None else 0.0,
             "model": prompt.model_name,
             "tokens_in": final.prompt_tokens if final else prompt.tokens.count,
             "tokens_out": final.new_tokens if final else None,
-            "tokens_per_second": round(final.tokens_per_second, 1) if final and final.tokens_per_second else None,
+            "tokens_per_second": round(final.tokens_per_second, 1)
+            if final and final.tokens_per_second
+            else None,
         }
         path, entry = self._details_target(task)
         set_task_key(path, entry, "last_run", last_run)
-        task.last_run = last_run
+        task.last_run = LastRun(**last_run)
 
     def append_issue(self, task_id: str, kind: str, detail: str) -> None:
         task = self.task(task_id)
         path, entry = self._details_target(task)
         append_task_list_item(
-            path, entry, "issues", {"timestamp": utc_timestamp(), "type": kind, "detail": detail, "resolution": None}
+            path,
+            entry,
+            "issues",
+            {"timestamp": utc_timestamp(), "type": kind, "detail": detail, "resolution": None},
         )
 
     def keep_answer(self, task_id: str, attempt: int, text: str) -> Path | None:

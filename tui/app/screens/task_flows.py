@@ -247,13 +247,9 @@ class TaskFlows:
         self.refresh_bindings()
 
     def start_validation(self) -> None:
-        settings_command = ""
-        try:
-            from tui.session import task_settings
+        from tui.session import task_settings
 
-            settings_command = task_settings(self.run.session.runbook, self.run.task).validation_command or ""
-        except Exception:
-            pass
+        settings_command = task_settings(self.run.task).validation_command or ""
         self.busy = "validating"
         self.output.begin(f"Validation: {self.run.task_id}", tokens=False, clear=False)
         self.output.note(f"── validation ── $ {settings_command}" if settings_command else "── validation ──")

@@ -1,0 +1,1 @@
+"""Patchbay's benchmarks (`make bench`, `python -m bench`): one line each, see bench/catalog.py."""

@@ -1,0 +1,43 @@
+"""Every benchmark: its name, unit, target (PRODUCT.md §8, issue 6), and the function that measures it.
+
+Each function takes `quick` (tiny inputs, for the smoke test; the figures then mean nothing) and
+returns a `Measured`. `python -m bench` runs each one in its own process (bench/one.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.result import REPORT_ONLY, Measured, Target
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    unit: str
+    target: Target
+    decimals: int
+    where: str  # "module:function"
+
+    def function(self) -> Callable[[bool], Measured]:
+        module, _, name = self.where.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark("stream-overhead", "x", Target("<=", 1.02), 3, "bench.stream:stream_overhead"),
+    Benchmark("stream-fps", "fps", Target(">=", 20), 1, "bench.stream:stream_fps"),
+    Benchmark("stream-cpu-200", "core", Target("<=", 0.15), 3, "bench.stream:stream_cpu_200"),
+    Benchmark("review-open-5k", "ms", Target("<", 250), 0, "bench.review:review_open_5k"),
+    Benchmark("review-open-50k", "x", Target("<=", 1.5), 2, "bench.review:review_open_50k"),
+    Benchmark("runbook-1k-validate", "s", Target("<", 0.5), 3, "bench.runbook:runbook_1k_validate"),
+    Benchmark("runbook-10k-ratio", "x", Target("<=", 1.5), 2, "bench.runbook:runbook_10k_ratio"),
+    Benchmark("startup-first-frame", "s", Target("<", 0.8), 3, "bench.startup:startup_first_frame"),
+    Benchmark("reload-latency", "ms", Target("<", 300), 0, "bench.reload:reload_latency"),
+    Benchmark("apply-100-files", "s", Target("<", 1.0), 3, "bench.apply:apply_100_files"),
+    Benchmark("apply-vs-git", "x", Target(REPORT_ONLY), 2, "bench.apply:apply_vs_git"),
+)
+
+BY_NAME = {benchmark.name: benchmark for benchmark in BENCHMARKS}

@@ -1,0 +1,93 @@
+"""`patchbay run RUNBOOK [--task ID] [--model NAME] [--auto]`: headless runs.
+
+Without --auto: render the prompt, stream the answer to stdout, log it, keep it under outputs/, and
+leave the task READY (apply the kept answer with `patchbay apply`, or review it in the TUI).
+With --auto: the autopilot (tui/autopilot.py) applies, validates and commits unattended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tui.errors import PatchbayError, UsageError
+
+
+def _session(args: argparse.Namespace):
+    from tui.session import Session
+
+    return Session(
+        Path(args.runbook),
+        config_file=Path(args.config) if args.config else None,
+        model_override=args.model,
+        replay_rate=args.replay_rate,
+    )
+
+
+def _say(text: str) -> None:
+    print(f"patchbay: {text}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.replay_rate is not None and args.replay_rate < 0:
+        raise UsageError("--replay-rate must be 0 (instant) or more tokens per second")
+    session = _session(args)
+    try:
+        if args.auto:
+            from tui.autopilot import Autopilot, AutopilotOptions
+
+            options = AutopilotOptions(
+                task_id=args.task,
+                max_retries=args.max_retries,
+                min_fuzzy_score=args.min_fuzzy_score,
+                keep_going=args.keep_going,
+                parallel=args.parallel,
+            )
+            return Autopilot(session, options, say=_say, out=sys.stdout).run()
+        return _run_one(session, args.task)
+    finally:
+        session.close()
+
+
+def _run_one(session, task_id: str | None) -> int:
+    if task_id is None:
+        task = session.next_ready()
+        if task is None:
+            raise PatchbayError(f"{session.runbook_path}: no task is READY")
+    else:
+        task = session.task(task_id)
+    if task.type == "MANUAL":
+        raise PatchbayError(f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)")
+    run = session.begin(task.id)
+    if task.type == "AUTOMATED_SCRIPT":
+        result = run.run_script(lambda text: print(text, end="", flush=True))
+        _say(f"task {task.id}: script exited {result.exit_code}; the task is {run.phase.value.upper()}")
+        return 0 if result.passed else 1
+
+    prepared = run.prepare()
+    _say(f"task {task.id}: prompt {prepared.budget.label()} for model {prepared.model_name}")
+    session.load_model(prepared.model_name, lambda p: _say(f"loading {p.message} ({p.step}/{p.total})"))
+    try:
+        answer = run.generate(lambda text: print(text, end="", flush=True))
+    except KeyboardInterrupt:
+        run.cancel()
+        run.set_aside("interrupted")
+        raise
+    print(flush=True)
+    if answer.error:
+        _say(f"task {task.id}: {answer.error}; the partial answer is kept in {answer.output_path}")
+        return 1
+    if answer.final and answer.final.finish_reason == "cancelled":
+        run.set_aside("cancelled")
+        _say(f"task {task.id}: generation cancelled")
+        return 1
+    run.set_aside("answered; not applied (headless run without --auto)")
+    final = answer.final
+    stats = ""
+    if final is not None:
+        rate = f", {final.tokens_per_second:.1f} tokens/s" if final.tokens_per_second else ""
+        stats = f" ({final.new_tokens} tokens{rate})"
+    _say(f"task {task.id}: answer kept in {answer.output_path}{stats}")
+    _say(f"apply it with: patchbay apply --workdir {session.workdir} {answer.output_path}")
+    return 0

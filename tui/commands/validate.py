@@ -1,0 +1,37 @@
+"""`patchbay validate RUNBOOK`: every error and warning as `file:line:col: error: sentence`, then a summary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tui.runbook.loader import check_runbook, runbook_file_for
+from tui.runbook.problems import shown_path
+
+
+def run(args: argparse.Namespace) -> int:
+    runbook_file = runbook_file_for(Path(args.runbook))
+    report = check_runbook(runbook_file, known_models=known_models(runbook_file.parent, args.config))
+    for problem in report.errors:
+        print(problem.formatted())
+    for problem in report.warnings:
+        print(problem.formatted())
+    print(
+        f"{shown_path(report.path)}: {_count(report.task_count, 'task')}, "
+        f"{_count(len(report.errors), 'error')}, {_count(len(report.warnings), 'warning')}"
+    )
+    return 1 if report.errors else 0
+
+
+def known_models(runbook_folder: Path, config: str | None) -> set[str] | None:
+    """Model names the registry knows; None (no check) without a registry module or any configured model."""
+    try:
+        from tui.engine.registry import load_registry
+    except ImportError:
+        return None
+    names = load_registry(runbook_folder, Path(config) if config else None).names()
+    return names or None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,329 @@
+"""Loading a runbook folder into models, collecting every problem with its file, line and column."""
+
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+from tui.errors import Location
+from tui.runbook.checks import check_tasks
+from tui.runbook.models import AiDetails, Defaults, Runbook, Task, TaskOrigin
+from tui.runbook.node_reader import NodeReader, describe
+from tui.runbook.problems import Problem, ProblemLog, RunbookInvalid
+from tui.runbook.task_fields import Written, read_defaults, read_task_mapping
+from tui.runbook.templates import resolve_template
+from tui.runbook.yaml_source import compose_bytes, read_yaml_file
+
+RUNBOOK_FILE = "runbook.yaml"
+_TOP_KEYS = ("name", "description", "workdir", "defaults", "tasks")
+
+
+@dataclass
+class TaskDraft:
+    """One task as read, before the runbook-wide checks: values plus where each was written."""
+
+    entry: MappingNode
+    reader: NodeReader
+    fields: dict[str, Written]
+    ai: dict[str, Written]
+    detail_path: Path | None = None
+    detail_status: Written | None = None
+
+    @property
+    def id(self) -> str | None:
+        written = self.fields.get("id")
+        return written.value if written else None
+
+    def depends_on(self) -> list[tuple[str, Any]]:
+        written = self.fields.get("depends_on")
+        return written.value if written else []
+
+
+@dataclass
+class RunbookReport:
+    """Everything `validate` says about a runbook; `runbook` is None when there are errors."""
+
+    path: Path
+    runbook: Runbook | None
+    task_count: int
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def load_runbook(path: Path | str, *, known_models: set[str] | None = None) -> Runbook:
+    """The runbook at `path` (a runbook.yaml or a folder holding one); RunbookInvalid if it has errors."""
+    report = check_runbook(path, known_models=known_models)
+    if report.runbook is None:
+        raise RunbookInvalid(report.errors, report.warnings)
+    return report.runbook
+
+
+def check_runbook(path: Path | str, *, known_models: set[str] | None = None) -> RunbookReport:
+    """Read and check a runbook, collecting all errors and warnings (RunbookInvalid only if there is no file)."""
+    runbook_file = runbook_file_for(Path(path))
+    log = ProblemLog()
+    # Loading makes hundreds of thousands of long-lived, acyclic objects (nodes, marks, models);
+    # letting the cycle collector rescan them over and over costs a third of the load.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        top = read_yaml_file(runbook_file, log)
+        if top is None:
+            return RunbookReport(runbook_file, None, 0, log.errors, log.warnings)
+        return _RunbookReading(runbook_file, log, known_models).read(top)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def runbook_file_for(path: Path) -> Path:
+    """The runbook.yaml that `path` names, or RunbookInvalid saying why there is none."""
+    absolute = Path(os.path.abspath(path.expanduser()))
+    if absolute.is_dir():
+        candidate = absolute / RUNBOOK_FILE
+        if candidate.is_file():
+            return candidate
+        inside = find_runbooks(absolute)
+        hint = ""
+        if inside:
+            names = ", ".join(p.parent.name for p in inside[:5])
+            hint = f"; its subfolders hold runbooks ({names}), pass one of them"
+        raise RunbookInvalid([Problem(Location(absolute), f"this folder holds no {RUNBOOK_FILE}{hint}.")])
+    if not absolute.exists():
+        raise RunbookInvalid([Problem(Location(absolute), "there is no such file or folder.")])
+    return absolute
+
+
+def find_runbooks(path: Path | str) -> list[Path]:
+    """The runbook.yaml files under `path`: itself, the one it holds, or those of its immediate subfolders."""
+    folder = Path(path).expanduser()
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        return []
+    if (folder / RUNBOOK_FILE).is_file():
+        return [folder / RUNBOOK_FILE]
+    try:
+        children = sorted(folder.iterdir(), key=lambda child: child.name)
+    except OSError:
+        return []
+    return [child / RUNBOOK_FILE for child in children if (child / RUNBOOK_FILE).is_file()]
+
+
+def find_workdir(folder: Path) -> Path:
+    """The root of the git repository holding `folder` (a `.git` folder or file), else `folder` itself."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+class _RunbookReading:
+    """One pass over runbook.yaml and its detail files."""
+
+    def __init__(self, path: Path, log: ProblemLog, known_models: set[str] | None) -> None:
+        self.path = path
+        self.folder = path.parent
+        self.log = log
+        self.known_models = known_models
+        self.reader = NodeReader(path, log)
+        self.template_cache: dict[str, Path | None] = {}
+
+    def read(self, top: Node) -> RunbookReport:
+        reader = self.reader
+        if not isinstance(top, MappingNode):
+            reader.error(
+                top, f"the top of {RUNBOOK_FILE} must be a mapping with a `tasks` list, not {describe(top)}."
+            )
+            return self._report(None, 0)
+        values: dict[str, Node] = {}
+        for key, key_node, value in reader.pairs(top):
+            if key in _TOP_KEYS:
+                values[key] = value
+            else:
+                reader.unknown_key(key_node, RUNBOOK_FILE, _TOP_KEYS)
+        name = reader.text(values["name"], "name") if "name" in values else None
+        description = reader.text(values["description"], "description") if "description" in values else None
+        workdir = self._workdir(values.get("workdir"))
+        defaults = read_defaults(reader, values["defaults"]) if "defaults" in values else {}
+        tasks_node = values.get("tasks")
+        if tasks_node is None:
+            reader.error(top, f"{RUNBOOK_FILE} has no `tasks` list.")
+            return self._report(None, 0)
+        if not isinstance(tasks_node, SequenceNode):
+            reader.error(tasks_node, f"`tasks` must be a list of task entries, not {describe(tasks_node)}.")
+            return self._report(None, 0)
+        drafts = self._drafts(tasks_node.value)
+        defaults_model = self._build_defaults(defaults)
+        check_tasks(drafts, defaults, self.log, self._template, self.known_models)
+        if self.log.errors:
+            return self._report(None, len(tasks_node.value))
+        runbook = Runbook.checked(
+            dict(
+                path=self.path,
+                folder=self.folder,
+                name=name or self.folder.name,
+                description=description,
+                workdir=workdir,
+                defaults=defaults_model,
+                tasks=[],
+                warnings=self.log.warnings,
+            )
+        )
+        by_id = runbook._by_id
+        for draft in drafts:
+            task = _build_task(draft, self._template)
+            task._defaults = defaults_model
+            task._runbook = runbook
+            runbook.tasks.append(task)
+            by_id[task.id] = task
+        return self._report(runbook, len(drafts))
+
+    def _report(self, runbook: Runbook | None, count: int) -> RunbookReport:
+        return RunbookReport(self.path, runbook, count, self.log.errors, self.log.warnings)
+
+    def _template(self, name: str) -> Path | None:
+        if name not in self.template_cache:
+            self.template_cache[name] = resolve_template(self.folder, name)
+        return self.template_cache[name]
+
+    def _workdir(self, node: Node | None) -> Path:
+        if node is None:
+            return find_workdir(self.folder)
+        text = self.reader.text(node, "workdir")
+        if not text:
+            return find_workdir(self.folder)
+        workdir = Path(os.path.normpath(self.folder / Path(text).expanduser()))
+        if not workdir.is_dir():
+            self.reader.warning(node, f"the workdir {text} is not a folder (yet).")
+        return workdir
+
+    def _build_defaults(self, defaults: dict[str, Written]) -> Defaults:
+        values = {key: written.value for key, written in defaults.items()}
+        if values.get("system_template"):
+            values["system_template_path"] = self._template(values["system_template"])
+        return Defaults.checked(values)
+
+    def _drafts(self, entries: list[Node]) -> list[TaskDraft]:
+        detail_names = _listing(self.folder / "tasks")
+        drafts = []
+        for entry in entries:
+            mapping = self.reader.mapping(entry, "each task entry")
+            if mapping is None:
+                continue
+            fields = read_task_mapping(self.reader, mapping, "the task entry")
+            ai = fields.pop("ai_details").value if "ai_details" in fields else {}
+            draft = TaskDraft(mapping, self.reader, fields, ai)
+            if "id" not in fields:
+                if not any(key.value == "id" for key, _ in mapping.value):
+                    self.reader.error(mapping, "this task entry has no `id`.")
+                drafts.append(draft)
+                continue
+            detail = fields.pop("task_detail_file", None)
+            if detail is not None:
+                draft.detail_path = Path(os.path.normpath(self.folder / detail.value))
+                self._merge_detail(draft, detail)
+            elif f"{draft.id}.yaml" in detail_names:
+                draft.detail_path = self.folder / "tasks" / f"{draft.id}.yaml"
+                self._merge_detail(draft, None)
+            if "name" not in draft.fields and "name" not in [key.value for key, _ in mapping.value]:
+                self.reader.error(mapping, f"task `{draft.id}` has no `name`.")
+            drafts.append(draft)
+        return drafts
+
+    def _merge_detail(self, draft: TaskDraft, reference: Written | None) -> None:
+        path = draft.detail_path
+        assert path is not None
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            shown = reference.value if reference else path.name
+            reason = (
+                "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
+            )
+            if reference is not None:
+                reference.reader.error(reference.node, f"the detail file {shown} {reason}.")
+            else:
+                self.log.error(Location(path), f"the detail file {reason}.")
+            return
+        node = compose_bytes(path, data, self.log)
+        if node is None:
+            return
+        reader = NodeReader(path, self.log)
+        if not isinstance(node, MappingNode):
+            reader.error(
+                node, f"a task detail file must be a mapping of keys and values, not {describe(node)}."
+            )
+            return
+        detail = read_task_mapping(reader, node, "the task detail file")
+        detail.pop("task_detail_file", None)
+        own_id = detail.get("id")
+        if own_id is not None and own_id.value != draft.id:
+            entry = draft.fields["id"]
+            reader.error(
+                own_id.node,
+                f"this detail file's id `{own_id.value}` differs from its runbook entry's id `{draft.id}` "
+                f"({entry.location}).",
+            )
+        draft.detail_status = detail.get("status")
+        detail_ai = detail.pop("ai_details").value if "ai_details" in detail else {}
+        draft.ai = {**detail_ai, **draft.ai}
+        # The runbook entry's values count over the detail file's, key by key.
+        for key, written in detail.items():
+            mine = draft.fields.get(key)
+            if mine is None:
+                draft.fields[key] = written
+            elif key == "type" and mine.value != written.value:
+                reader.warning(
+                    written.node,
+                    f"the detail file says type {written.value} but the runbook entry says {mine.value}; "
+                    "the runbook's value counts.",
+                )
+
+
+def _listing(folder: Path) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return frozenset()
+
+
+def _build_task(draft: TaskDraft, template: Any) -> Task:
+    values = {key: written.value for key, written in draft.fields.items()}
+    values["depends_on"] = [text for text, _ in values.get("depends_on", [])]
+    ai_values = {key: written.value for key, written in draft.ai.items()}
+    artifact = values.pop("output_artifact", None)
+    if artifact and not ai_values.get("output_artifact"):
+        ai_values["output_artifact"] = artifact
+    if ai_values:
+        for key in ("prompt_template", "fallback_prompt_template", "system_template"):
+            if ai_values.get(key):
+                ai_values[f"{key}_path"] = template(ai_values[key])
+        values["ai_details"] = AiDetails.checked(ai_values)
+    values.setdefault("type", _inferred_type(values))
+    values.setdefault("status", "PENDING")
+    values["interrupted"] = values["status"] == "RUNNING"
+    values["task_detail_file"] = draft.detail_path
+    status = draft.fields.get("status")
+    values["origin"] = TaskOrigin.checked(
+        dict(
+            entry=draft.reader.at(draft.entry),
+            detail_file=draft.detail_path,
+            status=status.location if status is not None and status.reader is draft.reader else None,
+            detail_status=draft.detail_status.location if draft.detail_status is not None else None,
+        )
+    )
+    return Task.checked(values)
+
+
+def _inferred_type(values: dict[str, Any]) -> str:
+    if values.get("ai_details") is not None:
+        return "AI_ASSISTED"
+    if values.get("script_details") is not None:
+        return "AUTOMATED_SCRIPT"
+    return "MANUAL"

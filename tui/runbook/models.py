@@ -1,0 +1,293 @@
+"""The runbook as typed objects (PRODUCT.md section 2). Built by tui.runbook.loader, never by hand-parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from tui.errors import Location
+from tui.runbook.problems import Problem
+
+Status = Literal["PENDING", "READY", "RUNNING", "DONE", "ERROR", "SKIPPED"]
+TaskType = Literal["MANUAL", "AI_ASSISTED", "AUTOMATED_SCRIPT"]
+
+STATUSES: tuple[str, ...] = ("PENDING", "READY", "RUNNING", "DONE", "ERROR", "SKIPPED")
+TASK_TYPES: tuple[str, ...] = ("MANUAL", "AI_ASSISTED", "AUTOMATED_SCRIPT")
+# "<lang>_code_block" (python_code_block, ...) is accepted too.
+OUTPUT_PARSERS: tuple[str, ...] = ("unified_diff", "code_block", "json", "text")
+FINISHED_STATUSES = frozenset({"DONE", "SKIPPED"})
+
+DEFAULT_MODEL = "default"
+DEFAULT_OUTPUT_PARSER = "unified_diff"
+
+
+def is_output_parser(name: str) -> bool:
+    return name in OUTPUT_PARSERS or (name.endswith("_code_block") and len(name) > len("_code_block"))
+
+
+_set = object.__setattr__
+
+
+class _Model(BaseModel):
+    # Schemas are built on first use (validation or dumping); loading never validates, and building
+    # them all at import would double the start-up time of `patchbay validate`.
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
+
+    @classmethod
+    def checked(cls: type[_M], values: dict[str, Any]) -> _M:
+        """An instance from values the loader has already checked (it logs located errors itself).
+
+        Like `model_construct`, without its per-field default machinery, which dominated loading
+        a large runbook (it inspects the signature of every default factory on every call).
+        """
+        defaults, private = _plain_defaults(cls)
+        for name, default in defaults.items():
+            if name not in values:
+                values[name] = default.copy() if isinstance(default, (list, dict)) else default
+        instance = cls.__new__(cls)
+        _set(instance, "__dict__", values)
+        _set(instance, "__pydantic_fields_set__", set(values))
+        _set(instance, "__pydantic_extra__", None)
+        _set(
+            instance,
+            "__pydantic_private__",
+            {name: factory() for name, factory in private.items()} if private else None,
+        )
+        return instance
+
+
+_M = TypeVar("_M", bound=_Model)
+_DEFAULTS_BY_CLASS: dict[type, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+
+
+def _plain_defaults(cls: type[_Model]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    cached = _DEFAULTS_BY_CLASS.get(cls)
+    if cached is None:
+        fields = {name: info.default for name, info in cls.model_fields.items() if not info.is_required()}
+        private = {
+            name: attr.default_factory or (lambda value=attr.default: value)
+            for name, attr in cls.__private_attributes__.items()
+        } or None
+        cached = _DEFAULTS_BY_CLASS[cls] = (fields, private)
+    return cached
+
+
+class ContextFile(_Model):
+    """A slice of the working tree put in the prompt; `lines` is "45-80", "45" or None (whole file)."""
+
+    path: str
+    lines: str | None = None
+
+    def line_range(self) -> tuple[int, int | None] | None:
+        """(first, last) 1-based inclusive; last None means to the end of the file; None = whole file."""
+        if self.lines is None:
+            return None
+        first, dash, last = self.lines.partition("-")
+        start = int(first)
+        if not dash:
+            return start, start
+        return start, int(last) if last.strip() else None
+
+
+class AiDetails(_Model):
+    model: str | None = None
+    prompt_template: str | None = None
+    input_context: dict[str, Any] = {}
+    context_files: list[ContextFile] = []
+    files_to_modify: list[str] = []
+    output_parser: str | None = None
+    output_artifact: str | None = None
+    review_points: list[str] = []
+    fallback_prompt_template: str | None = None
+    context_budget: int | None = None
+    max_new_tokens: int | None = None
+    temperature: float | None = None
+    system_template: str | None = None
+    # Where the templates were found (see tui.runbook.templates.resolve_template).
+    prompt_template_path: Path | None = None
+    fallback_prompt_template_path: Path | None = None
+    system_template_path: Path | None = None
+
+
+class CommandSpec(_Model):
+    """A command to run: `script_details` and `validation_command`. A bare string means {command: ...}."""
+
+    command: str
+    shell: bool = False
+    timeout: float | None = None
+
+
+class LastRun(_Model):
+    timestamp: str | None = None
+    outcome: str | None = None
+    llm_response: str | None = None
+    cost_estimate: float | None = None
+    model: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    tokens_per_second: float | None = None
+    extra: dict[str, Any] = {}  # other keys, kept as read
+
+
+class Issue(_Model):
+    timestamp: str | None = None
+    type: str | None = None
+    detail: str | None = None
+    resolution: str | None = None
+    extra: dict[str, Any] = {}
+
+
+class Defaults(_Model):
+    model: str | None = None
+    system_template: str | None = None
+    system_template_path: Path | None = None
+    context_budget: int | None = None
+    max_new_tokens: int | None = None
+    temperature: float | None = None
+    validation_command: CommandSpec | None = None
+    commit: bool | None = None
+
+
+class TaskOrigin(_Model):
+    """Where a task was written, so screens and messages can point at it."""
+
+    entry: Location  # the task's entry in runbook.yaml
+    detail_file: Path | None = None
+    status: Location | None = None  # the `status:` value in runbook.yaml, if written
+    detail_status: Location | None = None  # the top-level `status:` value in the detail file, if any
+
+
+class Task(_Model):
+    id: str
+    name: str
+    group: str | None = None
+    status: Status = "PENDING"  # as stored; see tui.runbook.graph.effective_status for READY
+    depends_on: list[str] = []
+    type: TaskType = "MANUAL"
+    task_detail_file: Path | None = None  # absolute
+    description: str | None = None
+    ai_details: AiDetails | None = None
+    manual_instructions: str | None = None
+    script_details: CommandSpec | None = None
+    validation_command: CommandSpec | None = None
+    commit: bool | None = None
+    last_run: LastRun | None = None
+    issues: list[Issue] = []
+    interrupted: bool = False  # stored RUNNING when the runbook was loaded
+    origin: TaskOrigin
+
+    _defaults: Defaults | None = PrivateAttr(default=None)
+    _runbook: Runbook | None = PrivateAttr(default=None)
+
+    @property
+    def runbook(self) -> Runbook:
+        if self._runbook is None:
+            raise LookupError(f"task {self.id!r} does not belong to a loaded runbook")
+        return self._runbook
+
+    @property
+    def group_path(self) -> tuple[str, ...]:
+        """The group split on "/" for the tree ("Phase 1/Adapters" -> ("Phase 1", "Adapters"))."""
+        if not self.group:
+            return ()
+        return tuple(part.strip() for part in self.group.split("/") if part.strip())
+
+    @property
+    def _inherited(self) -> Defaults:
+        return self._defaults if self._defaults is not None else _NO_DEFAULTS
+
+    def _ai(self, name: str) -> Any:
+        return getattr(self.ai_details, name) if self.ai_details is not None else None
+
+    @property
+    def effective_model(self) -> str:
+        return self._ai("model") or self._inherited.model or DEFAULT_MODEL
+
+    @property
+    def effective_context_budget(self) -> int | None:
+        value = self._ai("context_budget")
+        return value if value is not None else self._inherited.context_budget
+
+    @property
+    def effective_max_new_tokens(self) -> int | None:
+        value = self._ai("max_new_tokens")
+        return value if value is not None else self._inherited.max_new_tokens
+
+    @property
+    def effective_temperature(self) -> float | None:
+        value = self._ai("temperature")
+        return value if value is not None else self._inherited.temperature
+
+    @property
+    def effective_system_template(self) -> str | None:
+        return self._ai("system_template") or self._inherited.system_template
+
+    @property
+    def system_template_path(self) -> Path | None:
+        if self._ai("system_template"):
+            return self._ai("system_template_path")
+        return self._inherited.system_template_path
+
+    @property
+    def prompt_template_path(self) -> Path | None:
+        return self._ai("prompt_template_path")
+
+    @property
+    def fallback_prompt_template_path(self) -> Path | None:
+        return self._ai("fallback_prompt_template_path")
+
+    @property
+    def effective_validation_command(self) -> CommandSpec | None:
+        return self.validation_command or self._inherited.validation_command
+
+    @property
+    def effective_commit(self) -> bool:
+        """Commit accepted changes? Off unless the task or the defaults say so."""
+        if self.commit is not None:
+            return self.commit
+        return bool(self._inherited.commit)
+
+    @property
+    def output_parser(self) -> str:
+        return self._ai("output_parser") or DEFAULT_OUTPUT_PARSER
+
+    @property
+    def output_artifact(self) -> str | None:
+        return self._ai("output_artifact")
+
+    @property
+    def files_to_modify(self) -> list[str]:
+        return self._ai("files_to_modify") or []
+
+
+_NO_DEFAULTS = Defaults()
+
+
+class Runbook(_Model):
+    path: Path  # absolute path of runbook.yaml
+    folder: Path  # absolute
+    name: str
+    description: str | None = None
+    workdir: Path  # absolute
+    defaults: Defaults = Defaults()
+    tasks: list[Task] = []
+    warnings: list[Problem] = []
+
+    _by_id: dict[str, Task] = PrivateAttr(default_factory=dict)
+
+    def task(self, task_id: str) -> Task:
+        """The task with this id; KeyError if there is none."""
+        return self._by_id[task_id]
+
+    def get(self, task_id: str) -> Task | None:
+        return self._by_id.get(task_id)
+
+    @property
+    def by_id(self) -> dict[str, Task]:
+        return self._by_id
+
+    @property
+    def logs_folder(self) -> Path:
+        return self.folder / "logs"
