@@ -108,3 +108,15 @@ def test_ctrl_c_during_validation_rolls_back_and_leaves_nothing_half_done(demo):
     assert stats.read_bytes() == before
     assert statuses(demo)["add_type_hints"] == "READY"
     assert commits(demo / "project") == ["chore: textkit before the demo runbook"]
+
+
+def test_the_shipped_demo_runs_in_a_copy_and_stays_untouched(capsys):
+    from tui.resources import shipped
+
+    demo = shipped("runbooks/demo")
+    before = {p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert main(["run", str(demo), "--auto", "--keep-going", "--replay-rate", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "working on a copy in" in err and "4 done" in err
+    after = {p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert after == before

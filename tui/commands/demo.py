@@ -28,6 +28,23 @@ def prepare_demo(target: Path | None) -> Path:
     return target
 
 
+def is_shipped_demo(path: Path) -> bool:
+    """True when `path` names the shipped demo runbook (its folder or its runbook.yaml)."""
+    target = Path(path).expanduser().resolve()
+    demo = shipped("runbooks/demo").resolve()
+    return target in (demo, demo / "runbook.yaml")
+
+
+def copy_if_shipped_demo(path: Path, say) -> Path:
+    """The shipped demo is never worked on in place (its project lives inside Patchbay's own files):
+    a fresh copy is made and used instead."""
+    if not is_shipped_demo(path):
+        return path
+    folder = prepare_demo(None)
+    say(f"the shipped demo is left untouched; working on a copy in {folder}")
+    return folder
+
+
 def _init_git(project: Path) -> None:
     import git  # gitpython; imported here so `patchbay validate` never pays for it
 

@@ -13,4 +13,9 @@ def open_tui(runbook: Path, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return open_tui(Path(args.runbook), args)
+    import sys
+
+    from tui.commands.demo import copy_if_shipped_demo
+
+    runbook = copy_if_shipped_demo(Path(args.runbook), lambda text: print(f"patchbay: {text}", file=sys.stderr))
+    return open_tui(runbook, args)

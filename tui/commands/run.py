@@ -15,10 +15,11 @@ from tui.errors import PatchbayError, UsageError
 
 
 def _session(args: argparse.Namespace):
+    from tui.commands.demo import copy_if_shipped_demo
     from tui.session import Session
 
     return Session(
-        Path(args.runbook),
+        copy_if_shipped_demo(Path(args.runbook), _say),
         config_file=Path(args.config) if args.config else None,
         model_override=args.model,
         replay_rate=args.replay_rate,
