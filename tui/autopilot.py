@@ -5,6 +5,10 @@ A failure is retried with the fallback template (fed the previous answer and the
 autopilot stops — or, with `keep_going`, carries on with tasks that do not depend on it.
 Ctrl-C never interrupts an apply: it cancels generation or validation, rolls back what was
 applied for the current task, and stops.
+
+With `parallel` > 1, independent READY AI tasks (tui.parallel) generate at the same time; their
+answers are then placed, applied and validated one at a time in runbook order, and a retry
+generates alone. Scripts and MANUAL tasks are handled exactly as in the sequential loop.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tui.errors import PatchbayError
-from tui.runner import Phase, TaskRun
+from tui.runner import Answer, Phase, TaskRun
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Autopilot:
         self.summary = AutopilotSummary()
         self._stop = threading.Event()
         self._current: TaskRun | None = None
+        self._generating: list[TaskRun] = []  # a parallel batch while it streams
 
     # -- the loop ------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -94,13 +99,20 @@ class Autopilot:
         self._stop.set()
         if self._current is not None:
             self._current.cancel()
+        for run in list(self._generating):
+            run.cancel()
 
     def _loop(self) -> None:
         blocked: set[str] = set()  # failed tasks and those that (transitively) wait on them
+        parallel = self.options.parallel > 1 and self.options.task_id is None
         while not self._stop.is_set():
             task = self._next_task(blocked)
             if task is None:
                 return
+            if parallel and task.type == "AI_ASSISTED":
+                if not self._run_parallel(blocked):
+                    return
+                continue
             if task.type == "MANUAL":
                 if not self.options.keep_going:
                     self.say(
@@ -165,7 +177,8 @@ class Autopilot:
         finally:
             self._current = None
 
-    def _run_ai(self, run: TaskRun) -> bool:
+    def _run_ai(self, run: TaskRun, first: Answer | None = None) -> bool:
+        """Attempts until one validates; `first` is an answer already generated (a parallel batch)."""
         attempts = 1 + max(self.options.max_retries, 0)
         failure = ""
         for attempt in range(1, attempts + 1):
@@ -173,16 +186,17 @@ class Autopilot:
                 self.summary.retries += 1
                 self.say(f"autopilot: {run.task_id}: retry {attempt - 1} of {attempts - 1}")
                 run.retry()
-            prepared = run.prepare() if run.phase is not Phase.PROMPTED else run.prompt
-            self.say(f"autopilot: {run.task_id}: attempt {attempt}, prompt {prepared.budget.label()}")
-            self.session.load_model(prepared.model_name)
-            started = time.monotonic()
-            answer = run.generate(self._print)
-            self._print("\n")
-            self.summary.generation_seconds += time.monotonic() - started
-            if answer.final is not None:
-                self.summary.tokens_in += answer.final.prompt_tokens
-                self.summary.tokens_out += answer.final.new_tokens
+            if attempt == 1 and first is not None:
+                answer = first
+            else:
+                prepared = run.prepare() if run.phase is not Phase.PROMPTED else run.prompt
+                self.say(f"autopilot: {run.task_id}: attempt {attempt}, prompt {prepared.budget.label()}")
+                self.session.load_model(prepared.model_name)
+                started = time.monotonic()
+                answer = run.generate(self._print)
+                self._print("\n")
+                self.summary.generation_seconds += time.monotonic() - started
+                self._count(answer)
             self._check_stop()
             if answer.error:
                 return self._finish(run, False, answer.error)
@@ -205,6 +219,83 @@ class Autopilot:
             run.rollback()
         run.mark_error(f"autopilot gave up after {attempts} attempt(s): {failure}")
         return self._finish(run, False, failure)
+
+    def _count(self, answer: Answer) -> None:
+        if answer.final is not None:
+            self.summary.tokens_in += answer.final.prompt_tokens
+            self.summary.tokens_out += answer.final.new_tokens
+
+    # -- a parallel batch ----------------------------------------------------------------------------------
+    def _run_parallel(self, blocked: set[str]) -> bool:
+        """Generate a batch of independent tasks together, then finish them one at a time in runbook
+        order. False when the autopilot should stop (Ctrl-C, or a failure without keep_going)."""
+        from tui.parallel import ParallelGeneration, independent_ready
+
+        batch = independent_ready(self.session.runbook, self.options.parallel, exclude=blocked)
+        runs: list[TaskRun] = []
+        for task in batch:
+            run = self.session.begin(task.id)
+            try:
+                prepared = run.prepare()
+            except PatchbayError as exc:
+                self._finish(run, False, str(exc))
+                if not self.options.keep_going:
+                    self._set_aside(runs, "the autopilot stopped")
+                    return False
+                self._block(blocked, task.id)
+                continue
+            self.say(f"autopilot: {run.task_id}: attempt 1, prompt {prepared.budget.label()}")
+            runs.append(run)
+        if not runs:
+            return True
+        if len(runs) > 1:
+            self.say(f"autopilot: generating {', '.join(r.task_id for r in runs)} in parallel")
+        answers: dict[str, list[str]] = {run.task_id: [] for run in runs}
+        generation = ParallelGeneration(runs, on_chunk=lambda task_id, text: answers[task_id].append(text))
+        self._generating = runs
+        started = time.monotonic()
+        try:
+            outcomes = generation.run()
+        finally:
+            self._generating = []
+        self.summary.generation_seconds += time.monotonic() - started
+        for index, outcome in enumerate(outcomes):
+            run = outcome.run
+            if self._stop.is_set():
+                self._set_aside([o.run for o in outcomes[index:]], "stopped by Ctrl-C")
+                return False
+            if len(runs) > 1:
+                self.say(f"autopilot: {run.task_id}: the answer")
+            self._print("".join(answers[run.task_id]) + "\n")
+            if outcome.answer is not None:
+                self._count(outcome.answer)
+            ok = self._finish_generated(run, outcome.answer, outcome.error)
+            if not ok:
+                if self._stop.is_set() or not self.options.keep_going:
+                    self._set_aside([o.run for o in outcomes[index + 1 :]], "the autopilot stopped")
+                    return False
+                self._block(blocked, run.task_id)
+        return True
+
+    def _finish_generated(self, run: TaskRun, answer: Answer | None, error: str | None) -> bool:
+        """Place, apply and validate one answer of a batch, holding the working tree meanwhile."""
+        if answer is None:
+            return self._finish(run, False, error or "generation failed")
+        self._current = run
+        try:
+            with self.session.tree_lock:
+                return self._run_ai(run, first=answer)
+        except _Stop:
+            self._undo_current(run)
+            return False
+        finally:
+            self._current = None
+
+    def _set_aside(self, runs: list[TaskRun], reason: str) -> None:
+        """Answered but never applied: READY again (the answers stay under outputs/)."""
+        for run in runs:
+            if run.phase not in (Phase.DONE, Phase.ERROR, Phase.READY):
+                run.set_aside(reason)
 
     def _place(self, run: TaskRun) -> str:
         """Build the change set; '' when every hunk placed well enough to apply unattended."""

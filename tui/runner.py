@@ -149,15 +149,25 @@ class TaskRun:
         error: str | None = None
         started = time.monotonic()
         backend = self._backend
+        stream_cancel = threading.Event()  # this stream's own flag: parallel tasks share the backend
         over = threading.Event()
-        threading.Thread(target=self._forward_cancel, args=(backend, over), daemon=True).start()
+        threading.Thread(
+            target=self._forward_cancel, args=(backend, stream_cancel, over), daemon=True
+        ).start()
+        slots = self.session.stream_slots(self.prompt.model_name)
         try:
-            for item in backend.stream(request):
-                if isinstance(item, Chunk):
-                    parts.append(item.text)
-                    on_chunk(item.text)
-                else:
-                    final = item
+            if self._wait_for_slot(slots):
+                try:
+                    for item in backend.stream(request, stream_cancel):
+                        if isinstance(item, Chunk):
+                            parts.append(item.text)
+                            on_chunk(item.text)
+                        else:
+                            final = item
+                finally:
+                    slots.release()
+            else:  # cancelled while waiting for its turn
+                final = FinalRecord("cancelled", self.prompt.tokens.count, 0, None, None, False)
         except EngineError as exc:
             error = str(exc)
         finally:
@@ -191,11 +201,20 @@ class TaskRun:
             self.phase = Phase.ANSWERED
         return self.answer
 
-    def _forward_cancel(self, backend: Backend, over: threading.Event) -> None:
-        """Relay `cancel()` to the backend while a stream runs, so cancel is safe from any thread."""
+    def _wait_for_slot(self, slots: threading.BoundedSemaphore) -> bool:
+        """Wait for the model to take one more stream; False when cancelled meanwhile."""
+        while not slots.acquire(timeout=0.05):
+            if self._cancel.is_set():
+                return False
+        return True
+
+    def _forward_cancel(
+        self, backend: Backend, stream_cancel: threading.Event, over: threading.Event
+    ) -> None:
+        """Relay `cancel()` to this run's stream alone, so cancel is safe from any thread."""
         while not over.wait(0.02):
             if self._cancel.is_set():
-                backend.cancel()
+                backend.cancel_stream(stream_cancel)
                 return
 
     def cancel(self) -> None:

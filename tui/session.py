@@ -153,6 +153,12 @@ class Session:
         self._backends: dict[str, Backend] = {}
         self._loaded: set[str] = set()
         self._lock = threading.RLock()
+        # Tasks may generate in parallel threads: their YAML read-modify-writes take turns here.
+        self._write_lock = threading.RLock()
+        self._load_lock = threading.Lock()
+        self._stream_slots: dict[str, threading.BoundedSemaphore] = {}
+        # Held by whoever applies and validates: the working tree sees one change at a time.
+        self.tree_lock = threading.RLock()
         self._applied: list[_Applied] = []
         self._git = None
         self._git_checked = False
@@ -244,10 +250,21 @@ class Session:
     def load_model(self, model_name: str, progress=None) -> None:
         """Load a model (blocking; call it from a worker). Loading twice is a no-op."""
         backend = self.backend(model_name)
-        if model_name in self._loaded:
-            return
-        backend.load(progress or (lambda _p: None))
-        self._loaded.add(model_name)
+        with self._load_lock:
+            if model_name in self._loaded:
+                return
+            backend.load(progress or (lambda _p: None))
+            self._loaded.add(model_name)
+
+    def stream_slots(self, model_name: str) -> threading.BoundedSemaphore:
+        """One slot per stream the model's backend runs at once (asked once it is loaded);
+        parallel tasks beyond that wait for a slot."""
+        backend = self.backend(model_name)
+        with self._lock:
+            if model_name not in self._stream_slots:
+                size = max(1, backend.max_concurrent_streams())
+                self._stream_slots[model_name] = threading.BoundedSemaphore(size)
+            return self._stream_slots[model_name]
 
     def is_loaded(self, model_name: str) -> bool:
         return model_name in self._loaded
@@ -328,9 +345,10 @@ class Session:
     ) -> None:
         task = self.task(task_id)
         before = self.effective_status(task_id)
-        set_task_status(self.runbook_path, task_id, status)
-        if task.task_detail_file is not None:
-            set_detail_status(task.task_detail_file, status)
+        with self._write_lock:
+            set_task_status(self.runbook_path, task_id, status)
+            if task.task_detail_file is not None:
+                set_detail_status(task.task_detail_file, status)
         with self._lock:
             task.status = status
         if event is not None:
@@ -359,18 +377,20 @@ class Session:
             else None,
         }
         path, entry = self._details_target(task)
-        set_task_key(path, entry, "last_run", last_run)
+        with self._write_lock:
+            set_task_key(path, entry, "last_run", last_run)
         task.last_run = LastRun(**last_run)
 
     def append_issue(self, task_id: str, kind: str, detail: str) -> None:
         task = self.task(task_id)
         path, entry = self._details_target(task)
-        append_task_list_item(
-            path,
-            entry,
-            "issues",
-            {"timestamp": utc_timestamp(), "type": kind, "detail": detail, "resolution": None},
-        )
+        with self._write_lock:
+            append_task_list_item(
+                path,
+                entry,
+                "issues",
+                {"timestamp": utc_timestamp(), "type": kind, "detail": detail, "resolution": None},
+            )
 
     def keep_answer(self, task_id: str, attempt: int, text: str) -> Path | None:
         """Keep every answer under <runbook>/outputs/ so nothing the model said is lost."""

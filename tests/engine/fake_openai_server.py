@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +34,8 @@ class ChatBehaviour:
     delay: float = 0.0  # between frames
     drop_after: int | None = None  # close the socket after this many frames
     chunked: bool = True
+    # When set, the frames for one request's body (so parallel streams can get different answers).
+    frames_for: Callable[[dict[str, Any]], list[bytes]] | None = None
 
 
 @dataclass
@@ -44,6 +47,19 @@ class ServerScript:
     models: dict[str, Any] | None = None
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     disconnected: threading.Event = field(default_factory=threading.Event)
+    # Chat streams being answered right now, and the most there ever were at once.
+    streaming: int = 0
+    peak_streaming: int = 0
+    counter_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stream_started(self) -> None:
+        with self.counter_lock:
+            self.streaming += 1
+            self.peak_streaming = max(self.peak_streaming, self.streaming)
+
+    def stream_ended(self) -> None:
+        with self.counter_lock:
+            self.streaming -= 1
 
 
 def words(text: str) -> int:
@@ -88,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             return
         if self.path == "/v1/chat/completions":
-            return self._chat()
+            return self._chat(body)
         if self.path == "/v1/token/encode" and self.script.tabby_encode:
             text = body["text"]
             count = words(text) if isinstance(text, str) else sum(words(m["content"]) + 2 for m in text)
@@ -97,8 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply_json(200, {"tokens": list(range(words(body["content"])))})
         self._reply_json(404, {"detail": "Not Found"})
 
-    def _chat(self) -> None:
+    def _chat(self, body: dict[str, Any]) -> None:
         chat = self.script.chat
+        frames = chat.frames_for(body) if chat.frames_for is not None else chat.frames
         if chat.status != 200:
             return self._reply_json(chat.status, chat.error_body)
         self.send_response(200)
@@ -108,8 +125,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_header("Connection", "close")
         self.end_headers()
+        self.script.stream_started()
         try:
-            for index, frame in enumerate(chat.frames):
+            for index, frame in enumerate(frames):
                 if chat.drop_after is not None and index >= chat.drop_after:
                     self.close_connection = True
                     self.connection.shutdown(2)
@@ -124,6 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.script.disconnected.set()
             self.close_connection = True
+        finally:
+            self.script.stream_ended()
 
 
 class FakeOpenAIServer:

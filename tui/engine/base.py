@@ -110,7 +110,7 @@ class Backend(abc.ABC):
 
     def __init__(self) -> None:
         self._cancel_lock = threading.Lock()
-        self._current_cancel: threading.Event | None = None
+        self._active_cancels: set[threading.Event] = set()
 
     @abc.abstractmethod
     def describe(self) -> str:
@@ -125,12 +125,20 @@ class Backend(abc.ABC):
     def max_context(self) -> int | None:
         return None
 
-    def stream(self, request: GenerationRequest) -> Iterator[StreamItem]:
+    def max_concurrent_streams(self) -> int:
+        """How many streams may run at once; callers queue the rest (a safe 1 unless a backend knows)."""
+        return 1
+
+    def stream(
+        self, request: GenerationRequest, cancel: threading.Event | None = None
+    ) -> Iterator[StreamItem]:
         """Start a generation. The cancel flag belongs to this call, so a `cancel()` made any time
-        after `stream()` returns reaches it, and a late `cancel()` can never hit a later stream."""
-        cancel = threading.Event()
+        after `stream()` returns reaches it, and a late `cancel()` can never hit a later stream.
+        Pass `cancel` to be able to end this stream alone with `cancel_stream(cancel)` while
+        others run."""
+        cancel = cancel if cancel is not None else threading.Event()
         with self._cancel_lock:
-            self._current_cancel = cancel
+            self._active_cancels.add(cancel)
         return self._guarded(self._generate(request, cancel), cancel)
 
     def _guarded(self, items: Iterator[StreamItem], cancel: threading.Event) -> Iterator[StreamItem]:
@@ -140,23 +148,29 @@ class Backend(abc.ABC):
             # A consumer that walks away mid-stream has cancelled it.
             cancel.set()
             with self._cancel_lock:
-                if self._current_cancel is cancel:
-                    self._current_cancel = None
+                self._active_cancels.discard(cancel)
 
     @abc.abstractmethod
     def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Iterator[StreamItem]:
         """Yield chunks then one FinalRecord; stop soon after `cancel` is set."""
 
     def cancel(self) -> None:
-        """End the current stream with finish_reason "cancelled" (thread-safe; no-op when idle)."""
+        """End every running stream with finish_reason "cancelled" (thread-safe; no-op when idle)."""
         with self._cancel_lock:
-            current = self._current_cancel
-        if current is not None:
-            current.set()
-            self._on_cancel()
+            running = list(self._active_cancels)
+        for cancel in running:
+            self.cancel_stream(cancel)
 
-    def _on_cancel(self) -> None:  # noqa: B027 - optional hook
-        """Wake a blocked stream (e.g. close a socket); called from the cancelling thread."""
+    def cancel_stream(self, cancel: threading.Event) -> None:
+        """End the one stream started with this `cancel` flag (thread-safe; no-op once it ended)."""
+        cancel.set()
+        with self._cancel_lock:
+            running = cancel in self._active_cancels
+        if running:
+            self._on_cancel(cancel)
+
+    def _on_cancel(self, cancel: threading.Event) -> None:  # noqa: B027 - optional hook
+        """Wake the blocked stream of `cancel` (e.g. close its socket); called from the cancelling thread."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free resources (connections, GPU memory)."""
@@ -178,7 +192,8 @@ async def astream(backend: Backend, request: GenerationRequest) -> AsyncIterator
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()
-    items = backend.stream(request)  # here, so a cancel from now on reaches this stream
+    cancel = threading.Event()
+    items = backend.stream(request, cancel)  # here, so a cancel from now on reaches this stream
 
     def hand_over(item: object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed while we were streaming
@@ -208,4 +223,4 @@ async def astream(backend: Backend, request: GenerationRequest) -> AsyncIterator
             yield item  # type: ignore[misc]
     finally:
         if not finished:
-            backend.cancel()
+            backend.cancel_stream(cancel)  # only ours: other streams may share the backend

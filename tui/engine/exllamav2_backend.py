@@ -293,6 +293,13 @@ class ExLlamaV2Backend(Backend):
     def max_context(self) -> int | None:
         return self.seq_len
 
+    def max_concurrent_streams(self) -> int:
+        """Jobs batched together in the one generator: max_batch_size when paged, else one at a time
+        (more streams still work; the generator thread queues them)."""
+        if self._worker is None or not self.paged:
+            return 1
+        return max(1, self.max_batch_size)
+
     # -- generation -----------------------------------------------------------------------------
 
     def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Iterator[StreamItem]:

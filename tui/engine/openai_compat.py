@@ -92,7 +92,7 @@ class OpenAICompatBackend(Backend):
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()
         self._active_lock = threading.Lock()
-        self._active: httpx.Response | None = None
+        self._active: dict[threading.Event, httpx.Response] = {}  # one per running stream
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -322,7 +322,7 @@ class OpenAICompatBackend(Backend):
                 "POST", f"{self.base_url}/chat/completions", json=self._request_body(request)
             ) as response:
                 with self._active_lock:
-                    self._active = response
+                    self._active[cancel] = response
                 if cancel.is_set():
                     self._shutdown(response)
                 if response.status_code >= 400:
@@ -350,7 +350,7 @@ class OpenAICompatBackend(Backend):
                 raise EngineError(self._connection_sentence(exc)) from None
         finally:
             with self._active_lock:
-                self._active = None
+                self._active.pop(cancel, None)
         if cancel.is_set():
             finish = "cancelled"
         elif not done and finish is None:
@@ -415,9 +415,13 @@ class OpenAICompatBackend(Backend):
 
     # -- cancel and close -----------------------------------------------------------------------
 
-    def _on_cancel(self) -> None:
+    def max_concurrent_streams(self) -> int:
+        # Servers queue or batch what they get; this only keeps one client from flooding one.
+        return 16
+
+    def _on_cancel(self, cancel: threading.Event) -> None:
         with self._active_lock:
-            response = self._active
+            response = self._active.get(cancel)
         if response is not None:
             self._shutdown(response)
 

@@ -201,6 +201,10 @@ class ReplayBackend(Backend):
             return self._transcript.rate
         return DEFAULT_RATE
 
+    def max_concurrent_streams(self) -> int:
+        # Streams share nothing but the transcript, which is only read once loaded.
+        return 64
+
     def load(self, progress=None) -> None:
         self._transcript = load_transcript(self.transcript_path)
 
@@ -209,10 +213,9 @@ class ReplayBackend(Backend):
         return TokenCount(sum(len(split_tokens(m.content)) for m in messages), exact=True)
 
     def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Iterator[StreamItem]:
-        if self._transcript is None:
-            self.load()
-        assert self._transcript is not None
-        answer = self._transcript.find(request.task_id, request.attempt)
+        transcript = self._transcript or load_transcript(self.transcript_path)
+        self._transcript = transcript
+        answer = transcript.find(request.task_id, request.attempt)
         if answer is None:
             raise EngineError(
                 f"the replay transcript {self.transcript_path} has no answer for task "
