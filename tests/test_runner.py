@@ -67,22 +67,23 @@ def test_ai_task_goes_from_ready_to_done_with_a_commit(demo):
     ]
 
 
-def finish_type_hints(demo: Path) -> None:
-    session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
+def answer_and_apply(session: Session, task_id: str):
+    """Begin a task, generate its answer, place and apply every hunk."""
+    run = session.begin(task_id)
     run.generate()
     run.review()
     run.apply()
-    run.validate()
+    return run
+
+
+def finish_type_hints(demo: Path) -> None:
+    answer_and_apply(Session(demo, replay_rate=0), "add_type_hints").validate()
 
 
 def test_failed_validation_then_retry_with_the_fallback_template_passes(demo):
     finish_type_hints(demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_median")
-    run.generate()
-    run.review()
-    run.apply()
+    run = answer_and_apply(session, "add_median")
     output: list[str] = []
     result = run.validate(output.append)
     assert run.phase is Phase.VALIDATION_FAILED and not result.passed
@@ -105,10 +106,7 @@ def test_rollback_restores_the_files_exactly_and_the_task_is_ready(demo):
     stats = demo / "project/textkit/stats.py"
     before = stats.read_bytes()
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
-    run.generate()
-    run.review()
-    run.apply()
+    run = answer_and_apply(session, "add_type_hints")
     assert stats.read_bytes() != before
     run.rollback()
     assert stats.read_bytes() == before
@@ -119,10 +117,7 @@ def test_undo_last_removes_the_commit_and_restores_the_files(demo):
     stats = demo / "project/textkit/stats.py"
     before = stats.read_bytes()
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
-    run.generate()
-    run.review()
-    run.apply()
+    run = answer_and_apply(session, "add_type_hints")
     run.validate()
     sentence = session.undo_last()
     assert "add_type_hints" in sentence and "commit" in sentence
@@ -136,10 +131,7 @@ def test_undo_last_removes_the_commit_and_restores_the_files(demo):
 def test_keep_after_a_failed_validation_marks_done(demo):
     finish_type_hints(demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_median")
-    run.generate()
-    run.review()
-    run.apply()
+    run = answer_and_apply(session, "add_median")
     run.validate()
     run.keep()
     assert run.phase is Phase.DONE and stored_status(demo, "add_median") == "DONE"
@@ -148,10 +140,7 @@ def test_keep_after_a_failed_validation_marks_done(demo):
 def test_mark_error_rolls_back_and_records_the_note(demo):
     finish_type_hints(demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_median")
-    run.generate()
-    run.review()
-    run.apply()
+    run = answer_and_apply(session, "add_median")
     run.validate()
     run.mark_error("the median is wrong")
     assert stored_status(demo, "add_median") == "ERROR"
