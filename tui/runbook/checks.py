@@ -155,6 +155,8 @@ def _report_cycle(component: set[str], edges: dict[str, list[tuple[str, object]]
 
 
 def _check_kind(draft: TaskDraft) -> None:
+    if draft.id is None:
+        return  # the missing id has been reported; more about this entry would be noise
     kind = task_type(draft)
     reader, node = draft.reader, draft.entry
     if "type" in draft.fields:

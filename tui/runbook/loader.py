@@ -129,6 +129,7 @@ class _RunbookReading:
     def __init__(self, path: Path, log: ProblemLog, known_models: set[str] | None) -> None:
         self.path = path
         self.folder = path.parent
+        self.folder_text = str(self.folder)  # joined as text: pathlib's parsing shows at 10,000 tasks
         self.log = log
         self.known_models = known_models
         self.reader = NodeReader(path, log)
@@ -226,10 +227,10 @@ class _RunbookReading:
                 continue
             detail = fields.pop("task_detail_file", None)
             if detail is not None:
-                draft.detail_path = Path(os.path.normpath(self.folder / detail.value))
+                draft.detail_path = Path(os.path.normpath(os.path.join(self.folder_text, detail.value)))
                 self._merge_detail(draft, detail)
             elif f"{draft.id}.yaml" in detail_names:
-                draft.detail_path = self.folder / "tasks" / f"{draft.id}.yaml"
+                draft.detail_path = Path(os.path.join(self.folder_text, "tasks", f"{draft.id}.yaml"))
                 self._merge_detail(draft, None)
             if "name" not in draft.fields and "name" not in [key.value for key, _ in mapping.value]:
                 self.reader.error(mapping, f"task `{draft.id}` has no `name`.")

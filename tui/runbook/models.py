@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -42,13 +43,15 @@ class _Model(BaseModel):
         Like `model_construct`, without its per-field default machinery, which dominated loading
         a large runbook (it inspects the signature of every default factory on every call).
         """
-        defaults, private = _plain_defaults(cls)
-        for name, default in defaults.items():
-            if name not in values:
-                values[name] = default.copy() if isinstance(default, (list, dict)) else default
+        shared, fresh, private = _plain_defaults(cls)
+        given = set(values)
+        merged = {**shared, **values}
+        for name, factory in fresh.items():
+            if name not in given:
+                merged[name] = factory()
         instance = cls.__new__(cls)
-        _set(instance, "__dict__", values)
-        _set(instance, "__pydantic_fields_set__", set(values))
+        _set(instance, "__dict__", merged)
+        _set(instance, "__pydantic_fields_set__", given)
         _set(instance, "__pydantic_extra__", None)
         _set(
             instance,
@@ -59,18 +62,34 @@ class _Model(BaseModel):
 
 
 _M = TypeVar("_M", bound=_Model)
-_DEFAULTS_BY_CLASS: dict[type, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+_DEFAULTS_BY_CLASS: dict[
+    type, tuple[dict[str, Any], dict[str, Callable[[], Any]], dict[str, Callable[[], Any]]]
+] = {}
 
 
-def _plain_defaults(cls: type[_Model]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _plain_defaults(
+    cls: type[_Model],
+) -> tuple[dict[str, Any], dict[str, Callable[[], Any]], dict[str, Callable[[], Any]]]:
+    """(defaults shared safely, factories for mutable defaults, factories for private attributes)."""
     cached = _DEFAULTS_BY_CLASS.get(cls)
     if cached is None:
-        fields = {name: info.default for name, info in cls.model_fields.items() if not info.is_required()}
+        shared: dict[str, Any] = {}
+        fresh: dict[str, Callable[[], Any]] = {}
+        for name, info in cls.model_fields.items():
+            if info.is_required():
+                continue
+            default = info.default
+            if isinstance(default, (list, dict, set)):
+                fresh[name] = type(default)
+            elif isinstance(default, BaseModel):
+                fresh[name] = default.model_copy
+            else:
+                shared[name] = default
         private = {
             name: attr.default_factory or (lambda value=attr.default: value)
             for name, attr in cls.__private_attributes__.items()
-        } or None
-        cached = _DEFAULTS_BY_CLASS[cls] = (fields, private)
+        }
+        cached = _DEFAULTS_BY_CLASS[cls] = (shared, fresh, private)
     return cached
 
 
