@@ -120,3 +120,16 @@ def test_the_shipped_demo_runs_in_a_copy_and_stays_untouched(capsys):
     assert "working on a copy in" in err and "4 done" in err
     after = {p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert after == before
+
+
+def test_branch_per_run_commits_on_the_new_branch(demo, capsys):
+    args = ["run", str(demo), "--auto", "--task", "add_type_hints", "--branch", "patchbay/run-1"]
+    assert main([*args, "--replay-rate", "0"]) == 0
+    project = demo / "project"
+    branch = subprocess.run(["git", "branch", "--show-current"], cwd=project, capture_output=True, text=True)
+    assert branch.stdout.strip() == "patchbay/run-1"
+    main_log = subprocess.run(["git", "log", "--format=%s", "main"], cwd=project, capture_output=True, text=True)
+    assert main_log.stdout.splitlines() == ["chore: textkit before the demo runbook"]
+    assert commits(project)[0].startswith("feat(add_type_hints)")
+    assert main(["run", str(demo), "--auto", "--branch", "patchbay/run-1", "--replay-rate", "0"]) == 1
+    assert "already exists" in capsys.readouterr().err

@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-fuzzy-score", type=float, default=0.8, metavar="S")
     p.add_argument("--keep-going", action="store_true")
     p.add_argument("--parallel", type=int, default=1, metavar="N")
+    p.add_argument("--branch", metavar="NAME", help="create git branch NAME at HEAD and commit there")
     _add_common(p)
 
     p = sub.add_parser("apply", help="apply a model answer or a diff to a working tree")

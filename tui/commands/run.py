@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--replay-rate must be 0 (instant) or more tokens per second")
     session = _session(args)
     try:
+        if args.branch:
+            _start_branch(session, args.branch)
         if args.auto:
             from tui.autopilot import Autopilot, AutopilotOptions
 
@@ -49,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
         return _run_one(session, args.task)
     finally:
         session.close()
+
+
+def _start_branch(session, name: str) -> None:
+    if session.git is None:
+        raise PatchbayError(f"--branch needs a git repository, and {session.workdir} is not in one")
+    session.git.start_branch(name)
+    _say(f"working on the new branch {name}")
 
 
 def _run_one(session, task_id: str | None) -> int:
