@@ -23,6 +23,12 @@ class PatchbayCommands(Provider):
         if main is not None:
             yield "Run the selected task", main.action_run, "r"
             yield "Next READY task", main.action_next_ready, "n"
+            yield (
+                "Run independent tasks in parallel",
+                main.action_run_parallel,
+                "p: up to N READY tasks at once, each in its own output tab",
+            )
+            yield "Review the next waiting answer", main.action_review_next, "v (after a parallel run)"
             yield "Reload the runbook", main.action_reload, "read runbook.yaml and the task files again"
             yield "Open the run log", main.action_open_log, "logs/run_log.jsonl"
             yield "Undo the last applied change", main.action_undo, "u"

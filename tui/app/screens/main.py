@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Static, TabbedContent
 
 from tui.app import messages as m
 from tui.app.screens.main_background import BackgroundWork
+from tui.app.screens.parallel_flows import ParallelFlows
 from tui.app.screens.task_choices import TaskChoices
 from tui.app.screens.task_flows import BUSY_RUNNING, TaskFlows
 from tui.app.widgets.output_pane import OutputPane
@@ -27,7 +28,7 @@ from tui.errors import PatchbayError
 PREVIEW_DELAY = 0.12  # seconds the cursor must rest on a task before its prompt is rendered
 
 
-class MainScreen(BackgroundWork, TaskChoices, TaskFlows, Screen):
+class MainScreen(BackgroundWork, ParallelFlows, TaskChoices, TaskFlows, Screen):
     CSS_PATH = "main.tcss"
     AUTO_FOCUS = "#tree"
     BINDINGS = [
@@ -41,6 +42,20 @@ class MainScreen(BackgroundWork, TaskChoices, TaskFlows, Screen):
             id="main.retry",
         ),
         Binding("v", "review", "Review", tooltip="Back to the review of the answer", id="main.review"),
+        Binding(
+            "p",
+            "run_parallel",
+            "Parallel",
+            tooltip="Run independent READY tasks at once, each in its own output tab",
+            id="main.run_parallel",
+        ),
+        Binding(
+            "v",
+            "review_next",
+            "Review next",
+            tooltip="Review the next answer waiting from the parallel run",
+            id="main.review_next",
+        ),
         Binding(
             "escape", "cancel", "Cancel", tooltip="Stop the answer, validation or script", id="main.cancel"
         ),
@@ -96,6 +111,7 @@ class MainScreen(BackgroundWork, TaskChoices, TaskFlows, Screen):
         self.load_errors: dict[int, str] = {}
         self._preview_timer: Timer | None = None
         self._init_flows()
+        self._init_parallel()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -106,6 +122,9 @@ class MainScreen(BackgroundWork, TaskChoices, TaskFlows, Screen):
             with Vertical(id="right"):
                 yield PromptPane(id="prompt")
                 yield OutputPane(id="output")
+                with Vertical(id="batch"):  # parallel runs: one output tab per task
+                    yield Static("", id="batch-status")
+                    yield TabbedContent(id="batch-tabs")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -119,7 +138,9 @@ class MainScreen(BackgroundWork, TaskChoices, TaskFlows, Screen):
 
     @property
     def output(self) -> OutputPane:
-        return self.query_one("#output", OutputPane)
+        """Where the active run streams: its own tab when it came from a parallel run."""
+        pane = self.batch_pane_for(self.run)
+        return pane if pane is not None else self.query_one("#output", OutputPane)
 
     @property
     def status_line(self) -> StatusLine:
@@ -361,15 +382,18 @@ class MainScreen(BackgroundWork, TaskChoices, TaskFlows, Screen):
         self.app.push_screen(LogScreen(Path(session.runbook.folder) / "logs" / "run_log.jsonl"))
 
     def action_quit(self) -> None:
-        if self.busy in BUSY_RUNNING:
+        if self.busy in BUSY_RUNNING or self.batch is not None:
             from tui.app.screens.modals import ConfirmScreen
 
             def answered(yes: bool | None) -> None:
                 if yes:
                     if self.run is not None:
                         self.run.cancel()
+                    if self.batch is not None:
+                        self.batch.cancel()
                     self.app.exit()
 
-            self.app.push_screen(ConfirmScreen(f"A task is {self.busy}. Stop it and quit?"), answered)
+            doing = self.busy if self.busy in BUSY_RUNNING else "generating"
+            self.app.push_screen(ConfirmScreen(f"A task is {doing}. Stop it and quit?"), answered)
             return
         self.app.exit()

@@ -19,6 +19,37 @@ SAMPLE_SECONDS = 0.25  # one sparkline point per quarter second of streaming
 SPARK_POINTS = 40
 
 
+class StreamLog(Log):
+    """A Log whose growth repaints it and its scrollbars without laying out the whole screen.
+
+    `Log.write` sets the virtual size, a reactive that asks for a layout of every widget on the
+    screen. The log's own region does not depend on its content, so only a scrollbar appearing or
+    going away needs one. Streaming, that was a layout and an extra frame for every new line
+    (bench/stream.py; README "Performance").
+    """
+
+    _growing = False
+
+    def write(self, data: str, scroll_end: bool | None = None) -> StreamLog:
+        self._growing = True
+        try:
+            return super().write(data, scroll_end)
+        finally:
+            self._growing = False
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        if layout and self._growing and not recompose:
+            # What the layout would do for this widget: size the scrollbars to the new content.
+            # Showing or hiding one still lays out (that reactive calls refresh outside the flag).
+            self._growing = False
+            try:
+                self._scroll_update(self.virtual_size)
+            finally:
+                self._growing = True
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+
 class OutputPane(Vertical):
     """Streams text into a Log and shows time to first token, tokens per second and tokens so far."""
 
@@ -52,7 +83,7 @@ class OutputPane(Vertical):
             yield Static("Output", id="output-title")
             yield Static("", id="output-metrics")
             yield Sparkline([], id="output-spark")
-        yield Log(id="output-log", highlight=False)
+        yield StreamLog(id="output-log", highlight=False)
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(1 / FLUSH_HZ, self.flush, pause=True)
