@@ -57,11 +57,13 @@ def test_demo_in_tmux_runs_a_task_to_a_commit(tmp_path):
     command = f"{env} {PATCHBAY} demo --dir {target} --replay-rate 0; sleep 5"
     tmux("new-session", "-d", "-s", "pb", "-x", "120", "-y", "40", command)
     try:
-        tmux.wait_for(lambda s: "Add type hints to textkit.stats" in s, "the main screen")
+        tmux.wait_for(lambda s: "Add type hints to textkit.stats" in s and "tokens" in s, "the main screen")
         tmux("send-keys", "-t", "pb", "n")
         tmux("send-keys", "-t", "pb", "r")
         tmux.wait_for(lambda s: "Accept all" in s, "the review screen")
         tmux("send-keys", "-t", "pb", "A")
+        # As a person would: press enter once the header shows every hunk accepted.
+        tmux.wait_for(lambda s: s.count("✓ hunk") == 3, "all hunks accepted")
         tmux("send-keys", "-t", "pb", "Enter")
         runbook = target / "runbook.yaml"
 
