@@ -15,6 +15,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, Sparkline, Static
 
 FLUSH_HZ = 30
+PARTIAL_LINE_DELAY = 0.1  # seconds a partial line may wait for its newline
+SLOW_WRITE_HZ = 12
+BURST_LINES = 3
 SAMPLE_SECONDS = 0.25  # one sparkline point per quarter second of streaming
 SPARK_POINTS = 40
 
@@ -77,6 +80,7 @@ class OutputPane(Vertical):
         self._rates: list[float] = []
         self._answer: list[str] = []
         self._timer = None
+        self._last_write = 0.0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="output-header"):
@@ -86,7 +90,7 @@ class OutputPane(Vertical):
         yield StreamLog(id="output-log", highlight=False)
 
     def on_mount(self) -> None:
-        self._timer = self.set_interval(1 / FLUSH_HZ, self.flush, pause=True)
+        self._timer = self.set_interval(1 / FLUSH_HZ, self._tick, pause=True)
         self.query_one("#output-spark").display = False
 
     # -- producer side (any thread) ----------------------------------------------------------------
@@ -154,7 +158,24 @@ class OutputPane(Vertical):
         self.feed(text)
         self.finish()
 
+    def _tick(self) -> None:
+        """Decide whether this timer tick writes to the log. Each write scrolls and redraws the log, and
+        at slow token rates that frame is the UI's whole cost, so a trickle of lines is written at most
+        SLOW_WRITE_HZ times a second, a flood (BURST_LINES or more pending) at the full FLUSH_HZ, and a
+        partial line waits at most PARTIAL_LINE_DELAY for its newline."""
+        with self._lock:
+            lines = sum(part.count("\n") for part in self._pending)
+            waiting = bool(self._pending)
+        due = time.monotonic() - self._last_write
+        if (
+            lines >= BURST_LINES
+            or (lines and due >= 1 / SLOW_WRITE_HZ)
+            or (waiting and due >= PARTIAL_LINE_DELAY)
+        ):
+            self.flush()
+
     def flush(self) -> None:
+        self._last_write = time.monotonic()
         with self._lock:
             pending, self._pending = self._pending, []
             count, self._pending_tokens = self._pending_tokens, 0
