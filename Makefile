@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/patchbay demo
 
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -101,9 +101,6 @@ def apply_100_files(quick: bool) -> Measured:
     files, runs = (5, 1) if quick else (FILES, RUNS)
     with tempfile.TemporaryDirectory(prefix="patchbay-bench-apply-") as folder:
         case = build_case(Path(folder), files=files)
-        import tui.patch.apply_change  # noqa: F401 - imported before timing: the app has it loaded
-        import tui.patch.extract  # noqa: F401
-
         timings = []
         for run in range(runs):
             workdir = fresh_copy(case, Path(folder) / f"run{run}")

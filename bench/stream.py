@@ -48,7 +48,7 @@ models:
 def answer_text(tokens: int) -> str:
     """`tokens` replay tokens (runs of non-space characters) ending with MARK, in code-like lines."""
     words = [f"value_{i % 997} = compute({i % 13}, 'x')" for i in range(tokens)]
-    words = " ".join(words).split()[: tokens - 1] + [MARK]
+    words = [*" ".join(words).split()[: tokens - 1], MARK]
     lines = [" ".join(words[i : i + WORDS_PER_LINE]) for i in range(0, len(words), WORDS_PER_LINE)]
     return "\n".join(lines) + "\n"
 
