@@ -200,3 +200,16 @@ def test_no_answer_in_the_transcript_is_an_error_with_a_sentence(demo):
     answer = run.generate()
     assert answer.error and "no answer" in answer.error
     assert stored_status(demo, "add_median") == "ERROR"
+
+
+def test_review_reports_target_files_with_the_users_own_edits(demo):
+    stats = demo / "project/textkit/stats.py"
+    stats.write_text(stats.read_text() + "\n# my own note\n")
+    session = Session(demo, replay_rate=0)
+    run = session.begin("add_type_hints")
+    run.generate()
+    run.review()
+    assert run.user_edited == ["textkit/stats.py"]
+    run.apply()
+    session.restore(run.applied)
+    assert stats.read_text().endswith("# my own note\n")

@@ -81,6 +81,7 @@ class TaskRun:
         self.validation: CommandResult | None = None
         self.failure: str | None = None  # what the retry template is told
         self.commit_sha: str | None = None
+        self.user_edited: list[str] = []  # target files holding the user's own uncommitted changes
         self._cancel = threading.Event()
         self._backend: Backend | None = None
         self._started = False
@@ -236,6 +237,7 @@ class TaskRun:
             output_artifact=settings.output_artifact,
             files_to_modify=settings.files_to_modify or None,
         )
+        self.user_edited = self.session.user_edited(change.path for change in self.change_set.files)
         self.phase = Phase.REVIEWING
         return self.change_set
 

@@ -289,6 +289,11 @@ class Session:
     def branch(self) -> str | None:
         return self.git.branch() if self.git else None
 
+    def user_edited(self, paths) -> list[str]:
+        """Which of `paths` hold the user's own uncommitted changes (applying on top stays possible,
+        and undo puts the user's version back)."""
+        return self.git.dirty_files(list(paths)) if self.git is not None else []
+
     def commit(self, task, applied: AppliedChange, prompt: PreparedPrompt) -> str | None:
         if self.git is None:
             return None

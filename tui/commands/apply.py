@@ -105,6 +105,16 @@ def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
     return "\n".join(out)
 
 
+def _note_user_edits(workdir: Path, change_set) -> None:
+    """Say so when a target file held the user's own uncommitted changes (undo restores them)."""
+    from tui.workspace.git_repo import GitWorkspace
+
+    git = GitWorkspace.find(workdir)
+    edited = git.dirty_files([change.path for change in change_set.files]) if git else []
+    if edited:
+        print(f"patchbay: note: {', '.join(edited)} held uncommitted changes of yours", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir)
     if not workdir.is_dir():
@@ -123,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         refusal = str(error)
     render = report_json if args.json else report_text
     print(render(change_set, applied, args.dry_run, refusal))
+    _note_user_edits(workdir, change_set)
     if not applied:
         failed = sum(1 for hunk in change_set.hunks if not hunk.placement.placed)
         summary = (

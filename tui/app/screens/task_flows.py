@@ -216,6 +216,14 @@ class TaskFlows:
         from tui.app.screens.review import ReviewScreen
 
         run = self.run
+        if run.user_edited:
+            self.app.notify(
+                f"{', '.join(run.user_edited)} holds uncommitted changes of yours; applying goes on top "
+                "of them, and u (undo) puts your version back.",
+                title="Your own edits",
+                severity="warning",
+                timeout=8,
+            )
         self.app.push_screen(ReviewScreen(run), lambda result: self.after_review(run, result))
 
     def action_review(self) -> None:
