@@ -55,9 +55,6 @@ class Phase(str, enum.Enum):
         return self.value
 
 
-FINISHED = {Phase.DONE, Phase.ERROR, Phase.SKIPPED}
-
-
 @dataclass
 class Answer:
     text: str

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.engine.base import Backend, ChatMessage, LoadProgress, TokenCount
+from tui.engine.base import Backend, ChatMessage, TokenCount
 from tui.errors import PatchbayError
 from tui.prompts.budget import BudgetCheck, check_budget
 from tui.prompts.render import ContextFileSpec, PromptSource, RenderedPrompt, RetryContext, render_prompt
@@ -409,8 +409,3 @@ class Session:
         except OSError:
             return None
         return path
-
-
-def progress_sentence(progress: LoadProgress) -> str:
-    share = f"{progress.step}/{progress.total}" if progress.total else str(progress.step)
-    return f"{progress.message} ({share})"
