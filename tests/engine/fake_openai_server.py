@@ -3,10 +3,11 @@ demand (slow chunks, disconnects, error events, bad lines, CRLF framing, status 
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +37,10 @@ class ChatBehaviour:
     chunked: bool = True
     # When set, the frames for one request's body (so parallel streams can get different answers).
     frames_for: Callable[[dict[str, Any]], list[bytes]] | None = None
+    # When set, sent after `frames` for as long as the client listens: frame number -> bytes
+    # (keep-alive pings, a model that never stops).
+    endless: Callable[[int], bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (Location, ...)
 
 
 @dataclass
@@ -45,6 +50,7 @@ class ServerScript:
     tabby_encode: bool = False
     tokenize: bool = False
     models: dict[str, Any] | None = None
+    models_redirect: str | None = None  # a Location to send GET /v1/models to
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     disconnected: threading.Event = field(default_factory=threading.Event)
     # Chat streams being answered right now, and the most there ever were at once.
@@ -73,6 +79,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # keep test output quiet
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionResetError:
+            self.script.disconnected.set()  # a client that hung up mid-request, as tests make it
+
     def _reply_json(self, status: int, payload: Any) -> None:
         body = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
         self.send_response(status)
@@ -93,6 +105,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.script.requests.append(("GET", self.path, dict(self.headers), None))
         if not self._authorised():
             return
+        if self.path == "/v1/models" and self.script.models_redirect is not None:
+            self.send_response(307)
+            self.send_header("Location", self.script.models_redirect)
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
         if self.path == "/v1/models" and self.script.models is not None:
             return self._reply_json(200, self.script.models)
         self._reply_json(404, {"detail": "Not Found"})
@@ -116,10 +133,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict[str, Any]) -> None:
         chat = self.script.chat
         frames = chat.frames_for(body) if chat.frames_for is not None else chat.frames
-        if chat.status != 200:
+        if chat.status >= 400:
             return self._reply_json(chat.status, chat.error_body)
-        self.send_response(200)
+        self.send_response(chat.status)  # 200, or a 3xx that carries an answer-like body
         self.send_header("Content-Type", "text/event-stream")
+        for name, value in chat.headers.items():
+            self.send_header(name, value)
         if chat.chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
@@ -127,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.script.stream_started()
         try:
-            for index, frame in enumerate(frames):
+            for index, frame in enumerate(self._frames(frames)):
                 if chat.drop_after is not None and index >= chat.drop_after:
                     self.close_connection = True
                     self.connection.shutdown(2)
@@ -144,6 +163,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.script.stream_ended()
+
+    def _frames(self, frames: list[bytes]) -> Iterator[bytes]:
+        yield from frames
+        if self.script.chat.endless is not None:
+            # Only a client that hangs up ends this (the write then fails).
+            yield from map(self.script.chat.endless, itertools.count())
 
 
 class FakeOpenAIServer:

@@ -224,3 +224,102 @@ def test_max_context_from_the_models_list(server):
 
 def test_describe_names_the_server_and_model(server):
     assert backend_for(server).describe() == f"openai @ {server.base_url} (Qwen2.5-Coder-7B)"
+
+
+def collect_within(backend: OpenAICompatBackend, request: GenerationRequest, seconds: float = 30.0):
+    """collect(), bounded: a stream that never ends fails the test instead of hanging it."""
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(collect(backend.stream(request))), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        backend.cancel()
+        worker.join(5)
+        pytest.fail(f"the stream was still running after {seconds:g} s")
+    return result[0]
+
+
+def test_deeply_nested_json_in_a_data_line_is_one_sentence_and_keeps_the_text(server):
+    nested = "[" * 100_000 + "]" * 100_000  # deeper than Python's JSON parser recurses
+    server.script.chat.frames = sse([content_event("kept "), f"data: {nested}\n\n"])
+    texts, final, error = collect(backend_for(server).stream(REQUEST))
+    assert texts == ["kept "] and final is None
+    assert isinstance(error, EngineError)
+    assert str(error).startswith(f"the server at {server.base_url} sent a stream line that is not JSON")
+    assert "nested too deeply" in str(error)
+
+
+def test_a_deeply_nested_error_body_is_still_one_sentence(server):
+    server.script.chat.status = 500
+    server.script.chat.error_body = b"[" * 100_000 + b"]" * 100_000
+    _, _, error = collect(backend_for(server).stream(REQUEST))
+    assert isinstance(error, EngineError)
+    assert str(error).startswith(f"the server at {server.base_url} answered 500: [[[")
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_an_error_naming_the_target_and_its_body_is_not_the_answer(server, status):
+    server.script.chat.status = status
+    server.script.chat.headers = {"Location": "http://192.0.2.7:9000/v1/chat/completions"}
+    server.script.chat.frames = sse([content_event("hijacked", "stop"), "data: [DONE]\n\n"])
+    texts, final, error = collect(backend_for(server).stream(REQUEST))
+    assert texts == [] and final is None
+    assert str(error) == (
+        f"the server at {server.base_url} redirected the request ({status}) to "
+        "http://192.0.2.7:9000/v1/chat/completions, which Patchbay does not follow; if that is the "
+        "right server, set base_url to http://192.0.2.7:9000/v1"
+    )
+    assert [path for _, path, _, _ in server.script.requests] == ["/v1/chat/completions"]
+
+
+def test_a_relative_redirect_names_the_full_target(server):
+    server.script.chat.status = 302
+    server.script.chat.headers = {"Location": "/login"}
+    server.script.chat.frames = sse([content_event("<html>", "stop"), "data: [DONE]\n\n"])
+    texts, _, error = collect(backend_for(server).stream(REQUEST))
+    assert texts == []
+    assert f"to {server.base_url[: -len('/v1')]}/login, which Patchbay does not follow" in str(error)
+
+
+def test_load_refuses_a_redirected_models_list(server):
+    server.script.models_redirect = "https://example.test/v1/models"
+    with pytest.raises(
+        EngineError, match=r"redirected the request \(307\) to https://example\.test/v1/models"
+    ):
+        backend_for(server).load()
+
+
+def test_a_server_that_sends_past_max_new_tokens_is_stopped_with_the_text_kept(server):
+    server.script.chat.endless = lambda index: sse([content_event(f"t{index} ")])[0]
+    request = GenerationRequest(MESSAGES, GenerationSettings(max_new_tokens=50))
+    texts, final, error = collect_within(backend_for(server), request)
+    assert texts == [f"t{i} " for i in range(50)] and final is None
+    assert str(error) == (
+        f"the server at {server.base_url} kept sending past the 50-token limit it was given "
+        "(max_new_tokens); the answer was stopped there"
+    )
+    assert server.script.disconnected.wait(5)  # the connection is closed, so the server stops too
+
+
+def test_exactly_max_new_tokens_is_a_normal_answer(server):
+    server.script.chat.frames = sse(
+        [content_event(f"t{i} ") for i in range(5)] + [content_event(None, "length"), "data: [DONE]\n\n"]
+    )
+    request = GenerationRequest(MESSAGES, GenerationSettings(max_new_tokens=5))
+    texts, final, error = collect(backend_for(server).stream(request))
+    assert error is None and len(texts) == 5 and final.finish_reason == "length"
+
+
+def test_keep_alive_pings_end_at_the_generation_deadline_with_the_text_kept(server):
+    server.script.chat.frames = sse([content_event("so far ")])
+    server.script.chat.endless = lambda _index: b": ping\n\n"
+    server.script.chat.delay = 0.01  # pings keep arriving well inside read_timeout
+    backend = backend_for(server, read_timeout=5.0)
+    backend.generation_timeout = 0.5
+    texts, final, error = collect_within(backend, REQUEST)
+    assert texts == ["so far "] and final is None
+    assert str(error) == (
+        "the answer was stopped after 0.5 s, the model's generation deadline (raise generation_timeout "
+        "in its config if answers need longer)"
+    )
+    assert server.script.disconnected.wait(5)

@@ -41,11 +41,23 @@ def _one_line(text: str) -> str:
     return text if len(text) <= _MAX_SERVER_MESSAGE else text[: _MAX_SERVER_MESSAGE - 1] + "…"
 
 
+class NestedTooDeeply(ValueError):
+    """JSON nested deeper than Python's parser recurses: malformed input, like any other."""
+
+
+def loads_json(text: str | bytes) -> Any:
+    """json.loads that turns a RecursionError ("[[[[..." from a server) into a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise NestedTooDeeply("JSON nested too deeply") from None
+
+
 def server_message(body: bytes | str) -> str:
     """The human part of an error body: OpenAI-style {"error": {"message"}}, FastAPI {"detail"}, or text."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except ValueError:
         return _one_line(text) or "no details"
     if isinstance(data, dict):
@@ -152,6 +164,21 @@ class OpenAICompatBackend(Backend):
             )
         return f"the server at {self.base_url} answered {status}: {message}"
 
+    def _redirect_sentence(self, response: httpx.Response) -> str:
+        """A redirect is refused, never followed: the answer must come from the configured server."""
+        location = response.headers.get("location")
+        if not location:
+            return f"the server at {self.base_url} answered {response.status_code} (a redirect) without saying where to"
+        target = str(response.url.join(location))
+        hint = ""
+        for endpoint in ("/chat/completions", "/models"):
+            if target.endswith(endpoint):
+                hint = f"; if that is the right server, set base_url to {target[: -len(endpoint)]}"
+        return (
+            f"the server at {self.base_url} redirected the request ({response.status_code}) to {target}, "
+            f"which Patchbay does not follow{hint}"
+        )
+
     # -- loading and context --------------------------------------------------------------------
 
     def load(self, progress: ProgressCallback | None = None) -> None:
@@ -166,6 +193,8 @@ class OpenAICompatBackend(Backend):
             raise EngineError(self._connection_sentence(exc)) from None
         if response.status_code in (401, 403):
             raise EngineError(self._status_sentence(response.status_code, response.content))
+        if 300 <= response.status_code < 400:
+            raise EngineError(self._redirect_sentence(response))
         if progress:
             progress(LoadProgress(1, 1, f"connected to {self.base_url}"))
 
@@ -185,7 +214,7 @@ class OpenAICompatBackend(Backend):
         if response.status_code != 200:
             return None
         try:
-            return response.json()
+            return loads_json(response.content)
         except ValueError:
             return None
 
@@ -261,7 +290,7 @@ class OpenAICompatBackend(Backend):
         if response.status_code != 200:
             return response.status_code, None
         try:
-            data = response.json()
+            data = loads_json(response.content)
         except ValueError:
             return response.status_code, None
         if isinstance(data, dict):
@@ -325,8 +354,11 @@ class OpenAICompatBackend(Backend):
                     self._active[cancel] = response
                 if cancel.is_set():
                     self._shutdown(response)
-                if response.status_code >= 400:
+                if 300 <= response.status_code < 400:
+                    raise EngineError(self._redirect_sentence(response))
+                if response.status_code != 200:
                     raise EngineError(self._status_sentence(response.status_code, response.read()))
+                limit = request.settings.max_new_tokens
                 for data in iter_sse_data(response.iter_bytes()):
                     if cancel.is_set():
                         break
@@ -336,6 +368,14 @@ class OpenAICompatBackend(Backend):
                     event = self._parse_event(data)
                     text, reason, event_usage = event
                     if text:
+                        if len(parts) >= limit:
+                            # Servers send one token per event at most; more events than the
+                            # max_tokens we asked for is a server that will not stop by itself.
+                            self._shutdown(response)
+                            raise EngineError(
+                                f"the server at {self.base_url} kept sending past the {limit:,}-token "
+                                "limit it was given (max_new_tokens); the answer was stopped there"
+                            )
                         now = time.monotonic()
                         first_at = first_at or now
                         last_at = now
@@ -359,10 +399,12 @@ class OpenAICompatBackend(Backend):
 
     def _parse_event(self, data: str) -> tuple[str, str | None, dict[str, Any] | None]:
         try:
-            event = json.loads(data)
-        except ValueError:
+            event = loads_json(data)
+        except ValueError as exc:
+            why = " (nested too deeply to read)" if isinstance(exc, NestedTooDeeply) else ""
             raise EngineError(
-                f"the server at {self.base_url} sent a stream line that is not JSON: {_one_line(data)[:80]!r}"
+                f"the server at {self.base_url} sent a stream line that is not JSON{why}: "
+                f"{_one_line(data)[:80]!r}"
             ) from None
         if not isinstance(event, dict):
             raise EngineError(f"the server at {self.base_url} sent a stream event that is not an object")
