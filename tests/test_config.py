@@ -190,3 +190,19 @@ def test_save_setting_refuses_rather_than_rewriting_a_file_it_cannot_edit(home):
     with pytest.raises(PatchbayError, match="edit it by hand"):
         save_user_setting("theme", "b")
     assert path.read_text() == broken
+
+
+def test_generation_timeout_is_per_model_with_a_ten_minute_default(home):
+    extra = "  tabby:\n    backend: openai\n    base_url: http://h:1/v1\n    model: m\n    generation_timeout: 45\ntheme:"
+    write(home / "patchbay.yaml", LOCAL.replace("theme:", extra))
+    registry = load_registry(home)
+    assert create_backend(registry.get("tabby")).generation_timeout == 45
+    assert create_backend(registry.get("default")).generation_timeout == 600
+    assert create_backend(registry.get("gpu")).generation_timeout == 600
+
+
+def test_a_generation_timeout_of_zero_is_refused_at_its_line(home):
+    write(home / "patchbay.yaml", LOCAL.replace("    rate: 0\n", "    rate: 0\n    generation_timeout: 0\n"))
+    with pytest.raises(LocatedError) as raised:
+        load_registry(home)
+    assert ":6:" in str(raised.value) and "generation_timeout" in str(raised.value)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from tui.engine.base import DEFAULT_GENERATION_TIMEOUT
 from tui.errors import LocatedError, Location, PatchbayError
 from tui.workspace.atomic import write_atomically
 
@@ -39,6 +40,9 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The most seconds one answer may take, first request to last token (every backend).
+    generation_timeout: float = Field(default=DEFAULT_GENERATION_TIMEOUT, gt=0)
 
 
 class ExLlamaV2Spec(_Spec):

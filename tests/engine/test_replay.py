@@ -165,6 +165,7 @@ def test_describe(tmp_path):
 def test_pacing_schedules_against_the_start_clock(tmp_path, monkeypatch):
     # A fake clock shows the schedule: token k is due at k/rate, whatever the waits took.
     backend = ReplayBackend(write(tmp_path, "answers:\n  - task: t\n    text: a b c d e f\n"), rate=2)
+    backend.generation_timeout = None  # its timer would wait on the patched Event too
     now = [100.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
 
@@ -178,3 +179,19 @@ def test_pacing_schedules_against_the_start_clock(tmp_path, monkeypatch):
     # Sleeping 1/rate per token would drift to 6 x 1.7 s; the schedule catches up instead.
     assert chunks == ["a b c", " d e f"]
     assert now[0] - 100.0 == pytest.approx(3.2)
+
+
+def test_a_stream_past_its_generation_deadline_ends_in_an_error_with_the_text_kept(tmp_path):
+    backend = ReplayBackend(
+        write(tmp_path, "answers:\n  - task: t\n    text: " + "w " * 200 + "\n"), rate=100
+    )
+    backend.generation_timeout = 0.3  # 200 tokens at 100/s would take 2 s
+    texts, error = [], None
+    try:
+        for item in backend.stream(GenerationRequest([], task_id="t")):
+            assert isinstance(item, Chunk), "no final record once the deadline has passed"
+            texts.append(item.text)
+    except EngineError as exc:
+        error = exc
+    assert error is not None and str(error).startswith("the answer was stopped after 0.3 s")
+    assert 0 < len("".join(texts).split()) < 200

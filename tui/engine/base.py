@@ -3,7 +3,9 @@
 A backend streams blocking: `stream(request)` yields `Chunk`s and ends with exactly one
 `FinalRecord`. Errors raise `EngineError` (one sentence); whatever text was yielded before the
 error stays with the consumer. `cancel()` may come from any thread and ends the current stream
-with finish_reason "cancelled".
+with finish_reason "cancelled". Every stream has an overall deadline (`generation_timeout`, per
+model): a server that keeps the connection alive with pings, or a model that never stops, ends
+in an EngineError after it, the text so far kept.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import abc
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -88,6 +90,9 @@ ProgressCallback = Callable[[LoadProgress], None]
 CHARS_PER_TOKEN_ESTIMATE = 3.6
 # Role markers and separators that chat templates add around each message.
 TEMPLATE_TOKENS_PER_MESSAGE = 4
+# Ten minutes: a long answer (4,096 tokens) from a slow local model (10 tokens/s) fits with room
+# for reading a long prompt; a stream still going after that is stuck or runaway.
+DEFAULT_GENERATION_TIMEOUT = 600.0
 
 
 def estimate_text_tokens(text: str) -> int:
@@ -111,6 +116,8 @@ class Backend(abc.ABC):
     def __init__(self) -> None:
         self._cancel_lock = threading.Lock()
         self._active_cancels: set[threading.Event] = set()
+        # Seconds one stream may take from its first request to its last token; None: no limit.
+        self.generation_timeout: float | None = DEFAULT_GENERATION_TIMEOUT
 
     @abc.abstractmethod
     def describe(self) -> str:
@@ -141,14 +148,40 @@ class Backend(abc.ABC):
             self._active_cancels.add(cancel)
         return self._guarded(self._generate(request, cancel), cancel)
 
-    def _guarded(self, items: Iterator[StreamItem], cancel: threading.Event) -> Iterator[StreamItem]:
+    def _guarded(
+        self, items: Generator[StreamItem, None, None], cancel: threading.Event
+    ) -> Iterator[StreamItem]:
+        expired = threading.Event()
+        timer = None
+        if self.generation_timeout is not None:
+            timer = threading.Timer(self.generation_timeout, self._expire, args=(cancel, expired))
+            timer.daemon = True
+            timer.start()
         try:
-            yield from items
+            for item in items:
+                if expired.is_set():
+                    break
+                yield item
+        except EngineError:
+            if not expired.is_set():
+                raise  # a backend may fail its own way once cancelled; the deadline explains it
         finally:
+            if timer is not None:
+                timer.cancel()
             # A consumer that walks away mid-stream has cancelled it.
             cancel.set()
             with self._cancel_lock:
                 self._active_cancels.discard(cancel)
+            items.close()  # now, not when collected: a backend's cleanup (its socket) runs here
+        if expired.is_set():
+            raise EngineError(
+                f"the answer was stopped after {self.generation_timeout:g} s, the model's generation "
+                "deadline (raise generation_timeout in its config if answers need longer)"
+            )
+
+    def _expire(self, cancel: threading.Event, expired: threading.Event) -> None:
+        expired.set()
+        self.cancel_stream(cancel)
 
     @abc.abstractmethod
     def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Iterator[StreamItem]:

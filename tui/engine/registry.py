@@ -51,6 +51,12 @@ def load_registry(runbook_folder: Path | None, config_file: Path | None = None) 
 
 def create_backend(spec: ModelSpec, *, replay_rate: float | None = None) -> Backend:
     """A backend for `spec`, not yet loaded. `replay_rate` (--replay-rate) beats the config's rate."""
+    backend = _backend_for(spec, replay_rate)
+    backend.generation_timeout = spec.generation_timeout
+    return backend
+
+
+def _backend_for(spec: ModelSpec, replay_rate: float | None) -> Backend:
     if isinstance(spec, ReplaySpec):
         from tui.engine.replay import ReplayBackend
 
