@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from tui.commands.terminal_text import for_terminal, strip_control_sequences
 from tui.errors import PatchbayError, UsageError
 
 
@@ -27,7 +28,18 @@ def _session(args: argparse.Namespace):
 
 
 def _say(text: str) -> None:
+    # Messages can quote a server or a model; a terminal gets them without escape sequences.
+    if sys.stderr.isatty():
+        text = strip_control_sequences(text)
     print(f"patchbay: {text}", file=sys.stderr, flush=True)
+
+
+def _printer(out):
+    def print_text(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    return print_text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
                 keep_going=args.keep_going,
                 parallel=args.parallel,
             )
-            return Autopilot(session, options, say=_say, out=sys.stdout).run()
+            # Model text and command output reach a terminal without escape sequences; files
+            # under outputs/ (and a redirected stdout) keep the exact text.
+            return Autopilot(session, options, say=_say, out=for_terminal(sys.stdout)).run()
         return _run_one(session, args.task)
     finally:
         session.close()
@@ -68,10 +82,13 @@ def _run_one(session, task_id: str | None) -> int:
     else:
         task = session.task(task_id)
     if task.type == "MANUAL":
-        raise PatchbayError(f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)")
+        raise PatchbayError(
+            f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)"
+        )
     run = session.begin(task.id)
+    print_text = _printer(for_terminal(sys.stdout))
     if task.type == "AUTOMATED_SCRIPT":
-        result = run.run_script(lambda text: print(text, end="", flush=True))
+        result = run.run_script(print_text)
         _say(f"task {task.id}: script exited {result.exit_code}; the task is {run.phase.value.upper()}")
         return 0 if result.passed else 1
 
@@ -79,7 +96,7 @@ def _run_one(session, task_id: str | None) -> int:
     _say(f"task {task.id}: prompt {prepared.budget.label()} for model {prepared.model_name}")
     session.load_model(prepared.model_name, lambda p: _say(f"loading {p.message} ({p.step}/{p.total})"))
     try:
-        answer = run.generate(lambda text: print(text, end="", flush=True))
+        answer = run.generate(print_text)
     except KeyboardInterrupt:
         run.cancel()
         run.set_aside("interrupted")
