@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -146,6 +149,78 @@ def test_background_processes_left_behind_do_not_hang_the_run(tmp_path: Path) ->
     assert result.exit_code == 0 and not result.timed_out
     assert result.output.endswith("started\n")
     assert live_members(group_of(result.output)) == []
+
+
+# Forks a child that leaves the command's process group and session (setsid), keeps stdout open
+# and waits for ever; prints the child's pid; then, unless told to wait too, the command exits 0.
+DETACHES_A_CHILD = """
+import os, signal, sys
+read_end, write_end = os.pipe()
+child = os.fork()
+if child == 0:
+    os.setsid()
+    os.close(read_end)
+    os.write(write_end, b"x")
+    while True:
+        signal.pause()
+os.close(write_end)
+os.read(read_end, 1)  # the child has left the session
+print(f"detached={child}", flush=True)
+if sys.argv[1:] == ["wait"]:
+    signal.pause()
+"""
+
+
+def detached_pid(output: str) -> int:
+    return int(output.split("detached=")[1].split()[0])
+
+
+def is_running(pid: int) -> bool:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2] != "Z"
+
+
+def run_bounded(*args, **options):
+    """run_command in a thread, bounded: a run that blocks fails the test instead of hanging it."""
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(run_command(*args, **options)), daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():
+        for line in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                if b"signal.pause" in line.read_bytes():
+                    os.kill(int(line.parent.name), signal.SIGKILL)
+        worker.join(5)
+        pytest.fail("run_command was still blocked after 30 s")
+    return results[0]
+
+
+def test_a_detached_child_holding_the_output_is_ended_after_the_command_exits(tmp_path: Path) -> None:
+    result = run_bounded([PY, "-c", DETACHES_A_CHILD], tmp_path, kill_grace=0.3)
+    assert result.exit_code == 0 and result.passed
+    assert not is_running(detached_pid(result.output))
+
+
+def test_cancel_ends_a_detached_child_that_holds_the_output(tmp_path: Path) -> None:
+    cancel = threading.Event()
+
+    def on_output(text: str) -> None:
+        if "detached=" in text:
+            cancel.set()
+
+    result = run_bounded(
+        [PY, "-c", DETACHES_A_CHILD, "wait"],
+        tmp_path,
+        on_output=on_output,
+        cancel_event=cancel,
+        kill_grace=0.3,
+    )
+    assert result.cancelled and result.exit_code < 0
+    assert not is_running(detached_pid(result.output))
 
 
 def test_output_keeps_the_last_megabyte_with_a_note(tmp_path: Path) -> None:

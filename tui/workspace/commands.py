@@ -15,6 +15,7 @@ import asyncio
 import codecs
 import contextlib
 import os
+import select
 import shlex
 import signal
 import subprocess
@@ -93,34 +94,42 @@ def run_command(
         missing = argv if isinstance(argv, str) else argv[0]
         return _not_started(126, f"Command cannot be run (permission denied): {missing}.", started, on_output)
 
+    assert process.stdout is not None
+    pipe = os.fstat(process.stdout.fileno()).st_ino
     collector = _OutputCollector(on_output)
     reader = threading.Thread(target=collector.read_all, args=(process.stdout,), daemon=True)
     reader.start()
+    cancel_event = cancel_event if cancel_event is not None else threading.Event()
     deadline = None if timeout is None else started + timeout
-    timed_out = cancelled = False
+    timed_out = cancelled = abandoned = False
     while process.poll() is None:
-        if cancel_event is not None and cancel_event.is_set():
+        if cancel_event.is_set():
             cancelled = True
         elif deadline is not None and time.monotonic() >= deadline:
             timed_out = True
         if cancelled or timed_out:
-            _end_group(process, kill_grace)
+            _end_command(process.pid, pipe, kill_grace)
             break
-        if cancel_event is not None:
-            cancel_event.wait(_POLL_SECONDS)
-        else:
-            time.sleep(_POLL_SECONDS)
-    reader.join(DRAIN_SECONDS)
-    if reader.is_alive():
-        # Background children still hold the output pipe open: they belong to the command.
-        _end_group(process, kill_grace)
-        reader.join()
+        cancel_event.wait(_POLL_SECONDS)
+    if not _drained(reader, DRAIN_SECONDS, cancel_event):
+        # Processes the command started (in the background, maybe detached with setsid) still
+        # hold its output open; they belong to the command, so they end with it.
+        cancelled = cancelled or (cancel_event.is_set() and not timed_out)
+        _end_command(process.pid, pipe, kill_grace)
+        if not _drained(reader, DRAIN_SECONDS, None):
+            collector.stop()  # a holder we may not signal: stop reading rather than wait on it
+            reader.join()
+            abandoned = True
     else:
-        _signal_group(process.pid, signal.SIGKILL)  # anything left that closed its output
+        _end_command(process.pid, None, 0)  # anything left that closed its output
     process.wait()
     _await_group_gone(process.pid)
     if collector.callback_error is not None:
         raise collector.callback_error
+    if abandoned:
+        collector.note(
+            "\n[patchbay: stopped reading: a process the command started still holds its output]\n"
+        )
     if timed_out:
         collector.note(f"\n[patchbay: stopped after the {timeout:g} s timeout]\n")
     elif cancelled:
@@ -177,15 +186,73 @@ def _not_started(code: int, message: str, started: float, on_output) -> CommandR
     return CommandResult(code, message + "\n", False, False, time.monotonic() - started, error=message)
 
 
-def _end_group(process: subprocess.Popen, grace: float) -> None:
-    """SIGTERM the process group, then SIGKILL it if the leader has not gone after `grace`."""
-    _signal_group(process.pid, signal.SIGTERM)
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        pass
+def _drained(reader: threading.Thread, seconds: float, cancel_event: threading.Event | None) -> bool:
+    """Wait up to `seconds` for the output to close; a cancel cuts the wait short."""
+    give_up = time.monotonic() + seconds
+    while reader.is_alive():
+        left = give_up - time.monotonic()
+        if left <= 0 or (cancel_event is not None and cancel_event.is_set()):
+            return False
+        reader.join(min(left, _POLL_SECONDS))
+    return True
+
+
+def _end_command(leader: int, pipe: int | None, grace: float) -> None:
+    """SIGTERM everything the command started, then SIGKILL what is left after `grace` seconds.
+
+    That is its process group and its session (it leads both), and, when `pipe` is given, any
+    other process holding its output pipe: a child that called setsid() left both.
+    """
+    processes = _command_processes(leader, pipe)
+    if grace > 0:
+        _signal_all(leader, processes, signal.SIGTERM)
+        give_up = time.monotonic() + grace
+        while time.monotonic() < give_up and _command_processes(leader, pipe):
+            time.sleep(_POLL_SECONDS)
     # Children may ignore SIGTERM even when the leader obeyed it.
-    _signal_group(process.pid, signal.SIGKILL)
+    _signal_all(leader, processes | _command_processes(leader, pipe), signal.SIGKILL)
+
+
+def _signal_all(leader: int, processes: set[int], sig: int) -> None:
+    _signal_group(leader, sig)
+    for pid in processes:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def _command_processes(leader: int, pipe: int | None) -> set[int]:
+    """Live processes in the command's group or session, or holding the pipe with inode `pipe`."""
+    found: set[int] = set()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found  # elsewhere the process group is all we can reach
+    me = os.getpid()
+    holder_link = f"pipe:[{pipe}]"
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        fields = text[text.rindex(")") + 2 :].split()
+        if fields[0] == "Z":
+            continue  # zombies hold nothing
+        if leader in (int(fields[2]), int(fields[3])) or (pipe is not None and _holds(entry, holder_link)):
+            found.add(int(entry.name))
+    return found
+
+
+def _holds(entry: Path, link: str) -> bool:
+    try:
+        descriptors = list((entry / "fd").iterdir())
+    except OSError:
+        return False  # another user's process (not ours to end), or gone
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            if os.readlink(descriptor) == link:
+                return True
+    return False
 
 
 def _signal_group(pgid: int, sig: int) -> bool:
@@ -235,17 +302,26 @@ class _OutputCollector:
         self._size = 0
         self._dropped = 0
         self._notes: list[str] = []
+        self._stop = threading.Event()
         self.callback_error: BaseException | None = None
 
     def read_all(self, stream) -> None:
         fd = stream.fileno()
-        while True:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        while not self._stop.is_set():
+            if not poller.poll(_POLL_SECONDS * 1000):
+                continue  # nothing yet; look at the stop flag again
             data = os.read(fd, _READ_SIZE)
             if not data:
                 break
             self._add(self._decoder.decode(data))
         self._add(self._decoder.decode(b"", final=True))
         stream.close()
+
+    def stop(self) -> None:
+        """Stop reading at the next poll, even though the pipe is still open."""
+        self._stop.set()
 
     def note(self, text: str) -> None:
         self._notes.append(text)
