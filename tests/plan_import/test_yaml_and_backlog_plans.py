@@ -40,10 +40,11 @@ def test_yaml_specs_import_every_task_with_its_details(tmp_path: Path) -> None:
     )
     assert prompt.rstrip().endswith("Front matter is YAML between `---` lines; the body follows unchanged.")
     assert tasks["A.2"]["ai_details"]["context_budget"] == 2000  # "2k"
-    assert (
-        tasks["A.2"]["validation_command"]
-        == "python -m pytest -q tests/test_writer.py && ruff check quill/storage"
-    )
+    # Two commands joined for a shell, so the shell runs them (without one, `&&` is an argument).
+    assert tasks["A.2"]["validation_command"] == {
+        "command": "python -m pytest -q tests/test_writer.py && ruff check quill/storage",
+        "shell": True,
+    }
     assert tasks["B.2"]["ai_details"]["review_points"] == [
         "Rebuilding from scratch gives the same index as incremental updates",
         "A deleted note disappears from every posting list",

@@ -11,6 +11,7 @@ from tui.plan_import.model import Plan, PlanTask
 from tui.plan_import.templates import literal_template, task_template
 from tui.plan_import.yaml_out import FlowList, QuotedId, dump, dump_list_item
 from tui.workspace.atomic import write_atomically
+from tui.workspace.shell_syntax import shell_syntax
 
 WRAPPER_NAME = "agent_wrapper.j2"
 FALLBACK_TEMPLATE = "fix_failure.j2"  # shipped with Patchbay: a retry sees the failure
@@ -110,8 +111,13 @@ def _ai_details(task: PlanTask, template: str) -> dict[str, Any]:
         ai["review_points"] = list(task.review_points)
     details["ai_details"] = ai
     if task.validation_command:
-        details["validation_command"] = task.validation_command
+        details["validation_command"] = _command(task.validation_command)
     return details
+
+
+def _command(command: str) -> Any:
+    # Plans write commands for a shell (`pytest && ruff check .`); only a shell runs them as written.
+    return {"command": command, "shell": True} if shell_syntax(command) else command
 
 
 def _manual_details(task: PlanTask) -> dict[str, Any]:
@@ -120,7 +126,7 @@ def _manual_details(task: PlanTask) -> dict[str, Any]:
         instructions += "\n\nDone when:\n" + "\n".join(f"- {point}" for point in task.review_points)
     details: dict[str, Any] = {"manual_instructions": instructions}
     if task.validation_command:
-        details["validation_command"] = task.validation_command
+        details["validation_command"] = _command(task.validation_command)
     return details
 
 

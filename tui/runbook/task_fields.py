@@ -22,6 +22,7 @@ from tui.runbook.models import (
     is_output_parser,
 )
 from tui.runbook.node_reader import FLOAT_TAG, INT_TAG, NULL_TAG, SCALARS, NodeReader, describe, is_null
+from tui.workspace.shell_syntax import shell_syntax
 
 
 @dataclass(slots=True)
@@ -192,14 +193,18 @@ def _command(what: str):
             if not node.value.strip():
                 reader.error(node, f"{what} must not be empty.")
                 return _INVALID
+            if not _runs_without_a_shell(reader, node, what, "write it as `{command: ..., shell: true}`"):
+                return _INVALID
             return CommandSpec.checked({"command": node.value})
         mapping = reader.mapping(node, what)
         if mapping is None:
             return _INVALID
         fields: dict[str, Any] = {"shell": False, "timeout": None}
         ok = True
+        command_node = None
         for key, key_node, value in reader.pairs(mapping):
             if key == "command":
+                command_node = value
                 fields["command"] = reader.text(value, f"{what}.command", allow_null=False)
             elif key == "shell":
                 fields["shell"] = bool(reader.flag(value, f"{what}.shell"))
@@ -215,9 +220,24 @@ def _command(what: str):
             if "command" not in fields:
                 reader.error(mapping, f"{what} needs a `command`.")
             return _INVALID
+        if not fields["shell"] and command_node is not None:
+            ok = _runs_without_a_shell(reader, command_node, f"{what}.command", "add `shell: true`") and ok
         return CommandSpec.checked(fields) if ok else _INVALID
 
     return read
+
+
+def _runs_without_a_shell(reader: NodeReader, node: Node, what: str, remedy: str) -> bool:
+    """False (and an error) when a command that runs without a shell is written in shell syntax."""
+    found = shell_syntax(node.value) if isinstance(node, ScalarNode) else None
+    if found is None:
+        return True
+    reader.error(
+        node,
+        f"{what} uses shell syntax ({found}) but runs without a shell, so it would not mean what it "
+        f"says: {remedy} to run it with /bin/sh, or quote that part if it is meant literally.",
+    )
+    return False
 
 
 def _read_context_files(reader: NodeReader, node: Node) -> Any:
