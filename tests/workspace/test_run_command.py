@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -165,7 +166,7 @@ if child == 0:
         signal.pause()
 os.close(write_end)
 os.read(read_end, 1)  # the child has left the session
-print(f"detached={child}", flush=True)
+print(f"leader={os.getpid()} detached={child}", flush=True)
 if sys.argv[1:] == ["wait"]:
     signal.pause()
 """
@@ -221,6 +222,33 @@ def test_cancel_ends_a_detached_child_that_holds_the_output(tmp_path: Path) -> N
     )
     assert result.cancelled and result.exit_code < 0
     assert not is_running(detached_pid(result.output))
+
+
+def test_ctrl_c_in_the_caller_ends_the_command_and_its_detached_child(tmp_path: Path) -> None:
+    """A real SIGINT to a real process blocked in run_command (as `patchbay run` is on a script)."""
+    caller = (
+        "import sys; from pathlib import Path; from tui.workspace.commands import run_command\n"
+        "run_command([sys.executable, '-c', sys.argv[1], 'wait'], Path('.'),"
+        " on_output=lambda text: print(text, end='', flush=True), kill_grace=0.3)\n"
+    )
+    process = subprocess.Popen(
+        [PY, "-c", caller, DETACHES_A_CHILD],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline()
+    leader, child = int(line.split("leader=")[1].split()[0]), detached_pid(line)
+    try:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        assert "KeyboardInterrupt" in err
+        assert not is_running(leader) and not is_running(child)
+    finally:
+        for pid in (leader, child):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_output_keeps_the_last_megabyte_with_a_note(tmp_path: Path) -> None:

@@ -101,6 +101,47 @@ def run_command(
     reader.start()
     cancel_event = cancel_event if cancel_event is not None else threading.Event()
     deadline = None if timeout is None else started + timeout
+    try:
+        timed_out, cancelled, abandoned = _supervise(
+            process, pipe, reader, collector, cancel_event, deadline, kill_grace
+        )
+    except BaseException:
+        # Ctrl-C in this thread (KeyboardInterrupt): the command is in its own session, out of
+        # the terminal's reach, so it ends here or it would run on unseen.
+        _end_command(process.pid, pipe, kill_grace)
+        collector.stop()
+        raise
+    process.wait()
+    _await_group_gone(process.pid)
+    if collector.callback_error is not None:
+        raise collector.callback_error
+    if abandoned:
+        collector.note(
+            "\n[patchbay: stopped reading: a process the command started still holds its output]\n"
+        )
+    if timed_out:
+        collector.note(f"\n[patchbay: stopped after the {timeout:g} s timeout]\n")
+    elif cancelled:
+        collector.note("\n[patchbay: cancelled]\n")
+    return CommandResult(
+        exit_code=process.returncode,
+        output=collector.text(),
+        timed_out=timed_out,
+        cancelled=cancelled,
+        duration=time.monotonic() - started,
+    )
+
+
+def _supervise(
+    process: subprocess.Popen,
+    pipe: int,
+    reader: threading.Thread,
+    collector: _OutputCollector,
+    cancel_event: threading.Event,
+    deadline: float | None,
+    kill_grace: float,
+) -> tuple[bool, bool, bool]:
+    """Wait for the command and its output; (timed out, cancelled, stopped reading early)."""
     timed_out = cancelled = abandoned = False
     while process.poll() is None:
         if cancel_event.is_set():
@@ -122,25 +163,7 @@ def run_command(
             abandoned = True
     else:
         _end_command(process.pid, None, 0)  # anything left that closed its output
-    process.wait()
-    _await_group_gone(process.pid)
-    if collector.callback_error is not None:
-        raise collector.callback_error
-    if abandoned:
-        collector.note(
-            "\n[patchbay: stopped reading: a process the command started still holds its output]\n"
-        )
-    if timed_out:
-        collector.note(f"\n[patchbay: stopped after the {timeout:g} s timeout]\n")
-    elif cancelled:
-        collector.note("\n[patchbay: cancelled]\n")
-    return CommandResult(
-        exit_code=process.returncode,
-        output=collector.text(),
-        timed_out=timed_out,
-        cancelled=cancelled,
-        duration=time.monotonic() - started,
-    )
+    return timed_out, cancelled, abandoned
 
 
 async def run_command_async(command: str | list[str], cwd: Path, **options) -> CommandResult:
