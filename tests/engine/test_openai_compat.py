@@ -323,3 +323,14 @@ def test_keep_alive_pings_end_at_the_generation_deadline_with_the_text_kept(serv
         "in its config if answers need longer)"
     )
     assert server.script.disconnected.wait(5)
+
+
+def test_a_stream_line_that_never_ends_is_one_sentence(server):
+    server.script.chat.frames = [*sse([content_event("kept ")]), b"data: "]
+    server.script.chat.endless = lambda _index: b"x" * 65536
+    texts, final, error = collect_within(backend_for(server), REQUEST)
+    assert texts == ["kept "] and final is None
+    assert str(error) == (
+        f"the server at {server.base_url} sent a stream event that ran past 16,777,216 characters "
+        "without ending"
+    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.engine.sse import SSEParser, iter_sse_data
+from tui.engine.sse import EventTooLarge, SSEParser, iter_sse_data
 
 
 def test_lf_crlf_and_cr_line_endings():
@@ -42,3 +43,18 @@ def test_any_split_of_the_bytes_gives_the_same_events(payloads, newline, data):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=5)))
     pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
     assert list(iter_sse_data(pieces)) == payloads
+
+
+def test_a_line_that_never_ends_is_refused_before_it_fills_memory():
+    parser = SSEParser(max_event_chars=1000)
+    parser.feed(b"data: " + b"x" * 900)
+    with pytest.raises(EventTooLarge, match="ran past 1,000 characters without ending"):
+        parser.feed(b"x" * 200)
+
+
+def test_an_event_of_many_data_lines_counts_as_a_whole():
+    parser = SSEParser(max_event_chars=1000)
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"data: 0123456789\n" * 100)
+    fresh = SSEParser(max_event_chars=1000)
+    assert fresh.feed(b"data: 0123456789\n\n" * 100) == ["0123456789"] * 100  # each event is small

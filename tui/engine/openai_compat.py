@@ -30,7 +30,7 @@ from tui.engine.base import (
     estimate_message_tokens,
     estimate_text_tokens,
 )
-from tui.engine.sse import iter_sse_data
+from tui.engine.sse import EventTooLarge, iter_sse_data
 
 _MAX_SERVER_MESSAGE = 300
 _COUNT_CACHE_SIZE = 64
@@ -388,6 +388,8 @@ class OpenAICompatBackend(Backend):
         except httpx.HTTPError as exc:
             if not cancel.is_set():
                 raise EngineError(self._connection_sentence(exc)) from None
+        except EventTooLarge as exc:
+            raise EngineError(f"the server at {self.base_url} sent a stream event that {exc}") from None
         finally:
             with self._active_lock:
                 self._active.pop(cancel, None)

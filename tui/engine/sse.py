@@ -10,28 +10,60 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterable, Iterator
 
+# One event far larger than any answer chunk: a server streaming a line that never ends would
+# otherwise grow the buffer until memory runs out.
+MAX_EVENT_CHARS = 16 * 1024 * 1024
+
+
+class EventTooLarge(ValueError):
+    """An event (or a line of one) went past MAX_EVENT_CHARS without ending."""
+
 
 class SSEParser:
     """Feed bytes as they arrive; get back the `data` of each completed event."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_chars: int = MAX_EVENT_CHARS) -> None:
+        self._max_event_chars = max_event_chars
+        self._data_chars = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._buffer = ""
+        # Text with no line break yet, kept apart so a long line costs linear time, not quadratic.
+        self._pending: list[str] = []
+        self._pending_chars = 0
         self._data: list[str] = []
         self._has_data = False
 
     def feed(self, raw: bytes) -> list[str]:
-        self._buffer += self._decoder.decode(raw)
+        text = self._decoder.decode(raw)
+        if "\n" not in text and "\r" not in text and not self._buffer.endswith("\r"):
+            self._pending.append(text)
+            self._pending_chars += len(text)
+            self._check_size(len(self._buffer))
+            return []
+        self._take_pending()
+        self._buffer += text
         return self._drain(final=False)
+
+    def _take_pending(self) -> None:
+        if self._pending:
+            self._buffer += "".join(self._pending)
+            self._pending = []
+            self._pending_chars = 0
+
+    def _check_size(self, unfinished: int) -> None:
+        if unfinished + self._pending_chars + self._data_chars > self._max_event_chars:
+            raise EventTooLarge(f"ran past {self._max_event_chars:,} characters without ending")
 
     def finish(self) -> list[str]:
         """End of stream: an event never closed by a blank line is dropped, as the SSE rules say
         (it may be cut short), except a lone `[DONE]`, which some servers send without one."""
+        self._take_pending()
         self._buffer += self._decoder.decode(b"", final=True)
         events = self._drain(final=True)
         if self._has_data and self._data == ["[DONE]"]:
             events.append("[DONE]")
         self._data = []
+        self._data_chars = 0
         self._has_data = False
         return events
 
@@ -57,6 +89,7 @@ class SSEParser:
         if final and rest:
             self._line(rest, events)
             rest = ""
+        self._check_size(len(rest))
         self._buffer = rest
         return events
 
@@ -65,6 +98,7 @@ class SSEParser:
             if self._has_data:
                 events.append("\n".join(self._data))
             self._data = []
+            self._data_chars = 0
             self._has_data = False
             return
         if line.startswith(":"):
@@ -74,6 +108,7 @@ class SSEParser:
             value = value[1:]
         if name == "data":
             self._data.append(value)
+            self._data_chars += len(value) + 1
             self._has_data = True
 
 
