@@ -41,6 +41,7 @@ class ChatBehaviour:
     # (keep-alive pings, a model that never stops).
     endless: Callable[[int], bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers (Location, ...)
+    endless_error: bool = False  # an error status whose body never ends (error_body repeated)
 
 
 @dataclass
@@ -133,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict[str, Any]) -> None:
         chat = self.script.chat
         frames = chat.frames_for(body) if chat.frames_for is not None else chat.frames
+        if chat.status >= 400 and chat.endless_error:
+            return self._endless_error(chat)
         if chat.status >= 400:
             return self._reply_json(chat.status, chat.error_body)
         self.send_response(chat.status)  # 200, or a 3xx that carries an answer-like body
@@ -163,6 +166,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.script.stream_ended()
+
+    def _endless_error(self, chat: ChatBehaviour) -> None:
+        self.send_response(chat.status)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            while True:  # until the client hangs up
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chat.error_body), chat.error_body))
+        except (BrokenPipeError, ConnectionResetError):
+            self.script.disconnected.set()
+            self.close_connection = True
 
     def _frames(self, frames: list[bytes]) -> Iterator[bytes]:
         yield from frames

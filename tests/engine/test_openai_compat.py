@@ -334,3 +334,11 @@ def test_a_stream_line_that_never_ends_is_one_sentence(server):
         f"the server at {server.base_url} sent a stream event that ran past 16,777,216 characters "
         "without ending"
     )
+
+
+def test_an_endless_error_body_is_cut_to_its_start(server):
+    server.script.chat.status = 503
+    server.script.chat.error_body = b"overloaded " * 10
+    server.script.chat.endless_error = True
+    _, _, error = collect_within(backend_for(server), REQUEST)
+    assert str(error).startswith(f"the server at {server.base_url} answered 503: overloaded overloaded")

@@ -34,6 +34,7 @@ from tui.engine.sse import EventTooLarge, iter_sse_data
 
 _MAX_SERVER_MESSAGE = 300
 _COUNT_CACHE_SIZE = 64
+_MAX_ERROR_BODY = 65536
 
 
 def _one_line(text: str) -> str:
@@ -73,6 +74,16 @@ def server_message(body: bytes | str) -> str:
                 json.dumps(data["detail"]) if not isinstance(data["detail"], str) else data["detail"]
             )
     return _one_line(text)
+
+
+def _head(response: httpx.Response) -> bytes:
+    """The start of an error body: enough for its message, never an endless stream."""
+    body = b""
+    for raw in response.iter_bytes():
+        body += raw
+        if len(body) >= _MAX_ERROR_BODY:
+            break
+    return body[:_MAX_ERROR_BODY]
 
 
 class OpenAICompatBackend(Backend):
@@ -357,7 +368,7 @@ class OpenAICompatBackend(Backend):
                 if 300 <= response.status_code < 400:
                     raise EngineError(self._redirect_sentence(response))
                 if response.status_code != 200:
-                    raise EngineError(self._status_sentence(response.status_code, response.read()))
+                    raise EngineError(self._status_sentence(response.status_code, _head(response)))
                 limit = request.settings.max_new_tokens
                 for data in iter_sse_data(response.iter_bytes()):
                     if cancel.is_set():
