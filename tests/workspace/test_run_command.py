@@ -296,3 +296,22 @@ async def test_cancelling_the_async_task_ends_the_process_group(tmp_path: Path) 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert live_members(group_of("".join(seen))) == []
+
+
+def test_the_reader_can_stop_while_a_writer_still_holds_the_pipe() -> None:
+    from tui.workspace.commands import _OutputCollector
+
+    read_end, write_end = os.pipe()
+    seen = threading.Event()
+    collector = _OutputCollector(lambda text: seen.set())
+    reader = threading.Thread(target=collector.read_all, args=(os.fdopen(read_end, "rb"),), daemon=True)
+    reader.start()
+    try:
+        os.write(write_end, b"partial")
+        assert seen.wait(10)
+        collector.stop()
+        reader.join(10)
+        assert not reader.is_alive()  # the write end is still open: only stop() ended the read
+        assert collector.text() == "partial"
+    finally:
+        os.close(write_end)
