@@ -49,6 +49,7 @@ def test_shell_syntax_is_found_and_named(command, found):
         "echo price$",
         "grep -c x#y file",
         "ruff check --select=E501 .",
+        "python -m pytest -q\n",  # from a `|` block scalar
     ],
 )
 def test_plain_commands_need_no_shell(command):

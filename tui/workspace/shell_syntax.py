@@ -18,6 +18,7 @@ _NAME_START = re.compile(r"[A-Za-z_{(0-9#?*@!$-]")
 
 def shell_syntax(command: str) -> str | None:
     """What in `command` only a shell understands, as a phrase (e.g. "`;`"), or None."""
+    command = command.strip()  # a YAML block scalar (`|`) ends in a line break that means nothing
     first_word = _first_word(command)
     if first_word is not None:
         if first_word in _KEYWORDS:
