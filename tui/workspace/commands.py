@@ -226,14 +226,14 @@ def _end_command(leader: int, pipe: int | None, grace: float) -> None:
     That is its process group and its session (it leads both), and, when `pipe` is given, any
     other process holding its output pipe: a child that called setsid() left both.
     """
-    processes = _command_processes(leader, pipe)
     if grace > 0:
-        _signal_all(leader, processes, signal.SIGTERM)
+        _signal_all(leader, _command_processes(leader, pipe), signal.SIGTERM)
         give_up = time.monotonic() + grace
         while time.monotonic() < give_up and _command_processes(leader, pipe):
             time.sleep(_POLL_SECONDS)
-    # Children may ignore SIGTERM even when the leader obeyed it.
-    _signal_all(leader, processes | _command_processes(leader, pipe), signal.SIGKILL)
+    # Children may ignore SIGTERM even when the leader obeyed it. A fresh look, so a pid that
+    # ended meanwhile (and may have been reused) is not signalled.
+    _signal_all(leader, _command_processes(leader, pipe), signal.SIGKILL)
 
 
 def _signal_all(leader: int, processes: set[int], sig: int) -> None:
