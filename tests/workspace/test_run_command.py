@@ -110,6 +110,12 @@ def test_unbalanced_quotes_are_a_usage_error(tmp_path: Path) -> None:
         run_command("   ", tmp_path)
 
 
+def test_shell_syntax_without_shell_is_refused_not_run_literally(tmp_path: Path) -> None:
+    with pytest.raises(PatchbayError, match=r"uses shell syntax \(`;`\) but was not marked `shell: true`"):
+        run_command("echo a; exit 3", tmp_path)
+    assert run_command("echo a; exit 3", tmp_path, shell=True).exit_code == 3
+
+
 def test_the_command_gets_no_stdin(tmp_path: Path) -> None:
     result = run_command(["cat"], tmp_path, timeout=30)
     assert result.passed

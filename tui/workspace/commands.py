@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.errors import PatchbayError
+from tui.workspace.shell_syntax import shell_syntax
 
 OUTPUT_CAP_CHARS = 1_000_000  # about 1 MB of the most recent output
 KILL_GRACE_SECONDS = 2.0
@@ -67,7 +68,8 @@ def run_command(
     A string is split like a POSIX shell would (shlex) unless `shell` is true, when it goes to
     `/bin/sh -c` as written. `env` adds to (and overrides) the inherited environment. On timeout
     or cancel the whole process group gets SIGTERM, then SIGKILL after `kill_grace` seconds.
-    Raises PatchbayError only for a malformed command line (unbalanced quotes, empty command).
+    Raises PatchbayError only for a malformed command line (unbalanced quotes, empty command, shell
+    syntax in a string that runs without a shell).
     """
     argv = _argv(command, shell)
     started = time.monotonic()
@@ -192,6 +194,12 @@ def _argv(command: str | list[str], shell: bool) -> str | list[str]:
             raise PatchbayError("The command is empty.")
         return command
     if isinstance(command, str):
+        found = shell_syntax(command)
+        if found is not None:
+            # Run without a shell it would not mean what it says (`a; exit 3` prints "a; exit 3").
+            raise PatchbayError(
+                f"The command {command!r} uses shell syntax ({found}) but was not marked `shell: true`."
+            )
         try:
             argv = shlex.split(command)
         except ValueError as error:
