@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 
 from tui.errors import PatchbayError
+from tui.workspace import journal as journal_module
 from tui.workspace.journal import (
     ApplyConflict,
     FileWrite,
     applied_changes,
     apply_atomically,
     last_undoable_change,
+    recover,
     recover_interrupted,
     undo,
     undo_blockers,
@@ -123,14 +125,22 @@ def test_the_same_file_twice_is_refused(tree: Path) -> None:
         apply_atomically(tree, [FileWrite("run.sh", b"a\n", old), FileWrite("./run.sh", b"b\n", old)])
 
 
-def test_a_write_that_fails_midway_rolls_back_the_files_already_written(tree: Path) -> None:
+def test_a_rename_that_fails_midway_rolls_back_the_files_already_written(tree: Path, monkeypatch) -> None:
     before = snapshot(tree)
-    # A legal 240-character name whose temporary sibling name is too long: a real OS error.
-    too_long = "z" * 240
-    with pytest.raises(PatchbayError, match="nothing was changed"):
-        apply_atomically(tree, [*change_for(tree), FileWrite(too_long, b"x\n", None)])
+    steps: list[str] = []
+
+    def between_steps(name: str) -> None:
+        steps.append(name)
+        if name == "wrote run.sh":  # the next file's staged copy vanishes: os.replace fails for real
+            (tree / "pkg/sub").joinpath(next(tree.glob("pkg/sub/.*.patchbay-tmp")).name).unlink()
+
+    monkeypatch.setattr(journal_module, "_step", between_steps)
+    with pytest.raises(PatchbayError, match=r"Could not write pkg/sub/new.py .*; nothing was changed"):
+        apply_atomically(tree, change_for(tree))
+    assert "wrote src/app.py" in steps
     assert snapshot(tree) == before
     assert applied_changes(tree) == []
+    assert [entry.state for entry in Journal(tree).entries()] == ["rolled_back"]
 
 
 def test_writing_through_an_inside_symlink_keeps_the_link(tree: Path) -> None:
@@ -210,21 +220,72 @@ def test_recover_without_a_journal_does_nothing(tree: Path) -> None:
     assert snapshot(tree) == before
 
 
-def test_recovery_leaves_a_file_the_user_edited_after_the_crash_alone(tree: Path) -> None:
-    # Simulate the state a kill leaves: entry in progress, the first file already written.
+def _interrupt_after_commit(tree: Path, change_id: str) -> None:
+    """The state a kill leaves after the last rename but before the commit mark."""
     journal = Journal(tree)
-    old = (tree / "run.sh").read_bytes()
-    change = apply_atomically(tree, [FileWrite("run.sh", b"new\n", old), FileWrite("x.txt", b"x\n", None)])
-    entry = next(item for item in journal.entries() if item.id == change.id)
+    entry = next(item for item in journal.entries() if item.id == change_id)
     entry.state = "in_progress"
     journal.save(entry)
+
+
+def test_recovery_rolls_back_files_that_are_provably_the_interrupted_write(tree: Path) -> None:
+    before = snapshot(tree)
+    change = apply_atomically(tree, change_for(tree))
+    _interrupt_after_commit(tree, change.id)
+    reports = recover(tree)
+    assert snapshot(tree) == before
+    assert [report.rolled_back for report in reports] == [True]
+    assert reports[0].message.startswith(f"An interrupted apply (change {change.id}) was rolled back: ")
+    assert recover(tree) == []
+
+
+def test_recovery_leaves_the_whole_tree_alone_once_a_file_was_edited_after_the_crash(tree: Path) -> None:
+    old = (tree / "run.sh").read_bytes()
+    change = apply_atomically(tree, [FileWrite("run.sh", b"new\n", old), FileWrite("x.txt", b"x\n", None)])
+    _interrupt_after_commit(tree, change.id)
     (tree / "x.txt").write_bytes(b"user typed this after the crash\n")
-    assert recover_interrupted(tree) == ["run.sh"]
-    assert (tree / "run.sh").read_bytes() == old
+    reports = recover(tree)
+    assert recover_interrupted(tree) == []
+    assert (tree / "run.sh").read_bytes() == b"new\n"  # never a mix of old run.sh and the user's x.txt
     assert (tree / "x.txt").read_bytes() == b"user typed this after the crash\n"
-    entry = next(item for item in journal.entries() if item.id == change.id)
-    assert entry.state == "rolled_back"
-    assert entry.skipped == ["x.txt"]
+    assert reports[0].left == ["run.sh"]
+    assert (
+        "x.txt changed after it" in reports[0].message
+        and "run.sh still holds its change" in reports[0].message
+    )
+    entry = next(item for item in Journal(tree).entries() if item.id == change.id)
+    assert entry.state == "retired"
+    assert entry.note == reports[0].message
+
+
+def test_a_file_rewritten_with_the_same_bytes_is_not_the_interrupted_write(tree: Path) -> None:
+    old = (tree / "run.sh").read_bytes()
+    change = apply_atomically(tree, [FileWrite("run.sh", b"new\n", old)])
+    _interrupt_after_commit(tree, change.id)
+    # The user (or a later tool) wrote the same bytes again: a new file, not the interrupted one.
+    (tree / "run.sh").unlink()
+    (tree / "run.sh").write_bytes(b"new\n")
+    [report] = recover(tree)
+    assert not report.rolled_back
+    assert (tree / "run.sh").read_bytes() == b"new\n"
+
+
+def test_a_commit_after_the_crash_retires_the_entry_without_touching_files(
+    tmp_path: Path, isolated_git: Path
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "a.txt").write_text("a\n")
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
+    change = apply_atomically(root, [FileWrite("a.txt", b"b\n", b"a\n")])
+    _interrupt_after_commit(root, change.id)
+    subprocess.run([*git, "commit", "-qam", "keep the change"], cwd=root, check=True)
+    [report] = recover(root)
+    assert (root / "a.txt").read_text() == "b\n"
+    assert not report.rolled_back and "HEAD moved" in report.message
 
 
 def _umask() -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.workspace.journal import STEP_DELAY_ENV, applied_changes, recover_interrupted, undo
+from tui.workspace.journal import PAUSE_ENV, applied_changes, recover_interrupted, undo
 from tui.workspace.journal_store import IN_PROGRESS, Journal
 
 CHILD = """
@@ -72,16 +72,32 @@ def make_tree(root: Path) -> None:
     (root / "a.py").chmod(0o755)
 
 
-def start_child(root: Path, spec_file: Path, delay: float | None) -> subprocess.Popen:
+def start_child(root: Path, spec_file: Path, pause_at: str | None = None) -> subprocess.Popen:
     env = dict(os.environ)
-    env.pop(STEP_DELAY_ENV, None)
-    if delay:
-        env[STEP_DELAY_ENV] = str(delay)
+    env.pop(PAUSE_ENV, None)
+    if pause_at:
+        env[PAUSE_ENV] = pause_at
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(root), str(spec_file)], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", CHILD, str(root), str(spec_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert child.stdout.readline() == "ready\n"
     return child
+
+
+def step_names(tmp_path: Path, spec_file: Path) -> list[str]:
+    """The apply's steps, as the journal's test seam announces them."""
+    root = tmp_path / "trace"
+    root.mkdir()
+    make_tree(root)
+    child = start_child(root, spec_file, "trace")
+    _, err = child.communicate()
+    assert child.returncode == 0, err
+    return [line.split(" ", 3)[3] for line in err.splitlines() if line.startswith("patchbay-test: step ")]
 
 
 @pytest.fixture
@@ -93,25 +109,63 @@ def expected(tmp_path: Path) -> tuple[dict, dict, Path]:
     reference.mkdir()
     make_tree(reference)
     before = snapshot(reference)
-    child = start_child(reference, spec_file, None)
-    assert child.wait() == 0
-    child.stdout.close()
+    child = start_child(reference, spec_file)
+    child.communicate()
+    assert child.returncode == 0
     after = snapshot(reference)
     assert before != after
     return before, after, spec_file
 
 
-def apply_duration(tmp_path: Path, spec_file: Path, delay: float | None) -> float:
+def check_recovered(root: Path, before: dict, after: dict, label: str) -> str:
+    """Recover, then the tree must be all-before or all-after and the journal must agree."""
+    recover_interrupted(root)
+    state = snapshot(root)
+    journal = Journal(root)
+    entries = journal.entries()
+    assert all(entry.state != IN_PROGRESS for entry in entries), label
+    folders = list(journal.root.iterdir()) if journal.root.exists() else []
+    assert [path for path in folders if path.is_dir() and not (path / "entry.json").exists()] == [], label
+    assert recover_interrupted(root) == [], label  # a second start finds nothing to do
+    if state == after:
+        assert [entry.state for entry in entries] == ["committed"], label
+        undo(root)  # the journal of a finished apply is good enough to undo it exactly
+        assert snapshot(root) == before, label
+        return "after"
+    assert state == before, f"mixed tree ({label}): {sorted(set(state) ^ set(before))}"
+    assert applied_changes(root) == [], label
+    assert all(entry.state == "rolled_back" for entry in entries), label
+    return "before"
+
+
+def test_a_kill_at_every_step_of_an_apply_leaves_the_tree_before_or_after(tmp_path: Path, expected) -> None:
+    before, after, spec_file = expected
+    steps = step_names(tmp_path, spec_file)
+    assert steps[0] == "journal entry written" and steps[-1] == "committed"
+    assert sum(name.startswith("wrote ") for name in steps) == len(SPEC)
+    outcomes = []
+    for number, name in enumerate(steps, start=1):
+        root = tmp_path / f"step{number}"
+        root.mkdir()
+        make_tree(root)
+        child = start_child(root, spec_file, str(number))
+        assert child.stderr.readline().startswith(f"patchbay-test: paused at step {number} "), name
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+        outcomes.append(check_recovered(root, before, after, f"killed at step {number} ({name})"))
+    # Killed before the commit mark: rolled back; after it: kept.
+    assert outcomes == ["before"] * (len(steps) - 1) + ["after"]
+
+
+def apply_duration(tmp_path: Path, spec_file: Path) -> float:
     """How long a whole apply takes here, from the child's "ready" to its "done"."""
-    root = tmp_path / f"timing-{delay}"
-    root.mkdir(parents=True)
-    make_tree(root)
-    child = start_child(root, spec_file, delay)
+    tmp_path.mkdir(parents=True)
+    make_tree(tmp_path)
+    child = start_child(tmp_path, spec_file)
     started = time.monotonic()
     assert child.stdout.readline() == "done\n"
     duration = time.monotonic() - started
-    child.wait()
-    child.stdout.close()
+    child.communicate()
     return duration
 
 
@@ -120,48 +174,20 @@ def test_a_kill_at_any_moment_leaves_the_tree_before_or_after_never_mixed(tmp_pa
     before, after, spec_file = expected
     rng = random.Random(20240601)
     # Kill anywhere from just after "ready" to a bit past the usual finish (fsync times vary).
-    windows = {
-        slow: 1.6
-        * max(apply_duration(tmp_path / f"t{n}", spec_file, 0.004 if slow else None) for n in range(2))
-        for slow in (True, False)
-    }
-    outcomes = {"before": 0, "after": 0, "rolled back mid-apply": 0, "files put back": 0}
+    window = 1.6 * max(apply_duration(tmp_path / f"t{n}", spec_file) for n in range(2))
+    outcomes = {"before": 0, "after": 0}
     for iteration in range(60):
         root = tmp_path / f"run{iteration}"
         root.mkdir()
         make_tree(root)
-        # Half the runs slow every step down so kills land between steps; half run at full
-        # speed so they land inside writes and fsyncs.
-        slow = iteration % 2 == 0
-        child = start_child(root, spec_file, 0.004 if slow else None)
-        time.sleep(rng.uniform(0, windows[slow]))
+        # Full speed, so kills land inside writes and fsyncs too (the test above covers each step).
+        child = start_child(root, spec_file)
+        time.sleep(rng.uniform(0, window))  # a random moment, not a wait for something
         child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
+        child.communicate()
 
-        outcomes["files put back"] += len(recover_interrupted(root))
-        state = snapshot(root)
-        journal = Journal(root)
-        entries = journal.entries()
-        assert all(entry.state != IN_PROGRESS for entry in entries), iteration
-        folders = list(journal.root.iterdir()) if journal.root.exists() else []
-        leftovers = [path for path in folders if path.is_dir() and not (path / "entry.json").exists()]
-        assert leftovers == [], iteration
-        if state == after:
-            outcomes["after"] += 1
-            assert [entry.state for entry in entries] == ["committed"], iteration
-            undo(root)  # the journal of a finished apply is good enough to undo it exactly
-            assert snapshot(root) == before, iteration
-        else:
-            assert state == before, f"mixed tree after kill #{iteration}: {sorted(set(state) ^ set(before))}"
-            outcomes["before"] += 1
-            assert applied_changes(root) == [], iteration
-            assert all(entry.state == "rolled_back" for entry in entries), iteration
-            outcomes["rolled back mid-apply"] += len(entries)
-        assert recover_interrupted(root) == []  # a second start finds nothing to do
+        outcomes[check_recovered(root, before, after, f"kill #{iteration}")] += 1
     # The random kills must really have hit both sides, or the test proved nothing.
     assert outcomes["before"] >= 5, outcomes
     assert outcomes["after"] >= 1, outcomes
-    assert outcomes["rolled back mid-apply"] >= 5, outcomes
-    assert outcomes["files put back"] >= 5, outcomes  # kills really landed between file writes
-    print(outcomes, windows)
+    print(outcomes, window)

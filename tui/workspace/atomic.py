@@ -22,10 +22,11 @@ def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
             mode = 0o644
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".patchbay-tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
@@ -33,6 +34,15 @@ def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
             os.unlink(tmp_name)
         raise
     fsync_folder(folder)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of `data` to `fd`; the one place file contents go to disk (tests inject
+    ENOSPC or EROFS here to check that a full disk writes nothing)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def fsync_folder(folder: Path) -> None:

@@ -1,26 +1,37 @@
 """All-or-nothing writes of several files, with an undo journal and recovery after a crash.
 
-Order of work in apply_atomically: check every target (path safety, current bytes equal the
-expected ones, text not binary) → store the old contents and an `in_progress` entry durably →
-write each file atomically → mark the entry `committed`. A crash before the mark leaves an
-`in_progress` entry that recover_interrupted() rolls back at the next start, so the tree ends up
-exactly as before or exactly as after, never mixed.
+Order of work in apply_atomically: recover any change a crash left unfinished → check every
+target (path safety, a regular file, current bytes equal the expected ones, text) → store the
+old contents and an `in_progress` entry durably → write each new content to a temporary file
+beside its target and record that file's inode and mtime (`staged`) → rename each into place
+→ mark the entry `committed`. SIGINT and SIGTERM wait until the entry is committed or rolled
+back. Recovery (journal_recover.py) puts back only files that provably still hold what the
+interrupted change wrote, so the tree ends up exactly as before or exactly as after.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import itertools
 import os
 import secrets
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from tui.errors import PatchbayError
-from tui.workspace.atomic import fsync_folder, write_atomically
+from tui.workspace import atomic
+from tui.workspace.deferred_signals import Interrupted, deferred_signals
+from tui.workspace.journal_recover import (
+    Recovered,
+    recover_entries,
+    recover_entry,
+    remove_empty_dirs,
+    sha256_or_none,
+)
 from tui.workspace.journal_store import (
     COMMITTED,
     IN_PROGRESS,
@@ -29,25 +40,41 @@ from tui.workspace.journal_store import (
     FileRecord,
     Journal,
     JournalEntry,
+    JournalUnavailable,
 )
-from tui.workspace.paths import UnsafePathError, is_binary, resolve_in_tree, tree_relative
+from tui.workspace.paths import UnsafePathError, not_text_reason, read_regular, resolve_in_tree, tree_relative
 
-# Test seam for the kill-during-apply test: seconds to sleep between steps so a kill can land
-# between any two of them. Unset in normal use.
-STEP_DELAY_ENV = "PATCHBAY_TEST_JOURNAL_STEP_DELAY"
+# Test seam for the kill and signal tests: "trace" prints each step of an apply to stderr; a
+# number N stops at step N, says so on stderr and waits for a line on stdin. Unset in normal use.
+PAUSE_ENV = "PATCHBAY_TEST_JOURNAL_PAUSE_AT"
+_step_numbers = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class FileWrite:
-    """One file of a change. `new` None deletes the file; `expected_old` None means it must not exist."""
+    """One file of a change. `new` None deletes the file; `expected_old` None means it must not exist.
+
+    `mode`: the new permission bits (None keeps the file's own, or the default for a new file).
+    """
 
     path: str
     new: bytes | None
     expected_old: bytes | None
+    mode: int | None = None
 
 
 class ApplyConflict(PatchbayError):
     """A file changed since the change was computed (or since it was applied); nothing was written."""
+
+
+@dataclass
+class _Target:
+    rel: str
+    absolute: Path
+    current: bytes | None
+    new: bytes | None
+    mode: int | None
+    old_mode: int | None = None
 
 
 @dataclass
@@ -65,38 +92,36 @@ class AppliedChange:
     created_dirs: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Target:
-    rel: str
-    absolute: Path
-    current: bytes | None
-    new: bytes | None
-    mode: int | None
-
-
 def apply_atomically(workdir: Path, writes: Sequence[FileWrite]) -> AppliedChange:
-    """Write every file of `writes` or none of them, journaled for undo() and crash recovery."""
+    """Write every file of `writes` or none of them, journaled for undo() and crash recovery.
+
+    A change a crash left unfinished is recovered first (see recover()), so no stale entry
+    ever outlives a later change.
+    """
     journal = Journal(workdir)
     with journal.lock():
+        recover_entries(journal)
         return _apply(journal, journal.workdir, writes, kind="apply")
 
 
-def recover_interrupted(workdir: Path) -> list[str]:
-    """Roll back any apply (or undo) a crash left half done; returns the paths put back.
+def recover(workdir: Path) -> list[Recovered]:
+    """Finish what a crash (kill, power loss) left of an apply or undo; one report per change.
 
-    A file that holds neither the old nor the new bytes was edited after the crash: it is left
-    alone (the user's bytes win) and listed in the entry's `skipped`.
+    A change is rolled back only when every file still holds either its old bytes or exactly
+    the file this change wrote (same inode, mtime and bytes) and git's HEAD has not moved.
+    Otherwise the tree moved on since (a later change, a commit, an edit), and the change is
+    retired with every file left as it is. Each report's `message` says what was done.
     """
     journal = Journal(workdir)
     if not journal.root.is_dir():
         return []
-    restored: list[str] = []
-    with journal.lock():
-        journal.remove_unfinished_folders()
-        for entry in journal.entries():
-            if entry.state == IN_PROGRESS:
-                restored.extend(_roll_back(journal, entry))
-    return restored
+    with journal.lock(), deferred_signals():
+        return recover_entries(journal)
+
+
+def recover_interrupted(workdir: Path) -> list[str]:
+    """recover(), returning only the paths put back (what a start-up notice lists)."""
+    return [path for report in recover(workdir) for path in report.restored]
 
 
 def undo(workdir: Path, change_id: str | None = None, *, force: bool = False) -> AppliedChange:
@@ -108,14 +133,15 @@ def undo(workdir: Path, change_id: str | None = None, *, force: bool = False) ->
     """
     journal = Journal(workdir)
     with journal.lock():
+        recover_entries(journal)
         target = _find_undo_target(journal, change_id)
         base = journal.base_of(target)
         writes: list[FileWrite] = []
         modes: dict[str, int | None] = {}
         changed: list[str] = []
         for record in target.files:
-            current = _read(resolve_in_tree(base, record.path))
-            if _sha(current) != record.new_sha:
+            current = read_regular(resolve_in_tree(base, record.path), record.path)
+            if sha256_or_none(current) != record.new_sha:
                 changed.append(record.path)
             writes.append(FileWrite(record.path, journal.old_bytes(target, record), current))
             modes[record.path] = record.old_mode
@@ -125,7 +151,7 @@ def undo(workdir: Path, change_id: str | None = None, *, force: bool = False) ->
                 "overwrite those edits (undo with force to do it anyway)."
             )
         change = _apply(journal, base, writes, kind="undo", undoes=target.id, modes=modes)
-        _remove_empty_dirs(base, target.created_dirs)
+        remove_empty_dirs(base, target.created_dirs)
         return change
 
 
@@ -138,7 +164,7 @@ def undo_blockers(workdir: Path, change_id: str | None = None) -> list[str]:
         return [
             record.path
             for record in target.files
-            if _sha(_read(resolve_in_tree(base, record.path))) != record.new_sha
+            if sha256_or_none(read_regular(resolve_in_tree(base, record.path), record.path)) != record.new_sha
         ]
 
 
@@ -171,9 +197,40 @@ def _apply(
     modes: dict[str, int | None] | None = None,
 ) -> AppliedChange:
     targets, created_dirs = _check(journal, workdir, writes, allow_binary=kind == "undo", modes=modes or {})
+    entry = _new_entry(journal, workdir, targets, created_dirs, kind, undoes)
+    old_contents = {
+        record.blob: target.current
+        for target, record in zip(targets, entry.files, strict=True)
+        if record.blob is not None and target.current is not None
+    }
+    change: AppliedChange | None = None
+    try:
+        with deferred_signals():
+            _begin(journal, entry, old_contents)
+            _stage_all(journal, workdir, targets, entry)
+            _put_all_in_place(journal, workdir, targets, entry)
+            change = _as_change(journal, entry)
+    except Interrupted as stop:
+        stop.change = change  # the write phase is over: committed (a change) or rolled back (None)
+        raise
+    _step("committed")
+    with contextlib.suppress(OSError):  # old entries stay when the disk is full; nothing depends on it
+        journal.prune()
+    return change
+
+
+def _new_entry(
+    journal: Journal,
+    workdir: Path,
+    targets: list[_Target],
+    created_dirs: list[str],
+    kind: str,
+    undoes: str | None,
+) -> JournalEntry:
     created_ns = time.time_ns()
+    entry_id = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(created_ns / 1e9))}-{secrets.token_hex(4)}"
     entry = JournalEntry(
-        id=f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(created_ns / 1e9))}-{secrets.token_hex(4)}",
+        id=entry_id,
         kind=kind,
         undoes=undoes,
         created_at=datetime.fromtimestamp(created_ns / 1e9, timezone.utc).isoformat(timespec="seconds"),
@@ -182,39 +239,115 @@ def _apply(
         state=IN_PROGRESS,
         files=[],
         created_dirs=created_dirs,
+        head=journal.head_state(),
     )
-    old_contents: dict[str, bytes] = {}
     for index, target in enumerate(targets):
-        blob = None
-        if target.current is not None:
-            blob = f"old-{index}"
-            old_contents[blob] = target.current
-        old_mode = _mode_of(target.absolute) if target.current is not None else None
+        old_mode = target.old_mode
+        temp = None
+        if target.new is not None:
+            # Short and unique: the target's own name may already be near the 255-byte limit.
+            temp = (PurePosixPath(target.rel).parent / f".{entry_id}-{index}{TEMP_SUFFIX}").as_posix()
         entry.files.append(
             FileRecord(
                 path=target.rel,
-                old_sha=_sha(target.current),
-                new_sha=_sha(target.new),
+                old_sha=sha256_or_none(target.current),
+                new_sha=sha256_or_none(target.new),
                 old_mode=old_mode,
                 new_mode=None if target.new is None else (target.mode or old_mode or _default_mode()),
-                blob=blob,
+                blob=None if target.current is None else f"old-{index}",
+                temp=temp,
             )
         )
-    journal.begin(entry, old_contents)
-    _pause()
+    return entry
+
+
+def _begin(journal: Journal, entry: JournalEntry, old_contents: dict[str, bytes]) -> None:
+    try:
+        journal.begin(entry, old_contents)
+    except OSError as error:
+        journal.discard(entry)
+        raise JournalUnavailable(
+            f"The undo journal in {journal.root} cannot be written ({error.strerror}); nothing was changed."
+        ) from None
+    _step("journal entry written")
+
+
+def _stage_all(journal: Journal, workdir: Path, targets: list[_Target], entry: JournalEntry) -> None:
+    """Every new content into its temporary file, then `staged` in the entry. No target changes yet."""
+    where = "the undo journal"
     try:
         for target, record in zip(targets, entry.files, strict=True):
-            _write(workdir, target, record, created_dirs)
-            _pause()
+            where = target.rel
+            _stage(workdir, target, record, entry.created_dirs)
+            _step(f"staged {target.rel}")
+        where = "the undo journal"
+        entry.staged = True
+        journal.save(entry)
     except OSError as error:
-        _roll_back(journal, entry)
-        raise PatchbayError(
-            f"Could not write {target.rel} ({error.strerror}); nothing was changed."
-        ) from error
-    entry.state = COMMITTED
-    journal.save(entry)
-    journal.prune()
-    return _as_change(journal, entry)
+        entry.staged = False
+        _abandon(journal, entry)
+        raise PatchbayError(f"Could not write {where} ({error.strerror}); nothing was changed.") from None
+    _step("staged")
+
+
+def _stage(workdir: Path, target: _Target, record: FileRecord, created_dirs: list[str]) -> None:
+    if target.new is None or record.temp is None:
+        return
+    for folder in created_dirs:
+        path = workdir / folder
+        if path in target.absolute.parents and not path.exists():
+            path.mkdir()
+            atomic.fsync_folder(path.parent)
+    temp = workdir / record.temp
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        atomic.write_all(fd, target.new)
+        os.fchmod(fd, record.new_mode if record.new_mode is not None else _default_mode())
+        os.fsync(fd)
+        status = os.fstat(fd)
+    finally:
+        os.close(fd)
+    record.stamp = [status.st_ino, status.st_mtime_ns]
+
+
+def _abandon(journal: Journal, entry: JournalEntry) -> None:
+    """Undo the staging of a change that never renamed a file: temporary files, new folders."""
+    base = journal.base_of(entry)
+    for record in entry.files:
+        if record.temp is not None:
+            with contextlib.suppress(OSError):
+                (base / record.temp).unlink(missing_ok=True)
+    remove_empty_dirs(base, entry.created_dirs)
+    entry.state = ROLLED_BACK
+    try:
+        journal.save(entry)
+    except OSError:
+        journal.discard(entry)  # it changed nothing, so forgetting it loses nothing
+
+
+def _put_all_in_place(journal: Journal, workdir: Path, targets: list[_Target], entry: JournalEntry) -> None:
+    target = targets[0]
+    try:
+        for target, record in zip(targets, entry.files, strict=True):
+            if record.temp is None:
+                target.absolute.unlink(missing_ok=True)
+            else:
+                os.replace(workdir / record.temp, target.absolute)
+            atomic.fsync_folder(target.absolute.parent)
+            _step(f"wrote {target.rel}")
+        entry.state = COMMITTED
+        journal.save(entry)
+    except OSError as error:
+        what = f"write {target.rel}" if entry.state != COMMITTED else "finish the undo journal"
+        entry.state = IN_PROGRESS
+        try:
+            recover_entry(journal, entry, [entry])
+        except OSError as second:
+            raise PatchbayError(
+                f"Could not {what} ({error.strerror}), and rolling back failed too ({second.strerror}); "
+                "the next patchbay command will put the files back."
+            ) from None
+        raise PatchbayError(f"Could not {what} ({error.strerror}); nothing was changed.") from None
 
 
 def _check(
@@ -232,33 +365,50 @@ def _check(
     seen: set[str] = set()
     created_dirs: list[str] = []
     for write in writes:
-        absolute = resolve_in_tree(workdir, write.path)
-        rel = tree_relative(workdir, absolute)
-        if absolute == journal.root or journal.root in absolute.parents:
-            raise UnsafePathError(f"The file path {write.path} is inside Patchbay's own journal.")
-        if rel in seen:
-            raise PatchbayError(f"The change names {rel} twice.")
-        seen.add(rel)
-        if absolute.is_dir():
-            raise PatchbayError(f"{rel} is a folder, not a file.")
-        current = _read(absolute)
-        if write.expected_old is None and current is not None:
-            raise ApplyConflict(f"{rel} already exists; the change expected to create it.")
-        if write.expected_old is not None and current is None:
-            raise ApplyConflict(f"{rel} no longer exists; it was removed after the change was computed.")
-        if write.expected_old is not None and current != write.expected_old:
-            raise ApplyConflict(f"{rel} changed after the change was computed; nothing was written.")
-        if not allow_binary and current is not None and is_binary(current):
-            raise PatchbayError(f"{rel} is a binary file; Patchbay only changes text files.")
-        if not allow_binary and write.new is not None and is_binary(write.new):
-            raise PatchbayError(f"The new content for {rel} is binary; Patchbay only writes text files.")
-        if write.new is not None:
-            for folder in _missing_folders(workdir, absolute, rel):
-                if folder not in created_dirs:
-                    created_dirs.append(folder)
-        targets.append(_Target(rel, absolute, current, write.new, modes.get(rel)))
+        try:
+            targets.append(_check_one(journal, workdir, write, seen, created_dirs, allow_binary, modes))
+        except OSError as error:  # an unreadable folder on the way, say
+            raise PatchbayError(
+                f"{write.path} cannot be checked ({error.strerror}); nothing was written."
+            ) from None
     created_dirs.sort(key=lambda path: path.count("/"))
     return targets, created_dirs
+
+
+def _check_one(
+    journal: Journal,
+    workdir: Path,
+    write: FileWrite,
+    seen: set[str],
+    created_dirs: list[str],
+    allow_binary: bool,
+    modes: dict[str, int | None],
+) -> _Target:
+    absolute = resolve_in_tree(workdir, write.path)
+    rel = tree_relative(workdir, absolute)
+    if absolute == journal.root or journal.root in absolute.parents:
+        raise UnsafePathError(f"The file path {write.path} is inside Patchbay's own journal.")
+    if rel in seen:
+        raise PatchbayError(f"The change names {rel} twice.")
+    seen.add(rel)
+    current = read_regular(absolute, rel)
+    if write.expected_old is None and current is not None:
+        raise ApplyConflict(f"{rel} already exists; the change expected to create it.")
+    if write.expected_old is not None and current is None:
+        raise ApplyConflict(f"{rel} no longer exists; it was removed after the change was computed.")
+    if write.expected_old is not None and current != write.expected_old:
+        raise ApplyConflict(f"{rel} changed after the change was computed; nothing was written.")
+    if not allow_binary and current is not None and (reason := not_text_reason(current)):
+        raise PatchbayError(f"{rel} is {reason}; Patchbay only changes UTF-8 text files.")
+    if not allow_binary and write.new is not None and (reason := not_text_reason(write.new)):
+        raise PatchbayError(f"The new content for {rel} is {reason}; Patchbay only writes UTF-8 text files.")
+    if write.new is not None:
+        for folder in _missing_folders(workdir, absolute, rel):
+            if folder not in created_dirs:
+                created_dirs.append(folder)
+    mode = write.mode if write.mode is not None else modes.get(rel)
+    old_mode = _mode_of(absolute) if current is not None else None
+    return _Target(rel, absolute, current, write.new, mode, old_mode)
 
 
 def _missing_folders(workdir: Path, absolute: Path, rel: str) -> list[str]:
@@ -270,52 +420,6 @@ def _missing_folders(workdir: Path, absolute: Path, rel: str) -> list[str]:
     if not folder.is_dir():
         raise PatchbayError(f"Cannot create {rel}: {tree_relative(workdir, folder)} is a file, not a folder.")
     return missing
-
-
-def _write(workdir: Path, target: _Target, record: FileRecord, created_dirs: list[str]) -> None:
-    if target.new is None:
-        target.absolute.unlink(missing_ok=True)
-        fsync_folder(target.absolute.parent)
-        return
-    for folder in created_dirs:
-        path = workdir / folder
-        if path in target.absolute.parents and not path.exists():
-            path.mkdir()
-            fsync_folder(path.parent)
-    write_atomically(target.absolute, target.new, mode=record.new_mode)
-
-
-def _roll_back(journal: Journal, entry: JournalEntry) -> list[str]:
-    """Put each file of an unfinished entry back to its old bytes; safe to run again after a crash."""
-    base = journal.base_of(entry)
-    restored: list[str] = []
-    skipped: list[str] = []
-    for record in entry.files:
-        try:
-            absolute = resolve_in_tree(base, record.path)
-        except UnsafePathError:
-            skipped.append(record.path)  # a symlink appeared since: writing through it is unsafe
-            continue
-        _remove_temp_files(absolute)
-        current_sha = _sha(_read(absolute))
-        if current_sha == record.old_sha:
-            continue
-        if current_sha != record.new_sha:
-            skipped.append(record.path)
-            continue
-        old = journal.old_bytes(entry, record)
-        if old is None:
-            absolute.unlink(missing_ok=True)
-            fsync_folder(absolute.parent)
-        else:
-            absolute.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(absolute, old, mode=record.old_mode)
-        restored.append(record.path)
-    _remove_empty_dirs(base, entry.created_dirs)
-    entry.state = ROLLED_BACK
-    entry.skipped = skipped
-    journal.save(entry)
-    return restored
 
 
 def _find_undo_target(journal: Journal, change_id: str | None) -> JournalEntry:
@@ -349,34 +453,6 @@ def _as_change(journal: Journal, entry: JournalEntry) -> AppliedChange:
     )
 
 
-def _remove_empty_dirs(base: Path, created_dirs: list[str]) -> None:
-    for folder in sorted(created_dirs, key=lambda path: path.count("/"), reverse=True):
-        with contextlib.suppress(OSError):  # not empty (someone put files there) or already gone
-            (base / folder).rmdir()
-
-
-def _remove_temp_files(absolute: Path) -> None:
-    # A kill inside write_atomically leaves its temporary file beside the target.
-    with contextlib.suppress(OSError):
-        for leftover in absolute.parent.glob(f".{_glob_escape(absolute.name)}.*{TEMP_SUFFIX}"):
-            leftover.unlink(missing_ok=True)
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{char}]" if char in "*?[" else char for char in name)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def _sha(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.sha256(data).hexdigest()
-
-
 def _mode_of(path: Path) -> int:
     return os.stat(path).st_mode & 0o7777
 
@@ -396,7 +472,13 @@ def _list(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
-def _pause() -> None:
-    delay = os.environ.get(STEP_DELAY_ENV)
-    if delay:
-        time.sleep(float(delay))
+def _step(name: str) -> None:
+    wanted = os.environ.get(PAUSE_ENV)
+    if not wanted:
+        return
+    number = next(_step_numbers)
+    if wanted == "trace":
+        print(f"patchbay-test: step {number} {name}", file=sys.stderr, flush=True)
+    elif wanted == str(number):
+        print(f"patchbay-test: paused at step {number} {name}", file=sys.stderr, flush=True)
+        sys.stdin.readline()

@@ -3,7 +3,9 @@
 Each change is a folder `<journal>/<id>/` holding `entry.json` (what was changed, hashes, modes and a
 state) and one `old-<n>` file per earlier file content. `entry.json` is only ever replaced
 atomically, so its `state` is the single commit point: `in_progress` → `committed` (or
-`rolled_back`). In a git repository the journal sits in `<git dir>/patchbay/journal/`, where
+`rolled_back`, or `retired` when recovery found the tree had moved on and left it alone).
+While in progress, `staged` says whether the new contents sit in temporary files beside their
+targets (their inode and mtime recorded), the last step before they are renamed into place. In a git repository the journal sits in `<git dir>/patchbay/journal/`, where
 `git status` never sees it; elsewhere in `<workdir>/.patchbay/journal/`.
 """
 
@@ -24,11 +26,12 @@ from tui.workspace.atomic import fsync_folder, write_atomically
 ENTRY_FILE = "entry.json"
 TEMP_SUFFIX = ".patchbay-tmp"  # the suffix write_atomically gives its temporary files
 KEEP_ENTRIES = 50
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 IN_PROGRESS = "in_progress"
 COMMITTED = "committed"
 ROLLED_BACK = "rolled_back"
+RETIRED = "retired"
 
 
 @dataclass
@@ -41,6 +44,8 @@ class FileRecord:
     old_mode: int | None
     new_mode: int | None
     blob: str | None  # name of the file holding the old bytes, None when there were none
+    temp: str | None = None  # the staged new content's temporary file, relative to the workdir
+    stamp: list[int] | None = None  # [inode, mtime_ns] of the staged file: proof a file is ours
 
 
 @dataclass
@@ -56,6 +61,9 @@ class JournalEntry:
     created_dirs: list[str] = field(default_factory=list)  # relative to workdir, shallowest first
     skipped: list[str] = field(default_factory=list)  # files recovery left alone (edited meanwhile)
     version: int = FORMAT_VERSION
+    head: str | None = None  # git HEAD (ref and commit) when the change began; a commit moves it
+    staged: bool = False  # every new content is in its temporary file; renames may have begun
+    note: str = ""  # what recovery did, as told to the user
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=1, sort_keys=True).encode("utf-8")
@@ -64,7 +72,12 @@ class JournalEntry:
     def from_json(cls, data: bytes) -> JournalEntry:
         raw = json.loads(data)
         raw["files"] = [FileRecord(**item) for item in raw["files"]]
+        raw.setdefault("version", 1)  # entries written before the version field existed
         return cls(**raw)
+
+
+class JournalUnavailable(PatchbayError):
+    """The journal cannot be written (read-only .git, disk full ...); nothing was changed."""
 
 
 class Journal:
@@ -75,12 +88,13 @@ class Journal:
         if not self.workdir.is_dir():
             raise PatchbayError(f"The working tree {workdir} is not a folder.")
         found = find_git_dir(self.workdir)
+        self.git_dir: Path | None = None
         if found is None:
             self.anchor = self.workdir
             self.root = self.workdir / ".patchbay" / "journal"
         else:
-            self.anchor, git_dir = found
-            self.root = git_dir / "patchbay" / "journal"
+            self.anchor, self.git_dir = found
+            self.root = self.git_dir / "patchbay" / "journal"
         self.workdir_key = self.workdir.relative_to(self.anchor).as_posix()
         if self.workdir_key == ".":
             self.workdir_key = ""
@@ -89,11 +103,21 @@ class Journal:
         """The workdir an entry's paths are relative to."""
         return self.anchor / entry.workdir if entry.workdir else self.anchor
 
+    def head_state(self) -> str | None:
+        """The checked-out ref and its commit, read the way git stores them; None outside git."""
+        return None if self.git_dir is None else read_head(self.git_dir)
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Serialise journal use between Patchbay processes; the kernel frees it if we are killed."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+b") as handle:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / ".lock", "a+b")  # noqa: SIM115 - closed below
+        except OSError as error:
+            raise JournalUnavailable(
+                f"The undo journal in {self.root} cannot be written ({error.strerror}); nothing was changed."
+            ) from None
+        with handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield
@@ -108,6 +132,10 @@ class Journal:
         for name, data in old_contents.items():
             write_atomically(folder / name, data, mode=0o600)
         self.save(entry)
+
+    def discard(self, entry: JournalEntry) -> None:
+        """Forget an entry whose change never touched the tree (its journal write failed)."""
+        shutil.rmtree(self.root / entry.id, ignore_errors=True)
 
     def save(self, entry: JournalEntry) -> None:
         write_atomically(self.root / entry.id / ENTRY_FILE, entry.to_json(), mode=0o600)
@@ -149,6 +177,28 @@ class Journal:
         finished = [entry for entry in self.entries() if entry.state != IN_PROGRESS]
         for entry in finished[: max(0, len(finished) - keep)]:
             shutil.rmtree(self.root / entry.id, ignore_errors=True)
+
+
+def read_head(git_dir: Path) -> str | None:
+    """`<ref> <commit>` (or the bare commit when detached) for the repository at `git_dir`."""
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    if not head.startswith("ref:"):
+        return head
+    ref = head[len("ref:") :].strip()
+    common = git_dir
+    with contextlib.suppress(OSError):  # a worktree keeps its branches in the main git dir
+        common = git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()
+    for base in (git_dir, common):
+        with contextlib.suppress(OSError):
+            return f"{ref} {(base / ref).read_text(encoding='utf-8', errors='replace').strip()}"
+    with contextlib.suppress(OSError):
+        for line in (common / "packed-refs").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.endswith(" " + ref):
+                return f"{ref} {line.split(' ', 1)[0]}"
+    return f"{ref} (no commit yet)"
 
 
 def find_git_dir(start: Path) -> tuple[Path, Path] | None:

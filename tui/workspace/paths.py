@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
 from tui.errors import PatchbayError
@@ -33,6 +34,12 @@ def resolve_in_tree(workdir: Path, rel: str) -> Path:
         raise UnsafePathError(f"The file path {rel} is inside .git/, which Patchbay never writes.")
     if _escapes_lexically(pure.parts):
         raise UnsafePathError(f"The file path {rel} leaves the working tree through '..'.")
+    for part in pure.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise UnsafePathError(
+                f"The file path {_short(rel)} has a name of {len(os.fsencode(part))} bytes; "
+                f"file systems allow at most {NAME_MAX}."
+            )
 
     root = Path(os.path.realpath(workdir))
     # realpath follows symlinks the way the OS will when the file is opened (dangling ones too).
@@ -53,6 +60,59 @@ def resolve_in_tree(workdir: Path, rel: str) -> Path:
     return target
 
 
+NAME_MAX = 255  # bytes in one file or folder name, on every common Linux and macOS file system
+
+
+class NotARegularFile(PatchbayError):
+    """A FIFO, socket or device where a file was expected: reading it could block or never end."""
+
+
+def read_regular(path: Path, rel: str) -> bytes | None:
+    """The bytes of the regular file at `path`, or None when there is none.
+
+    Opened without blocking and checked before a byte is read, so a FIFO cannot hang us and a
+    device cannot feed us forever. Refuses (one sentence naming `rel`) anything else.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise PatchbayError(f"{rel} is a folder, not a file.") from None
+    except OSError as error:
+        raise PatchbayError(f"{rel} cannot be read ({error.strerror}).") from None
+    try:
+        kind = os.fstat(fd).st_mode
+        if stat.S_ISDIR(kind):
+            raise PatchbayError(f"{rel} is a folder, not a file.")
+        if not stat.S_ISREG(kind):
+            raise NotARegularFile(
+                f"{rel} is {_kind_name(kind)}, not a regular file; Patchbay only reads and writes regular files."
+            )
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise PatchbayError(f"{rel} cannot be read ({error.strerror}).") from None
+    finally:
+        os.close(fd)
+
+
+def _kind_name(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "not a file"
+
+
+def _short(rel: str) -> str:
+    return rel if len(rel) <= 60 else rel[:40] + "…" + rel[-12:]
+
+
 def tree_relative(workdir: Path, absolute: Path) -> str:
     """The POSIX path of `absolute` (as returned by resolve_in_tree) relative to `workdir`."""
     return Path(absolute).relative_to(os.path.realpath(workdir)).as_posix()
@@ -60,13 +120,22 @@ def tree_relative(workdir: Path, absolute: Path) -> str:
 
 def is_binary(data: bytes) -> bool:
     """True when `data` is not text Patchbay can diff: it holds NUL bytes or is not valid UTF-8."""
+    return not_text_reason(data) is not None
+
+
+def not_text_reason(data: bytes) -> str | None:
+    """Why `data` is not text Patchbay changes, to follow "<file> is"; None for UTF-8 text."""
     if b"\x00" in data:
-        return True
+        return "a binary file (it holds NUL bytes)"
     try:
         data.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return (
+            f"not UTF-8: line {line} holds the byte 0x{data[error.start]:02x} "
+            "(text in another encoding, such as Latin-1, or a binary file)"
+        )
+    return None
 
 
 def _names_git_folder(parts: tuple[str, ...]) -> bool:

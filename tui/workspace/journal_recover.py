@@ -1,0 +1,184 @@
+"""Recovery of a change a crash left `in_progress`: roll back only what is provably its own write.
+
+A file counts as the interrupted change's write only when it is the very file that change
+staged (same inode and mtime) and still holds its bytes. Anything else — a file edited since,
+a later change in the journal, a commit (git's HEAD moved) — means the tree moved on: the
+entry is retired and every file is left as it is, because putting old bytes back then would
+revert work done after the crash. Either way the report says what happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui.workspace.atomic import fsync_folder, write_atomically
+from tui.workspace.journal_store import (
+    COMMITTED,
+    IN_PROGRESS,
+    RETIRED,
+    ROLLED_BACK,
+    TEMP_SUFFIX,
+    FileRecord,
+    Journal,
+    JournalEntry,
+)
+from tui.workspace.paths import UnsafePathError, resolve_in_tree
+
+BEFORE = "before"  # holds the bytes it had before the change (or is still absent)
+OURS = "ours"  # is exactly what the interrupted change wrote (or deleted)
+CHANGED = "changed"  # anything else: edited, replaced, or not a regular file any more
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What recovery did with one interrupted change."""
+
+    change_id: str
+    rolled_back: bool  # False: retired, the tree left as it is
+    restored: list[str] = field(default_factory=list)  # files put back to their old bytes
+    left: list[str] = field(default_factory=list)  # files still holding the interrupted change
+    message: str = ""
+
+
+def recover_entries(journal: Journal) -> list[Recovered]:
+    """Recover every `in_progress` entry; the caller holds the journal lock."""
+    journal.remove_unfinished_folders()
+    entries = journal.entries()
+    return [recover_entry(journal, entry, entries) for entry in entries if entry.state == IN_PROGRESS]
+
+
+def recover_entry(journal: Journal, entry: JournalEntry, entries: list[JournalEntry]) -> Recovered:
+    base = journal.base_of(entry)
+    what = f"An interrupted {'undo' if entry.kind == 'undo' else 'apply'} (change {entry.id})"
+    if entry.version >= 2 and not entry.staged:
+        # Nothing was renamed into place yet: only temporary files and empty folders to clear.
+        _remove_temps(base, entry)
+        remove_empty_dirs(base, entry.created_dirs)
+        return _finish(
+            journal, entry, True, [], [], f"{what} had not changed any file yet; it was discarded."
+        )
+    states = {record.path: _state(base, record) for record in entry.files}
+    ours = [path for path, state in states.items() if state == OURS]
+    if all(state == BEFORE for state in states.values()):
+        _remove_temps(base, entry)
+        remove_empty_dirs(base, entry.created_dirs)
+        return _finish(
+            journal, entry, True, [], [], f"{what} had not changed any file yet; it was discarded."
+        )
+    moved = _moved_on(journal, entry, entries, states)
+    if moved:
+        _remove_temps(base, entry)
+        held = f"; {_list(ours)} still hold{'s' if len(ours) == 1 else ''} its change" if ours else ""
+        message = f"{what} was left as it is because the tree moved on since ({'; '.join(moved)}){held}."
+        return _finish(journal, entry, False, [], ours, message)
+    for record in entry.files:
+        if states[record.path] == OURS:
+            _put_back(journal, entry, base, record)
+    _remove_temps(base, entry)
+    remove_empty_dirs(base, entry.created_dirs)
+    message = f"{what} was rolled back: {_list(ours)} put back as before it."
+    return _finish(journal, entry, True, ours, [], message)
+
+
+def _moved_on(
+    journal: Journal, entry: JournalEntry, entries: list[JournalEntry], states: dict[str, str]
+) -> list[str]:
+    """Why the tree is no longer the one the interrupted change left, if it is not."""
+    reasons: list[str] = []
+    if entry.version < 2:
+        reasons.append("it was recorded by an older Patchbay that kept no proof of its writes")
+    if entry.head != journal.head_state():
+        reasons.append("git's HEAD moved: a commit or checkout")
+    mine = set(states)
+    for later in entries:
+        if later is entry or later.state != COMMITTED or later.created_ns < entry.created_ns:
+            continue
+        overlap = sorted(mine & {record.path for record in later.files})
+        if overlap and journal.base_of(later) == journal.base_of(entry):
+            reasons.append(f"the later change {later.id} wrote {_list(overlap)}")
+    changed = [path for path, state in states.items() if state == CHANGED]
+    if changed:
+        reasons.append(f"{_list(changed)} changed after it")
+    return reasons
+
+
+def _state(base: Path, record: FileRecord) -> str:
+    try:
+        absolute = resolve_in_tree(base, record.path)
+        status = os.stat(absolute)
+    except FileNotFoundError:
+        if record.old_sha is None:
+            return BEFORE
+        # Deleted: by this change, or by hand to the same end; putting it back is the roll back.
+        return OURS if record.new_sha is None else CHANGED
+    except (OSError, UnsafePathError):
+        return CHANGED
+    if not stat.S_ISREG(status.st_mode):
+        return CHANGED
+    try:
+        digest = sha256_or_none(absolute.read_bytes())
+    except OSError:
+        return CHANGED
+    if digest == record.new_sha and record.stamp in (None, [status.st_ino, status.st_mtime_ns]):
+        return OURS  # no stamp: an older entry, which _moved_on never lets roll back
+    return BEFORE if digest == record.old_sha else CHANGED
+
+
+def _put_back(journal: Journal, entry: JournalEntry, base: Path, record: FileRecord) -> None:
+    absolute = resolve_in_tree(base, record.path)
+    old = journal.old_bytes(entry, record)
+    if old is None:
+        absolute.unlink(missing_ok=True)
+        fsync_folder(absolute.parent)
+        return
+    absolute.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(absolute, old, mode=record.old_mode)
+
+
+def _finish(
+    journal: Journal,
+    entry: JournalEntry,
+    rolled_back: bool,
+    restored: list[str],
+    left: list[str],
+    message: str,
+) -> Recovered:
+    entry.state = ROLLED_BACK if rolled_back else RETIRED
+    entry.note = message
+    entry.skipped = left
+    journal.save(entry)
+    return Recovered(entry.id, rolled_back, restored, left, message)
+
+
+def _remove_temps(base: Path, entry: JournalEntry) -> None:
+    for record in entry.files:
+        with contextlib.suppress(OSError, UnsafePathError):
+            if record.temp is not None:
+                (base / record.temp).unlink(missing_ok=True)
+            # A kill inside write_atomically (while putting a file back) leaves its temporary file.
+            absolute = resolve_in_tree(base, record.path)
+            for leftover in absolute.parent.glob(f".{_glob_escape(absolute.name)}.*{TEMP_SUFFIX}"):
+                leftover.unlink(missing_ok=True)
+
+
+def remove_empty_dirs(base: Path, created_dirs: list[str]) -> None:
+    for folder in sorted(created_dirs, key=lambda path: path.count("/"), reverse=True):
+        with contextlib.suppress(OSError):  # not empty (someone put files there) or already gone
+            (base / folder).rmdir()
+
+
+def sha256_or_none(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{char}]" if char in "*?[" else char for char in name)
+
+
+def _list(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
