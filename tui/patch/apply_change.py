@@ -32,7 +32,8 @@ def plan_writes(
         if change.error is not None and (mine or everything):
             problems.append(f"{change.path}: {change.error}")
             continue
-        if not mine:
+        # A rename or mode change goes with the file's hunks; with none, it is the whole change.
+        if not mine and not (change.changes_metadata and (everything or not change.hunks)):
             continue
         failed = [hunk for hunk in mine if not hunk.placement.placed]
         if failed:
@@ -42,9 +43,13 @@ def plan_writes(
             problems.append(f"{change.path} is not among the task's files_to_modify")
             continue
         new = change.new_bytes({hunk.id for hunk in mine})
-        if new == change.old_bytes:
+        if change.renamed_from is not None:
+            writes.append(FileWrite(change.renamed_from, None, change.old_bytes))
+            writes.append(FileWrite(change.path, new, None, mode=change.new_mode or change.old_mode))
             continue
-        writes.append(FileWrite(change.path, new, change.old_bytes))
+        if new == change.old_bytes and not change.changes_metadata:
+            continue
+        writes.append(FileWrite(change.path, new, change.old_bytes, mode=change.new_mode))
     if problems:
         raise ApplyRefused("Nothing was applied: " + "; ".join(problems) + ".")
     if not writes:

@@ -3,6 +3,8 @@ creation / deletion)."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from tui.errors import PatchbayError
@@ -11,24 +13,37 @@ from tui.patch.model import FileChange, Hunk, HunkLine, LineEdit, Placement
 from tui.patch.place import place_hunks
 from tui.patch.text_file import FileText
 from tui.patch.unified_parse import FilePatch, ParsedHunk
-from tui.workspace.paths import is_binary, resolve_in_tree, tree_relative
+from tui.workspace.atomic import default_file_mode
+from tui.workspace.paths import not_text_reason, read_regular, resolve_in_tree, tree_relative
+
+_GIT_FILE_TYPES = {0o120000: "a symbolic link", 0o160000: "a submodule"}
 
 
 def read_target(workdir: Path, path: str) -> tuple[str, bytes | None]:
     """(canonical relative path, current bytes or None). Raises UnsafePathError / PatchbayError."""
     absolute = resolve_in_tree(workdir, path)
     rel = tree_relative(workdir, absolute)
-    if absolute.is_dir():
-        raise PatchbayError(f"{rel} is a folder, not a file.")
-    try:
-        data = absolute.read_bytes()
-    except FileNotFoundError:
-        return rel, None
-    except OSError as error:
-        raise PatchbayError(f"{rel} cannot be read ({error.strerror}).") from None
-    if is_binary(data):
-        raise PatchbayError(f"{rel} is a binary file; Patchbay only changes text files.")
+    data = read_regular(absolute, rel)
+    if data is not None and (reason := not_text_reason(data)):
+        raise PatchbayError(f"{rel} is {reason}; Patchbay only changes UTF-8 text files.")
     return rel, data
+
+
+def _disk_mode(workdir: Path, rel: str) -> int | None:
+    try:
+        return stat.S_IMODE(os.stat(workdir / rel).st_mode)
+    except OSError:
+        return None
+
+
+def permission_bits(git_mode: int | None, current: int | None) -> int | None:
+    """The permission bits a git mode asks for, starting from `current` (None: no wish)."""
+    if git_mode is None:
+        return None
+    base = current if current is not None else default_file_mode()
+    if git_mode & 0o111:
+        return base | ((base & 0o444) >> 2)  # x wherever r is, as git does
+    return base & ~0o111
 
 
 def _hunk(path: str, number: int, parsed: ParsedHunk, placement: Placement, edit: LineEdit | None) -> Hunk:
@@ -52,11 +67,50 @@ def refused_change(path: str, patch: FilePatch, reason: str) -> FileChange:
 def diff_file_change(
     workdir: Path, path: str, patch: FilePatch, config: FuzzyConfig | None = None
 ) -> FileChange:
+    """The change `patch` makes to `path` (its new name, for a rename), placed against the tree."""
+    kind = _GIT_FILE_TYPES.get((patch.new_mode or 0) & 0o170000)
+    if kind is not None:
+        return refused_change(
+            path, patch, f"the diff makes {path} {kind}; Patchbay only writes regular files"
+        )
+    if patch.copy_to is not None:
+        return refused_change(
+            path, patch, f"the diff copies a file to {patch.copy_to}; Patchbay does not apply git copies"
+        )
+    if patch.renames:
+        return _renamed(workdir, path, patch, config)
+    change = _file_change(workdir, path, patch, config)
+    if change.error is None and patch.new_mode is not None and change.kind != "delete":
+        change.old_mode = _disk_mode(workdir, change.path)
+        change.new_mode = permission_bits(patch.new_mode, change.old_mode)
+    return change
+
+
+def _renamed(workdir: Path, path: str, patch: FilePatch, config: FuzzyConfig | None) -> FileChange:
+    """A git rename: place the hunks on the old file; the result is written under the new name."""
+    source = patch.rename_from or ""
+    source_rel, data = read_target(workdir, source)
+    rel, existing = read_target(workdir, path)
+    if data is None:
+        return refused_change(rel, patch, f"the diff renames {source} to {rel}, but {source} does not exist")
+    if existing is not None:
+        return refused_change(rel, patch, f"the diff renames {source_rel} to {rel}, but {rel} already exists")
+    old = FileText.from_bytes(data, source_rel)
+    change = _placed(rel, "modify", old, data, patch, config)
+    change.renamed_from = source_rel
+    change.old_mode = _disk_mode(workdir, source_rel)
+    change.new_mode = permission_bits(patch.new_mode, change.old_mode)
+    return change
+
+
+def _file_change(workdir: Path, path: str, patch: FilePatch, config: FuzzyConfig | None) -> FileChange:
     rel, data = read_target(workdir, path)
     if patch.binary:
         return refused_change(
             rel, patch, f"the diff for {rel} is a binary patch; Patchbay only changes text files"
         )
+    if not patch.hunks and not patch.deletes and patch.new_mode is not None and data is not None:
+        return FileChange(path=rel, kind="modify", old=FileText.from_bytes(data, rel), old_bytes=data)
     if not patch.hunks and not patch.deletes:
         return refused_change(rel, patch, f"the diff for {rel} changes no lines")
     only_additions = all(line.kind == "added" for hunk in patch.hunks for line in hunk.lines)
@@ -101,6 +155,11 @@ def _deletion(rel: str, old: FileText, data: bytes, patch: FilePatch) -> FileCha
     old_side = [normalize(line.text) for line in lines if line.kind != "added"]
     header = patch.hunks[0].header if patch.hunks else ""
     parsed = ParsedHunk(header, 1, len(old_side), 0, 0, list(lines) or [HunkLine("removed", "")])
+    if not lines and old.lines:
+        placement = Placement(
+            "failed", reason="the diff deletes the file without showing its lines, so it cannot be checked"
+        )
+        return FileChange(rel, "delete", old, data, [_hunk(rel, 1, parsed, placement, None)])
     if old_side != [normalize(line) for line in old.lines] or any(line.kind == "added" for line in lines):
         placement = Placement(
             "failed", reason="the diff deletes the file but its lines differ from the file's"

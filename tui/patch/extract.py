@@ -93,7 +93,11 @@ def build_change_set(
         return ChangeSet([change], parser)
 
     diffs = find_diffs(answer)
-    diffs = [item for item in diffs if item.patch.hunks or item.patch.binary or item.patch.deletes]
+    diffs = [
+        item
+        for item in diffs
+        if item.patch.hunks or item.patch.binary or item.patch.deletes or item.patch.changes_metadata
+    ]
     if not diffs:
         raise PatchbayError("The answer holds no diff: no ```diff block and no ---/+++/@@ lines were found.")
     resolver = TargetResolver(workdir, files_to_modify, output_artifact)
@@ -120,7 +124,7 @@ def build_change_set(
         except PatchbayError as error:
             change = refused_change(path, merged, str(error))
         change.note = notes.get(path)
-        change.outside_scope = resolver.outside_scope(path)
+        change.outside_scope = any(resolver.outside_scope(name) for name in change.paths_written)
         changes.append(change)
     if unnamed:
         changes.append(
@@ -150,6 +154,9 @@ def _merge(patches: list[FilePatch]) -> FilePatch:
     for patch in patches:
         if patch.old_path and not merged.old_path:
             merged.old_path = patch.old_path
+        for name in ("rename_from", "rename_to", "copy_to", "old_mode", "new_mode"):
+            if getattr(merged, name) is None:
+                setattr(merged, name, getattr(patch, name))
         for hunk in patch.hunks:
             if not hunk.has_changes():
                 continue

@@ -100,10 +100,13 @@ class FileChange:
     error: str | None = None  # a file-level refusal (unsafe path, binary, missing file ...)
     note: str | None = None  # e.g. how the path was resolved
     outside_scope: bool = False  # not among files_to_modify (needs confirmation)
+    renamed_from: str | None = None  # a git rename: `path` is the new name, this the old one
+    old_mode: int | None = None  # permission bits on disk (of renamed_from for a rename)
+    new_mode: int | None = None  # permission bits the diff asks for; None keeps old_mode
 
     @property
     def status(self) -> Literal["ok", "partial", "failed"]:
-        if self.error is not None or not self.hunks:
+        if self.error is not None or not (self.hunks or self.changes_metadata):
             return "failed"
         placed = sum(1 for hunk in self.hunks if hunk.placement.placed)
         if placed == len(self.hunks):
@@ -118,6 +121,29 @@ class FileChange:
     @property
     def removed(self) -> int:
         return sum(hunk.removed for hunk in self.hunks)
+
+    @property
+    def changes_metadata(self) -> bool:
+        """A rename or a permission change, which applies with the file (even with no hunk)."""
+        mode_changes = self.new_mode is not None and self.new_mode != self.old_mode
+        return self.renamed_from is not None or mode_changes
+
+    @property
+    def metadata_note(self) -> str | None:
+        """`renamed from x.py; now executable`, or None."""
+        parts = [f"renamed from {self.renamed_from}"] if self.renamed_from else []
+        if self.new_mode is not None and self.new_mode != self.old_mode:
+            executable = bool(self.new_mode & 0o111)
+            was = bool((self.old_mode or 0) & 0o111)
+            if executable != was or self.old_mode is None:
+                parts.append("executable" if executable else "not executable")
+            else:
+                parts.append(f"mode {self.new_mode:o}")
+        return "; ".join(parts) or None
+
+    @property
+    def paths_written(self) -> list[str]:
+        return [self.renamed_from, self.path] if self.renamed_from else [self.path]
 
     @property
     def hunk_ids(self) -> list[str]:

@@ -30,7 +30,10 @@ class TargetResolver:
     def _exists(self, rel: str) -> bool:
         if PurePosixPath(rel).is_absolute() or ".." in PurePosixPath(rel).parts:
             return False
-        return (self.workdir / rel).is_file()
+        try:
+            return (self.workdir / rel).is_file()
+        except OSError:  # a name too long, a folder we may not read: reading it will say so
+            return False
 
     def _tree_files(self) -> list[str]:
         if self._tree is None:
@@ -74,7 +77,8 @@ class TargetResolver:
         parts = PurePosixPath(named).parts
         suspect = PurePosixPath(named).is_absolute() or ".." in parts or ".git" in parts
         # Never steer an unsafe name to a harmless look-alike: it must be refused as written.
-        if suspect or self._exists(named) or patch.creates:
+        # A rename names its new file, which does not exist yet: take it as written.
+        if suspect or self._exists(named) or patch.creates or patch.renames:
             return named, None
         for prefix in ("a/", "b/"):
             if named.startswith(prefix) and self._exists(named[len(prefix) :]):

@@ -63,9 +63,25 @@ class FilePatch:
     binary: bool = False
     new_file: bool = False
     deleted_file: bool = False
+    rename_from: str | None = None  # git's `rename from` / `rename to` lines (no a/ b/ prefixes)
+    rename_to: str | None = None
+    copy_to: str | None = None  # git's `copy to`: Patchbay refuses copies rather than guess
+    old_mode: int | None = None  # git modes as written (0o100644, 0o100755, 0o120000 ...)
+    new_mode: int | None = None
+
+    @property
+    def renames(self) -> bool:
+        return bool(self.rename_from and self.rename_to and self.rename_from != self.rename_to)
+
+    @property
+    def changes_metadata(self) -> bool:
+        """A rename, copy or mode line: something to apply even without a hunk."""
+        return self.renames or self.copy_to is not None or self.new_mode is not None
 
     @property
     def target(self) -> str | None:
+        if self.renames:
+            return self.rename_to
         if self.new_path and self.new_path != DEV_NULL:
             return self.new_path
         if self.old_path and self.old_path != DEV_NULL:
@@ -79,6 +95,14 @@ class FilePatch:
     @property
     def deletes(self) -> bool:
         return self.deleted_file or self.new_path == DEV_NULL
+
+
+def _git_mode(line: str) -> int | None:
+    word = line.rsplit(" ", 1)[-1].strip()
+    try:
+        return int(word, 8)
+    except ValueError:
+        return None
 
 
 def clean_path(raw: str) -> str | None:
@@ -192,8 +216,19 @@ class _Parser:
             return True
         if line.startswith("new file mode"):
             self.patch.new_file = True
+            self.patch.new_mode = _git_mode(line)
         elif line.startswith("deleted file mode"):
             self.patch.deleted_file = True
+        elif line.startswith("old mode"):
+            self.patch.old_mode = _git_mode(line)
+        elif line.startswith("new mode"):
+            self.patch.new_mode = _git_mode(line)
+        elif line.startswith("rename from "):
+            self.patch.rename_from = clean_path(line[len("rename from ") :])
+        elif line.startswith("rename to "):
+            self.patch.rename_to = clean_path(line[len("rename to ") :])
+        elif line.startswith("copy to "):
+            self.patch.copy_to = clean_path(line[len("copy to ") :])
         return line.startswith(_GIT_META)
 
     def _starts_implicit(self, line: str) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from tui.errors import PatchbayError
 from tui.workspace import atomic
+from tui.workspace.atomic import default_file_mode
 from tui.workspace.deferred_signals import Interrupted, deferred_signals
 from tui.workspace.journal_recover import (
     Recovered,
@@ -253,7 +254,7 @@ def _new_entry(
                 old_sha=sha256_or_none(target.current),
                 new_sha=sha256_or_none(target.new),
                 old_mode=old_mode,
-                new_mode=None if target.new is None else (target.mode or old_mode or _default_mode()),
+                new_mode=None if target.new is None else (target.mode or old_mode or default_file_mode()),
                 blob=None if target.current is None else f"old-{index}",
                 temp=temp,
             )
@@ -302,7 +303,7 @@ def _stage(workdir: Path, target: _Target, record: FileRecord, created_dirs: lis
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         atomic.write_all(fd, target.new)
-        os.fchmod(fd, record.new_mode if record.new_mode is not None else _default_mode())
+        os.fchmod(fd, record.new_mode if record.new_mode is not None else default_file_mode())
         os.fsync(fd)
         status = os.fstat(fd)
     finally:
@@ -455,17 +456,6 @@ def _as_change(journal: Journal, entry: JournalEntry) -> AppliedChange:
 
 def _mode_of(path: Path) -> int:
     return os.stat(path).st_mode & 0o7777
-
-
-def _default_mode() -> int:
-    """0o666 minus the umask, read without changing it where Linux allows."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o644
 
 
 def _list(paths: list[str]) -> str:
