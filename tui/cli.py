@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("apply", help="apply a model answer or a diff to a working tree")
-    p.add_argument("file", metavar="FILE|-")
+    p.add_argument("file", metavar="FILE|-", nargs="?")
     p.add_argument("--workdir", metavar="DIR", required=True)
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--json", action="store_true")

@@ -2,20 +2,28 @@
 
 All or nothing: when any hunk fails to place, nothing is written and the exit code is 1, with a
 per-hunk report saying why. Exit 0: every hunk applied (or would apply, with --dry-run).
-Exit 2: bad usage or unreadable input.
+Exit 2: bad usage or unreadable input. An apply a crash left unfinished is recovered first.
+Ctrl-C or SIGTERM while files are written waits until the change is complete, then exits 130 or
+143 (the report says the change was applied); before that point nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from tui.errors import PatchbayError, UsageError
 from tui.patch.apply_change import apply_change_set, plan_writes
 from tui.patch.extract import build_change_set
 from tui.patch.model import ChangeSet, FileChange, Hunk
+from tui.workspace.deferred_signals import Interrupted
+from tui.workspace.journal import recover
 
 
 def _read_input(name: str) -> str:
@@ -58,6 +66,8 @@ def _file_status(change: FileChange, applied: bool) -> str:
 def _file_reason(change: FileChange, change_set_ok: bool, refusal: str | None) -> str | None:
     if change.error:
         return change.error
+    if change.status != "ok" and not change.hunks:
+        return "the diff for it changes nothing Patchbay can apply"
     if change.status != "ok":
         failed = sum(1 for hunk in change.hunks if not hunk.placement.placed)
         return f"{failed} of {len(change.hunks)} hunks failed"
@@ -80,6 +90,10 @@ def report_json(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
         reason = None if applied else _file_reason(change, change_set.all_placed, refusal)
         if reason:
             item["reason"] = reason
+        if change.renamed_from:
+            item["renamed_from"] = change.renamed_from
+        if change.new_mode is not None:
+            item["mode"] = f"{change.new_mode:o}"
         if change.note:
             item["note"] = change.note
         files.append(item)
@@ -94,6 +108,8 @@ def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
             status = "would apply"
         counts = f" (+{change.added} -{change.removed})" if change.hunks else ""
         out.append(f"{change.path}: {status}{counts}")
+        if change.metadata_note:
+            out.append(f"  {change.metadata_note}")
         if change.note:
             out.append(f"  note: {change.note}")
         reason = None if applied else _file_reason(change, change_set.all_placed, refusal)
@@ -105,24 +121,65 @@ def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
     return "\n".join(out)
 
 
-def _note_user_edits(workdir: Path, change_set) -> None:
-    """Say so when a target file held the user's own uncommitted changes (undo restores them)."""
+def _user_edits(workdir: Path, change_set: ChangeSet) -> list[str]:
+    """Target files holding the user's own uncommitted changes, read before anything is written."""
     from tui.workspace.git_repo import GitWorkspace
 
     git = GitWorkspace.find(workdir)
-    edited = git.dirty_files([change.path for change in change_set.files]) if git else []
-    if edited:
-        print(f"patchbay: note: {', '.join(edited)} held uncommitted changes of yours", file=sys.stderr)
+    paths = [path for change in change_set.files for path in change.paths_written]
+    return git.dirty_files(paths) if git else []
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the command like Ctrl-C does (exit 143), so the journal can hold it too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _answer_file(args: argparse.Namespace) -> str:
+    # `--files-to-modify a.py b.py answer.md` takes every word after it: the last is the answer.
+    if args.file is None and args.files_to_modify:
+        return args.files_to_modify.pop()
+    if args.file is None:
+        raise UsageError("name the answer to apply: a FILE, or - for standard input.")
+    return args.file
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        with _sigterm_as_interrupt():
+            return _run(args)
+    except Interrupted as stop:
+        if stop.change is None:
+            print(f"patchbay: stopped by {stop}; nothing was applied", file=sys.stderr)
+        return stop.exit_code
+
+
+def _run(args: argparse.Namespace) -> int:
+    answer_file = _answer_file(args)
     workdir = Path(args.workdir)
     if not workdir.is_dir():
         raise UsageError(f"--workdir {args.workdir} is not a folder.")
-    answer = _read_input(args.file)
+    answer = _read_input(answer_file)
+    if not args.dry_run:
+        for report in recover(workdir):
+            print(f"patchbay: {report.message}", file=sys.stderr)
     change_set = build_change_set(answer, workdir, files_to_modify=args.files_to_modify)
+    edited = [] if args.dry_run else _user_edits(workdir, change_set)
     applied = False
     refusal: str | None = None
+    render = report_json if args.json else report_text
     try:
         if args.dry_run:
             plan_writes(change_set, allow_outside=args.allow_outside)
@@ -131,9 +188,17 @@ def run(args: argparse.Namespace) -> int:
         applied = True
     except PatchbayError as error:
         refusal = str(error)
-    render = report_json if args.json else report_text
+    except Interrupted as stop:
+        if stop.change is not None:
+            print(render(change_set, True, False, None))
+            print(
+                f"patchbay: stopped by {stop} after the change was applied in full (change {stop.change.id})",
+                file=sys.stderr,
+            )
+        raise
     print(render(change_set, applied, args.dry_run, refusal))
-    _note_user_edits(workdir, change_set)
+    if applied and edited:
+        print(f"patchbay: note: {', '.join(edited)} held uncommitted changes of yours", file=sys.stderr)
     if not applied:
         failed = sum(1 for hunk in change_set.hunks if not hunk.placement.placed)
         summary = (
