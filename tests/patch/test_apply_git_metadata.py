@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.workspace.conftest import isolated_git as _isolated_git  # noqa: F401 - the fixture, shared
 from tui.cli import main
 from tui.workspace.journal import undo
 
@@ -23,7 +22,13 @@ def git(root: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, isolated_git) -> Path:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # No global or system git config: the state of a fresh machine.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / ".gitconfig"))
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(name, raising=False)
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q")
