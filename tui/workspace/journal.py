@@ -211,10 +211,10 @@ def _apply(
             _stage_all(journal, workdir, targets, entry)
             _put_all_in_place(journal, workdir, targets, entry)
             change = _as_change(journal, entry)
+            _step("committed")
     except Interrupted as stop:
         stop.change = change  # the write phase is over: committed (a change) or rolled back (None)
         raise
-    _step("committed")
     with contextlib.suppress(OSError):  # old entries stay when the disk is full; nothing depends on it
         journal.prune()
     return change
