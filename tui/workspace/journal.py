@@ -101,7 +101,7 @@ def apply_atomically(workdir: Path, writes: Sequence[FileWrite]) -> AppliedChang
     """
     journal = Journal(workdir)
     with journal.lock():
-        recover_entries(journal)
+        _recover_first(journal)
         return _apply(journal, journal.workdir, writes, kind="apply")
 
 
@@ -125,6 +125,15 @@ def recover_interrupted(workdir: Path) -> list[str]:
     return [path for report in recover(workdir) for path in report.restored]
 
 
+def _recover_first(journal: Journal) -> None:
+    """No change starts while an interrupted one is unfinished (its report is kept in the journal)."""
+    with deferred_signals():
+        reports = recover_entries(journal)
+    for report in reports:
+        if report.pending:
+            raise PatchbayError(f"{report.message[:-1]}; nothing was changed.")
+
+
 def undo(workdir: Path, change_id: str | None = None, *, force: bool = False) -> AppliedChange:
     """Put back the files of a change exactly as they were (default: the last change applied here).
 
@@ -134,7 +143,7 @@ def undo(workdir: Path, change_id: str | None = None, *, force: bool = False) ->
     """
     journal = Journal(workdir)
     with journal.lock():
-        recover_entries(journal)
+        _recover_first(journal)
         target = _find_undo_target(journal, change_id)
         base = journal.base_of(target)
         writes: list[FileWrite] = []
@@ -284,6 +293,7 @@ def _stage_all(journal: Journal, workdir: Path, targets: list[_Target], entry: J
         where = "the undo journal"
         entry.staged = True
         journal.save(entry)
+        journal.prepare_commit(entry)
     except OSError as error:
         entry.staged = False
         _abandon(journal, entry)
@@ -321,6 +331,7 @@ def _abandon(journal: Journal, entry: JournalEntry) -> None:
     remove_empty_dirs(base, entry.created_dirs)
     entry.state = ROLLED_BACK
     try:
+        journal.drop_prepared_commit(entry)
         journal.save(entry)
     except OSError:
         journal.discard(entry)  # it changed nothing, so forgetting it loses nothing
@@ -336,8 +347,7 @@ def _put_all_in_place(journal: Journal, workdir: Path, targets: list[_Target], e
                 os.replace(workdir / record.temp, target.absolute)
             atomic.fsync_folder(target.absolute.parent)
             _step(f"wrote {target.rel}")
-        entry.state = COMMITTED
-        journal.save(entry)
+        journal.commit(entry)
     except OSError as error:
         what = f"write {target.rel}" if entry.state != COMMITTED else "finish the undo journal"
         entry.state = IN_PROGRESS

@@ -43,13 +43,28 @@ class Recovered:
     restored: list[str] = field(default_factory=list)  # files put back to their old bytes
     left: list[str] = field(default_factory=list)  # files still holding the interrupted change
     message: str = ""
+    pending: bool = False  # could not be finished (a full disk ...): the entry stays in progress
 
 
 def recover_entries(journal: Journal) -> list[Recovered]:
     """Recover every `in_progress` entry; the caller holds the journal lock."""
     journal.remove_unfinished_folders()
     entries = journal.entries()
-    return [recover_entry(journal, entry, entries) for entry in entries if entry.state == IN_PROGRESS]
+    reports: list[Recovered] = []
+    for entry in entries:
+        if entry.state != IN_PROGRESS:
+            continue
+        try:
+            reports.append(recover_entry(journal, entry, entries))
+        except OSError as error:  # a full disk, say: the entry stays in progress for the next try
+            entry.state = IN_PROGRESS
+            message = (
+                f"An interrupted {'undo' if entry.kind == 'undo' else 'apply'} (change {entry.id}) "
+                f"could not be rolled back yet ({error.strerror}); Patchbay tries again next time."
+            )
+            left = [record.path for record in entry.files]
+            reports.append(Recovered(entry.id, False, [], left, message, pending=True))
+    return reports
 
 
 def recover_entry(journal: Journal, entry: JournalEntry, entries: list[JournalEntry]) -> Recovered:
@@ -151,6 +166,7 @@ def _finish(
     entry.state = ROLLED_BACK if rolled_back else RETIRED
     entry.note = message
     entry.skipped = left
+    journal.drop_prepared_commit(entry)
     journal.save(entry)
     return Recovered(entry.id, rolled_back, restored, left, message)
 

@@ -12,6 +12,7 @@ targets (their inode and mtime recorded), the last step before they are renamed 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -24,6 +25,7 @@ from tui.errors import PatchbayError
 from tui.workspace.atomic import fsync_folder, write_atomically
 
 ENTRY_FILE = "entry.json"
+COMMIT_FILE = "commit.json"  # the entry as it will read once committed, written before any rename
 TEMP_SUFFIX = ".patchbay-tmp"  # the suffix write_atomically gives its temporary files
 KEEP_ENTRIES = 50
 FORMAT_VERSION = 2
@@ -139,6 +141,21 @@ class Journal:
 
     def save(self, entry: JournalEntry) -> None:
         write_atomically(self.root / entry.id / ENTRY_FILE, entry.to_json(), mode=0o600)
+
+    def prepare_commit(self, entry: JournalEntry) -> None:
+        """Write the committed form of `entry` aside, so committing needs no disk space later."""
+        committed = dataclasses.replace(entry, state=COMMITTED)
+        write_atomically(self.root / entry.id / COMMIT_FILE, committed.to_json(), mode=0o600)
+
+    def commit(self, entry: JournalEntry) -> None:
+        """The commit point: a rename, which a full disk cannot refuse."""
+        folder = self.root / entry.id
+        os.replace(folder / COMMIT_FILE, folder / ENTRY_FILE)
+        fsync_folder(folder)
+        entry.state = COMMITTED
+
+    def drop_prepared_commit(self, entry: JournalEntry) -> None:
+        (self.root / entry.id / COMMIT_FILE).unlink(missing_ok=True)
 
     def old_bytes(self, entry: JournalEntry, record: FileRecord) -> bytes | None:
         if record.blob is None:

@@ -74,6 +74,11 @@ def read_regular(path: Path, rel: str) -> bytes | None:
     device cannot feed us forever. Refuses (one sentence naming `rel`) anything else.
     """
     try:
+        kind = os.stat(path).st_mode  # first, since opening a socket fails and a FIFO waits
+        if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+            raise NotARegularFile(
+                f"{rel} is {_kind_name(kind)}, not a regular file; Patchbay only reads and writes regular files."
+            )
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
