@@ -16,7 +16,7 @@ from tui.runbook.event_log import EventLog, EventType, utc_timestamp
 from tui.runbook.models import LastRun
 from tui.runbook.writer import append_task_list_item, set_detail_status, set_task_key, set_task_status
 from tui.workspace.atomic import write_atomically
-from tui.workspace.journal import AppliedChange, recover_interrupted, undo, undo_blockers
+from tui.workspace.journal import AppliedChange, recover, undo, undo_blockers
 
 if TYPE_CHECKING:
     from tui.runner import Answer, TaskRun
@@ -149,7 +149,9 @@ class Session:
             self.registry.get(model_override)  # an unknown name fails now, with the known names listed
         self.replay_rate = replay_rate
         self.log = EventLog(self.runbook.folder)
-        self.recovered = recover_interrupted(self.workdir)
+        # What recovery of an interrupted apply did, one sentence each (the CLI and TUI show them).
+        self.recovery = recover(self.workdir)
+        self.recovered = [path for report in self.recovery for path in report.restored]
         self._backends: dict[str, Backend] = {}
         self._loaded: set[str] = set()
         self._lock = threading.RLock()

@@ -116,3 +116,24 @@ def test_the_readme_argument_order_parses(repo, tmp_path, capsys):
     assert "gone.txt: would apply" in capsys.readouterr().out
     assert main(["apply", "--workdir", str(repo), "--files-to-modify"]) == 2
     assert "name the answer to apply" in capsys.readouterr().err
+
+
+def test_patchbay_run_recovers_first_and_says_so(tmp_path, capsys):
+    from tui.commands.demo import prepare_demo
+    from tui.runbook.loader import load_runbook
+    from tui.workspace.journal import FileWrite, apply_atomically
+
+    demo = prepare_demo(tmp_path / "demo")
+    workdir = load_runbook(demo).workdir
+    target = next(path for path in sorted(workdir.rglob("*.py")) if ".git" not in path.parts)
+    rel = target.relative_to(workdir).as_posix()
+    original = target.read_bytes()
+    change = apply_atomically(workdir, [FileWrite(rel, original + b"# half done\n", original)])
+    journal = Journal(workdir)
+    entry = next(item for item in journal.entries() if item.id == change.id)
+    entry.state = "in_progress"  # what a kill after the last rename leaves
+    journal.save(entry)
+    assert main(["run", str(demo), "--task", "add_type_hints", "--replay-rate", "0"]) == 0
+    err = capsys.readouterr().err
+    assert f"patchbay: An interrupted apply (change {change.id}) was rolled back: {rel} put back" in err
+    assert target.read_bytes() == original

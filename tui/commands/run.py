@@ -19,12 +19,15 @@ def _session(args: argparse.Namespace):
     from tui.commands.demo import copy_if_shipped_demo
     from tui.session import Session
 
-    return Session(
+    session = Session(
         copy_if_shipped_demo(Path(args.runbook), _say),
         config_file=Path(args.config) if args.config else None,
         model_override=args.model,
         replay_rate=args.replay_rate,
     )
+    for report in session.recovery:
+        _say(report.message)
+    return session
 
 
 def _say(text: str) -> None:
