@@ -126,7 +126,7 @@ def _user_edits(workdir: Path, change_set: ChangeSet) -> list[str]:
     from tui.workspace.git_repo import GitWorkspace
 
     git = GitWorkspace.find(workdir)
-    paths = [path for change in change_set.files for path in change.paths_written]
+    paths = [path for change in change_set.files if change.error is None for path in change.paths_written]
     return git.dirty_files(paths) if git else []
 
 
