@@ -270,6 +270,32 @@ def test_a_file_rewritten_with_the_same_bytes_is_not_the_interrupted_write(tree:
     assert (tree / "run.sh").read_bytes() == b"new\n"
 
 
+def test_a_later_apply_of_the_same_file_retires_a_stale_entry(tree: Path) -> None:
+    old = (tree / "run.sh").read_bytes()
+    stale = apply_atomically(tree, [FileWrite("run.sh", b"first\n", old)])
+    later = apply_atomically(tree, [FileWrite("run.sh", b"second\n", b"first\n")])
+    _interrupt_after_commit(tree, stale.id)  # as an older Patchbay, which did not recover first, left it
+    [report] = recover(tree)
+    assert not report.rolled_back
+    assert f"the later change {later.id} wrote run.sh" in report.message
+    assert (tree / "run.sh").read_bytes() == b"second\n"
+    assert last_undoable_change(tree).id == later.id
+
+
+def test_an_entry_from_the_older_format_is_never_rolled_back_blindly(tree: Path) -> None:
+    old = (tree / "run.sh").read_bytes()
+    change = apply_atomically(tree, [FileWrite("run.sh", b"new\n", old)])
+    journal = Journal(tree)
+    entry = next(item for item in journal.entries() if item.id == change.id)
+    entry.state, entry.version, entry.staged = "in_progress", 1, False
+    for record in entry.files:
+        record.stamp = record.temp = None
+    journal.save(entry)
+    [report] = recover(tree)
+    assert not report.rolled_back and "older Patchbay" in report.message and report.left == ["run.sh"]
+    assert (tree / "run.sh").read_bytes() == b"new\n"
+
+
 def test_a_commit_after_the_crash_retires_the_entry_without_touching_files(
     tmp_path: Path, isolated_git: Path
 ) -> None:

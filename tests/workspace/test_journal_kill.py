@@ -191,3 +191,42 @@ def test_a_kill_at_any_moment_leaves_the_tree_before_or_after_never_mixed(tmp_pa
     assert outcomes["before"] >= 5, outcomes
     assert outcomes["after"] >= 1, outcomes
     print(outcomes, window)
+
+
+RECOVER = """
+import sys
+from pathlib import Path
+from tui.workspace.journal import recover
+
+for report in recover(Path(sys.argv[1])):
+    print(report.message, flush=True)
+"""
+
+
+def test_a_kill_during_recovery_is_finished_by_the_next_recovery(tmp_path: Path, expected) -> None:
+    before, after, spec_file = expected
+    names = step_names(tmp_path, spec_file)
+    last_write = max(number for number, name in enumerate(names, start=1) if name.startswith("wrote "))
+    put_back = len(SPEC)  # every file of the change holds the interrupted write
+    for number in range(1, put_back + 1):
+        root = tmp_path / f"recovery{number}"
+        root.mkdir()
+        make_tree(root)
+        child = start_child(root, spec_file, str(last_write))
+        assert child.stderr.readline().startswith(f"patchbay-test: paused at step {last_write} wrote ")
+        child.kill()
+        child.communicate()
+        env = {**os.environ, PAUSE_ENV: str(number)}
+        recovering = subprocess.Popen(
+            [sys.executable, "-c", RECOVER, str(root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert recovering.stderr.readline().startswith(f"patchbay-test: paused at step {number} put back ")
+        recovering.kill()
+        recovering.communicate()
+        assert snapshot(root) not in (before, after)  # really stopped half way through the roll back
+        assert check_recovered(root, before, after, f"recovery killed at step {number}") == "before"

@@ -12,10 +12,8 @@ interrupted change wrote, so the tree ends up exactly as before or exactly as af
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import secrets
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +31,8 @@ from tui.workspace.journal_recover import (
     remove_empty_dirs,
     sha256_or_none,
 )
+from tui.workspace.journal_steps import PAUSE_ENV as PAUSE_ENV
+from tui.workspace.journal_steps import step as _step
 from tui.workspace.journal_store import (
     COMMITTED,
     IN_PROGRESS,
@@ -44,11 +44,6 @@ from tui.workspace.journal_store import (
     JournalUnavailable,
 )
 from tui.workspace.paths import UnsafePathError, not_text_reason, read_regular, resolve_in_tree, tree_relative
-
-# Test seam for the kill and signal tests: "trace" prints each step of an apply to stderr; a
-# number N stops at step N, says so on stderr and waits for a line on stdin. Unset in normal use.
-PAUSE_ENV = "PATCHBAY_TEST_JOURNAL_PAUSE_AT"
-_step_numbers = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -470,15 +465,3 @@ def _mode_of(path: Path) -> int:
 
 def _list(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-
-
-def _step(name: str) -> None:
-    wanted = os.environ.get(PAUSE_ENV)
-    if not wanted:
-        return
-    number = next(_step_numbers)
-    if wanted == "trace":
-        print(f"patchbay-test: step {number} {name}", file=sys.stderr, flush=True)
-    elif wanted == str(number):
-        print(f"patchbay-test: paused at step {number} {name}", file=sys.stderr, flush=True)
-        sys.stdin.readline()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.workspace.atomic import fsync_folder, write_atomically
+from tui.workspace.journal_steps import step
 from tui.workspace.journal_store import (
     COMMITTED,
     IN_PROGRESS,
@@ -94,6 +95,7 @@ def recover_entry(journal: Journal, entry: JournalEntry, entries: list[JournalEn
     for record in entry.files:
         if states[record.path] == OURS:
             _put_back(journal, entry, base, record)
+            step(f"put back {record.path}")
     _remove_temps(base, entry)
     remove_empty_dirs(base, entry.created_dirs)
     message = f"{what} was rolled back: {_list(ours)} put back as before it."
