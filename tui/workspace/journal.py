@@ -333,18 +333,19 @@ def _abandon(journal: Journal, entry: JournalEntry) -> None:
 
 
 def _put_all_in_place(journal: Journal, workdir: Path, targets: list[_Target], entry: JournalEntry) -> None:
-    target = targets[0]
+    what = "write the files"
     try:
         for target, record in zip(targets, entry.files, strict=True):
+            what = f"write {target.rel}"
             if record.temp is None:
                 target.absolute.unlink(missing_ok=True)
             else:
                 os.replace(workdir / record.temp, target.absolute)
             atomic.fsync_folder(target.absolute.parent)
             _step(f"wrote {target.rel}")
+        what = "mark the change done in the undo journal"
         journal.commit(entry)
     except OSError as error:
-        what = f"write {target.rel}" if entry.state != COMMITTED else "finish the undo journal"
         entry.state = IN_PROGRESS
         try:
             recover_entry(journal, entry, [entry])
