@@ -164,13 +164,8 @@ class MainScreen(BackgroundWork, ParallelFlows, TaskChoices, TaskFlows, Screen):
         if first is not None:
             self.tree.select_task((0, first.id))
         for index, session in enumerate(self.sessions):
-            if session.recovered:
-                self.notify(
-                    f"Restored {len(session.recovered)} file(s) from an interrupted apply: "
-                    + ", ".join(map(str, session.recovered)),
-                    severity="warning",
-                    timeout=15,
-                )
+            for report in session.recovery:  # rolled back, or left alone because the tree moved on
+                self.notify(report.message, severity="warning", timeout=15)
             warnings = list(getattr(session.runbook, "warnings", None) or ())
             if warnings:
                 more = (
