@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 from pathlib import Path
 
 import jinja2
@@ -52,7 +54,7 @@ def assert_runbook_valid(out: Path) -> None:
         assert task["name"] and "\n" not in task["name"]
         assert set(task["depends_on"]) <= set(ids), task["id"]
         assert task["status"] == ("PENDING" if task["depends_on"] else "READY")
-        assert task["type"] in ("AI_ASSISTED", "MANUAL")
+        assert task["type"] in ("AI_ASSISTED", "MANUAL", "AUTOMATED_SCRIPT")
         if task["type"] == "AI_ASSISTED":
             assert (out / "prompt_templates" / task["ai_details"]["prompt_template"]).is_file()
             render_prompt(out, task)
@@ -63,7 +65,18 @@ def assert_runbook_valid(out: Path) -> None:
             (out / "prompt_templates" / template).read_text(encoding="utf-8")
         ).render()
     if validate_available():
-        assert patchbay(["validate", str(out)]) == 0
+        assert validate_output(out).endswith(" 0 errors, 0 warnings\n")
+
+
+def validate_output(out: Path) -> str:
+    """What `patchbay validate` prints for the runbook at `out` (the user's own settings left out)."""
+    settings = out.parent / f"{out.name}-empty-settings.yaml"
+    settings.write_text("", encoding="utf-8")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = patchbay(["validate", str(out), "--config", str(settings)])
+    assert code == 0, printed.getvalue()
+    return printed.getvalue()
 
 
 def _assert_acyclic(graph: dict[str, list[str]]) -> None:

@@ -65,7 +65,6 @@ def test_the_owner_is_left_out_of_its_own_wildcard(index: TaskIndex) -> None:
         ("8.*", "wildcard '8.*' matches no task"),
         ("5.1-5.3", "range 5.1-5.3 matches no task"),
         ("#99", "dependency '#99' matches no task"),
-        ("setup", "ignored 'setup' in the dependencies (not a task id)"),
         ("1.6 & 2.2‑2.3", "dependency '1.6' matches no task"),
     ],
 )
@@ -82,3 +81,10 @@ def test_a_range_with_a_missing_end_keeps_what_exists_and_says_so(index: TaskInd
 def test_an_id_with_a_hyphen_is_not_taken_for_a_range() -> None:
     index = TaskIndex(["T-1", "T-2", "T-3"], {})
     assert resolve("T-2", index).ids == ["T-2"]
+
+
+def test_prose_is_kept_apart_from_unresolved_references(index: TaskIndex) -> None:
+    resolution = resolve("1.2 after the schema review", index)
+    assert resolution.ids == ["1.2"]
+    assert resolution.problems == []
+    assert resolution.prose == ["schema", "review"]

@@ -40,7 +40,7 @@ def test_yaml_specs_import_every_task_with_its_details(tmp_path: Path) -> None:
     )
     assert prompt.rstrip().endswith("Front matter is YAML between `---` lines; the body follows unchanged.")
     assert tasks["A.2"]["ai_details"]["context_budget"] == 2000  # "2k"
-    # Two commands joined for a shell, so the shell runs them (without one, `&&` is an argument).
+    # `&&` needs a shell: without `shell: true` it would reach pytest as an argument
     assert tasks["A.2"]["validation_command"] == {
         "command": "python -m pytest -q tests/test_writer.py && ruff check quill/storage",
         "shell": True,

@@ -20,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {line}", file=sys.stderr)
     print(report.summary())
     kinds = f"  {report.ai_tasks} AI_ASSISTED, {report.manual_tasks} MANUAL"
+    if report.script_tasks:
+        kinds += f", {report.script_tasks} AUTOMATED_SCRIPT"
     if report.has_wrapper:
         kinds += "; shared wrapper -> prompt_templates/agent_wrapper.j2 (defaults.system_template)"
     print(kinds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tui.plan_import.markdown import MarkdownDocument, clean_inline
+from tui.plan_import.markdown import MarkdownDocument, clean_inline, group_name
 from tui.plan_import.model import DependencyText, Note, PlanTask
 
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:\d+[.)]|[-*+])[ \t]+(?P<rest>.*)$")
@@ -19,6 +19,8 @@ _ISSUE_REF = re.compile(r"#\d+")
 _DEPENDS_KEYS = ("depend", "blocked by", "requires", "prerequisite", "after")
 _PROMPT_KEYS = ("prompt",)
 _REVIEW_KEYS = ("acceptance", "done when", "criteria", "definition of done")
+_CHECKBOX = re.compile(r"^(?:[-*+]|\d+[.)])?\s*\[[ xX]?\]\s*")
+_BULLET = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 
 
 def read_backlog(doc: MarkdownDocument, notes: list[Note]) -> list[PlanTask]:
@@ -38,7 +40,7 @@ def read_backlog(doc: MarkdownDocument, notes: list[Note]) -> list[PlanTask]:
         indent = len(item["indent"].expandtabs(4))
         heading = doc.heading_before(index + 1, min_level=2)
         title = clean_inline(issue["title"]).strip(" *]") or f"Issue #{issue['number']}"
-        group = heading.text if heading else None
+        group = group_name(heading.text) if heading else None
         task = PlanTask(id=issue["number"], name=title, line=index + 1, group=group, source="backlog")
         link = _URL.search(item["rest"])
         if link:
@@ -74,7 +76,7 @@ def _read_details(doc: MarkdownDocument, index: int, indent: int, task: PlanTask
             section = pair["key"].strip().lower()
             _detail(task, section, pair["value"].strip(), index + 1)
         elif section and any(key in section for key in _REVIEW_KEYS):
-            task.review_points.append(text)
+            _add_review_point(task, text)
         elif section and any(key in section for key in _PROMPT_KEYS):
             task.prompt = f"{task.prompt}\n{text}" if task.prompt else text
         else:
@@ -87,7 +89,10 @@ def _read_fenced(doc: MarkdownDocument, index: int, task: PlanTask, section: str
     fence = next((fence for fence in doc.fences if fence.line == index + 1), None)
     if fence is None:  # a line inside a fence we entered mid-way: step over it
         return index + 1
-    if any(key in section for key in _PROMPT_KEYS) or fence.info in ("text", "prompt"):
+    if any(key in section for key in _REVIEW_KEYS):
+        for line in fence.text.split("\n"):  # criteria in a fence are still a checklist, one per line
+            _add_review_point(task, clean_inline(line))
+    elif any(key in section for key in _PROMPT_KEYS) or fence.info in ("text", "prompt"):
         task.prompt = f"{task.prompt}\n{fence.text}" if task.prompt else fence.text
     else:
         task.description.append(f"```{fence.info}\n{fence.text}\n```")
@@ -110,7 +115,7 @@ def _detail(task: PlanTask, key: str, value: str, line: int) -> None:
         return
     if any(word in key for word in _REVIEW_KEYS):
         if value:
-            task.review_points.append(value)
+            _add_review_point(task, value)
         return
     if key in ("validation", "verification", "validation command", "test command"):
         task.validation_command = value.strip("`") or None
@@ -120,3 +125,10 @@ def _detail(task: PlanTask, key: str, value: str, line: int) -> None:
             task.description.append(value)
         return
     task.description.append(f"{key.capitalize()}: {value}" if value else key.capitalize())
+
+
+def _add_review_point(task: PlanTask, text: str) -> None:
+    """One acceptance criterion, without its checkbox or bullet (`- [ ] Works offline`)."""
+    point = _BULLET.sub("", _CHECKBOX.sub("", text.strip())).strip()
+    if point:
+        task.review_points.append(point)

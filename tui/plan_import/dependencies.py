@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 _NONE_WORDS = {"", "-", "none", "n/a", "na", "nil", "nothing", "\u2205", "\u2014", "\u2013"}
@@ -33,7 +33,8 @@ _STRIP = "`()[]{}\"'“”‘’,.:;!?"
 @dataclass(frozen=True)
 class Resolution:
     ids: list[str]
-    problems: list[str]  # one sentence each: what could not be resolved
+    problems: list[str]  # one sentence each: a reference that resolves to no task
+    prose: list[str] = field(default_factory=list)  # words that are no reference at all ("after review")
 
 
 class TaskIndex:
@@ -79,17 +80,23 @@ def resolve(text: str, index: TaskIndex, owner: str | None = None) -> Resolution
     """The ids `text` refers to, in order, without duplicates or `owner` itself."""
     ids: list[str] = []
     problems: list[str] = []
+    prose: list[str] = []
     whole = clean_token(text)
     if index.lookup(whole) is None and whole.strip(_DASHES + " ").lower() in _NONE_WORDS:
         return Resolution([], [])
     for token in split_reference_text(text):
         found, problem = _resolve_token(token, index)
-        if problem:
+        if problem is _PROSE:
+            prose.append(token)
+        elif problem:
             problems.append(problem)
         for task_id in found:
             if task_id != owner and task_id not in ids:
                 ids.append(task_id)
-    return Resolution(ids, problems)
+    return Resolution(ids, problems, prose)
+
+
+_PROSE = "prose"  # a word that is not a task id (the caller reports the text once, not each word)
 
 
 def _resolve_token(token: str, index: TaskIndex) -> tuple[list[str], str | None]:
@@ -108,7 +115,7 @@ def _resolve_token(token: str, index: TaskIndex) -> tuple[list[str], str | None]
             if found is not None:
                 return found
     if not any(char.isdigit() for char in token):
-        return [], f"ignored {token!r} in the dependencies (not a task id)"
+        return [], _PROSE
     return [], f"dependency {token!r} matches no task"
 
 

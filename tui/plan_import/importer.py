@@ -33,9 +33,10 @@ def import_plan(plan_path: Path, output: Path, force: bool = False) -> ImportRep
         groups=len(groups),
         dependencies=sum(len(task.depends_on) for task in plan.tasks),
         ai_tasks=sum(1 for task in plan.tasks if task.is_ai),
-        manual_tasks=sum(1 for task in plan.tasks if not task.is_ai),
+        manual_tasks=sum(1 for task in plan.tasks if task.task_type == "MANUAL"),
         has_wrapper=plan.wrapper is not None,
         notes=tuple(sorted(plan.notes, key=lambda note: note.line or 0)),
+        script_tasks=sum(1 for task in plan.tasks if task.task_type == "AUTOMATED_SCRIPT"),
     )
 
 
@@ -70,9 +71,6 @@ def parse_plan(text: str, path: Path) -> Plan:
             f"{path}: no tasks found (expected task tables with an ID column, ```yaml task specs "
             "with task_id, or a numbered list of issues)."
         )
-    for task in tasks:
-        if task.group:  # "/" nests groups in a runbook; a heading's slash is just a slash
-            task.group = task.group.replace("/", "\u2215")
     wrapper = find_wrapper(doc, tasks[0].line)
     plan = Plan(path=path, name=_plan_name(doc, path), tasks=tasks, notes=notes)
     plan.wrapper = wrapper.text if wrapper is not None else None
@@ -93,6 +91,8 @@ def _merge_duplicates(found: list[PlanTask], notes: list[Note]) -> list[PlanTask
         first = tasks.get(task.id)
         if first is None:
             tasks[task.id] = task
+        elif first.source == task.source == "yaml" and not first.prompt and task.prompt:
+            tasks[task.id] = task  # an earlier block only mentioned the task; this is its spec
         elif first.source != task.source:
             _merge(first, task)
         else:
@@ -104,7 +104,8 @@ def _merge(first: PlanTask, extra: PlanTask) -> None:
     first.prompt = first.prompt or extra.prompt
     first.validation_command = first.validation_command or extra.validation_command
     first.context_budget = first.context_budget or extra.context_budget
-    first.context_files += [path for path in extra.context_files if path not in first.context_files]
+    for ref in extra.context_files:
+        first.add_context_file(ref)
     first.output_paths += [path for path in extra.output_paths if path not in first.output_paths]
     first.review_points += extra.review_points
     first.description += extra.description
@@ -116,12 +117,25 @@ def _resolve_dependencies(plan: Plan) -> None:
     depends: dict[str, list[str]] = {}
     for task in plan.tasks:
         ids: list[str] = []
+        prose: list[tuple[str, int]] = []
         for written in task.dependency_texts:
             resolution = resolve(written.text, index, owner=task.id)
             for problem in resolution.problems:
                 plan.notes.append(Note(written.line, f"task {task.id!r}: {problem}; skipped"))
+            if resolution.prose:
+                prose.append((" ".join(written.text.split()), written.line))
             ids += [task_id for task_id in resolution.ids if task_id not in ids]
         depends[task.id] = ids
+        if prose:  # one note per task, however many words; the text itself stays with the task
+            said = "; ".join(text for text, _ in prose)
+            task.description.append(f"Depends on: {said}")
+            plan.notes.append(
+                Note(
+                    prose[0][1],
+                    f"task {task.id!r}: its dependencies {said!r} hold words that are no task "
+                    "reference; kept in its description",
+                )
+            )
     order = [task.id for task in plan.tasks]
     for task_id, dep in drop_cycles(order, depends):
         line = next(task.line for task in plan.tasks if task.id == task_id)
@@ -140,9 +154,9 @@ def _cross_check_graph(plan: Plan, doc: MarkdownDocument) -> None:
     graph: dict[str, list[str]] = {}
     for edge in edges:
         before, after = resolve(edge.before, index), resolve(edge.after, index)
+        # words in a drawing (labels, mermaid syntax) are fine: only unresolved references are noted
         for problem in before.problems + after.problems:
-            if not problem.startswith("ignored"):  # words in a drawing (labels, mermaid syntax) are fine
-                plan.notes.append(Note(edge.line, f"dependency graph: {problem}"))
+            plan.notes.append(Note(edge.line, f"dependency graph: {problem}"))
         for later in after.ids:
             for earlier in before.ids:
                 if earlier == later:

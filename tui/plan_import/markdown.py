@@ -51,6 +51,19 @@ class MarkdownDocument:
     tables: list[Table] = field(default_factory=list)
     in_fence: list[bool] = field(default_factory=list)  # per line (0-based): inside a fenced block
 
+    def enclosing_headings(self, line: int, min_level: int = 2) -> list[Heading]:
+        """The headings `line` sits under, outermost first (the last one of each shallower level)."""
+        chain: list[Heading] = []
+        for heading in self.headings:
+            if heading.line >= line:
+                break
+            if heading.level < min_level:
+                continue
+            while chain and chain[-1].level >= heading.level:
+                chain.pop()
+            chain.append(heading)
+        return chain
+
     def heading_before(self, line: int, min_level: int = 1) -> Heading | None:
         """The last heading above `line` whose level is at least `min_level`."""
         found = None
@@ -198,6 +211,12 @@ def clean_inline(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub(r"\2", text)
     return " ".join(text.replace("**", "").split())
+
+
+def group_name(*parts: str) -> str:
+    """A runbook group from heading texts, outermost first: "/" nests groups in a runbook, so a
+    slash a heading wrote is kept as a look-alike that does not."""
+    return "/".join(part.replace("/", "\u2215") for part in parts if part)
 
 
 def cell_text(cell: str) -> str:

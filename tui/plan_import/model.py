@@ -22,6 +22,14 @@ class Note:
     message: str
 
 
+@dataclass(frozen=True)
+class ContextRef:
+    """A file the prompt should show: the whole file, or `lines` ("68-71") of it."""
+
+    path: str
+    lines: str | None = None
+
+
 @dataclass
 class PlanTask:
     """One task found in the plan. `depends_on` is filled by resolving `dependency_texts`."""
@@ -35,15 +43,37 @@ class PlanTask:
     output_paths: list[str] = field(default_factory=list)
     validation_command: str | None = None
     context_budget: int | None = None
-    context_files: list[str] = field(default_factory=list)
+    context_files: list[ContextRef] = field(default_factory=list)
     review_points: list[str] = field(default_factory=list)
     dependency_texts: list[DependencyText] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     source: str = "table"  # "table" | "yaml" | "backlog": which shape of plan it came from
+    # The type the plan wrote down (a Type column): "MANUAL" | "AI_ASSISTED" | "AUTOMATED_SCRIPT";
+    # None: AI when there is a prompt, else MANUAL.
+    kind: str | None = None
+    script_command: str | None = None  # what an AUTOMATED_SCRIPT task runs
+
+    @property
+    def task_type(self) -> str:
+        if self.kind is not None:
+            return self.kind
+        return "AI_ASSISTED" if self.prompt and self.prompt.strip() else "MANUAL"
 
     @property
     def is_ai(self) -> bool:
-        return bool(self.prompt and self.prompt.strip())
+        return self.task_type == "AI_ASSISTED"
+
+    def add_context_file(self, ref: ContextRef) -> None:
+        """Add `ref` once; a file named with lines replaces the same file named whole."""
+        if ref in self.context_files:
+            return
+        if ref.lines is None and any(known.path == ref.path for known in self.context_files):
+            return
+        if ref.lines is not None:
+            self.context_files[:] = [
+                known for known in self.context_files if not (known.path == ref.path and known.lines is None)
+            ]
+        self.context_files.append(ref)
 
 
 @dataclass(frozen=True)
@@ -78,6 +108,7 @@ class ImportReport:
     manual_tasks: int
     has_wrapper: bool
     notes: tuple[Note, ...]
+    script_tasks: int = 0
 
     def summary(self) -> str:
         return (

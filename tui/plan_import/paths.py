@@ -30,3 +30,33 @@ def file_paths(text: str) -> list[str]:
         if looks_like_file(token) and token not in found:
             found.append(token)
     return found
+
+
+# `package.json:68-71`, `src/a.py#L3-L9`, `a.py (lines 3-9)`, `a.py lines 3-9`, `a.py:12`
+_WITH_LINES = re.compile(
+    r"(?P<path>[\w.\-~/+@]+)`?\s*(?:#L|:L?|\(\s*lines?\s*|,?\s+lines?\s+)(?P<first>\d+)"
+    r"(?:\s*(?:[-\u2010-\u2015\u2212]|\.\.|\bto\b)\s*L?(?P<last>\d+))?",
+    re.IGNORECASE,
+)
+
+
+def line_ranges(text: str) -> list[tuple[str, str]]:
+    """(path, "68-71") for every file named with lines in `text`."""
+    found: list[tuple[str, str]] = []
+    for match in _WITH_LINES.finditer(text):
+        path = match["path"].strip("`")
+        if not looks_like_file(path):
+            continue
+        first, last = int(match["first"]), int(match["last"] or match["first"])
+        if first < 1:
+            continue
+        low, high = min(first, last), max(first, last)
+        lines = str(low) if low == high else f"{low}-{high}"
+        if (path, lines) not in found:
+            found.append((path, lines))
+    return found
+
+
+def without_line_ranges(text: str) -> str:
+    """`text` with the files named with lines taken out (what is left may still name whole files)."""
+    return _WITH_LINES.sub(lambda match: " " if looks_like_file(match["path"].strip("`")) else match[0], text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tui.plan_import.markdown import MarkdownDocument, Table, cell_text, clean_inline
+from tui.plan_import.markdown import MarkdownDocument, Table, cell_text, clean_inline, group_name
 from tui.plan_import.model import DependencyText, Note, PlanTask
 from tui.plan_import.paths import file_paths
 
@@ -23,6 +23,7 @@ class Columns:
     validation: int | None = None
     review: int | None = None
     group: int | None = None
+    kind: int | None = None
     description: list[int] | None = None
 
 
@@ -52,6 +53,19 @@ def _role(header: str) -> str | None:
         return "review"
     if words in ("phase", "milestone", "epic", "stage", "group", "section"):
         return "group"
+    if words in (
+        "type",
+        "task type",
+        "kind",
+        "mode",
+        "executor",
+        "execution",
+        "method",
+        "how",
+        "by",
+        "done by",
+    ):
+        return "kind"
     if words in ("tasks", "title", "name", "summary", "work item", "item", "what") or words.startswith(
         "task"
     ):
@@ -95,6 +109,7 @@ def find_columns(table: Table) -> Columns | None:
         validation=roles.get("validation"),
         review=roles.get("review"),
         group=roles.get("group"),
+        kind=roles.get("kind"),
         description=description,
     )
 
@@ -131,7 +146,7 @@ def read_tables(doc: MarkdownDocument, notes: list[Note]) -> list[PlanTask]:
             notes.append(Note(table.line, "skipped a table without task ID and task or prompt columns"))
             continue
         heading = doc.heading_before(table.line, min_level=2)
-        group = heading.text if heading else None
+        group = group_name(heading.text) if heading else None
         for row in table.rows:
             task = _row_task(table, columns, row.cells, row.line, group, notes)
             if task is not None:
@@ -170,7 +185,7 @@ def _row_task(
     if not name:
         name = _name_from_prompt(prompt) or f"Task {task_id}"
     if columns.group is not None and clean_inline(cell_text(cells[columns.group])):
-        group = clean_inline(cell_text(cells[columns.group]))  # a Phase column beats the heading
+        group = group_name(clean_inline(cell_text(cells[columns.group])))  # a Phase column beats the heading
     task = PlanTask(id=task_id, name=name, line=line, group=group, prompt=prompt or None)
     if columns.depends is not None and cells[columns.depends].strip():
         task.dependency_texts.append(DependencyText(cells[columns.depends], line))
@@ -192,7 +207,75 @@ def _row_task(
             task.description.append(
                 f"{label}: {text}" if _role(table.header[position]) != "description" else text
             )
+    if columns.kind is not None:
+        _read_kind(task, cell_text(cells[columns.kind]), cells, columns, line, notes)
     return task
+
+
+# Searched in this order: "AI + human review" is an AI task.
+_KIND_WORDS = (
+    ("AI_ASSISTED", ("ai", "llm", "agent", "model", "codegen", "generated", "bot")),
+    ("AUTOMATED_SCRIPT", ("script", "automated", "automation", "command", "shell", "ci", "cmd", "bash")),
+    ("MANUAL", ("manual", "human", "person", "by hand", "hand")),
+)
+_CODE = re.compile(r"`+([^`]+?)`+")
+
+
+def kind_of(text: str) -> str | None:
+    """The runbook type a Type cell names ("MANUAL", "AI", "Script", "🤖 agent"), or None."""
+    words = " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+    for kind, _ in _KIND_WORDS:
+        if words == kind.lower().replace("_", " "):
+            return kind
+    for kind, names in _KIND_WORDS:
+        if any(re.search(rf"\b{re.escape(name)}\b", words) for name in names):
+            return kind
+    return None
+
+
+def _read_kind(
+    task: PlanTask, text: str, cells: list[str], columns: Columns, line: int, notes: list[Note]
+) -> None:
+    if _is_blank(text):
+        return
+    kind = kind_of(text)
+    if kind is None:
+        notes.append(
+            Note(line, f"task {task.id!r}: type {text!r} is not MANUAL, AI or script; typed by its prompt")
+        )
+        return
+    if kind == "AUTOMATED_SCRIPT":
+        command = _script_command(cells, columns)
+        if command is None:
+            notes.append(
+                Note(line, f"task {task.id!r} is a script task but names no command; imported as MANUAL")
+            )
+            task.kind = "MANUAL"
+            return
+        task.script_command = command
+        if (
+            columns.validation is not None
+            and command == cell_text(cells[columns.validation]).strip("`").strip()
+        ):
+            task.validation_command = None
+    elif kind == "AI_ASSISTED" and not task.prompt:
+        task.prompt = task.name  # an AI task the plan gave no prompt column: its title is the request
+    task.kind = kind
+
+
+def _script_command(cells: list[str], columns: Columns) -> str | None:
+    """What a script task runs: its command column, else the one code span in its prompt or name."""
+    if columns.validation is not None:
+        command = cell_text(cells[columns.validation]).strip()
+        if command:
+            return command.strip("`").strip() if command.count("`") == 2 else command
+    for position in (columns.prompt, columns.name):
+        if position is None:
+            continue
+        spans = _CODE.findall(cells[position])
+        if len(spans) == 1 and spans[0].strip():
+            return spans[0].strip()
+    return None
 
 
 def _is_blank(text: str) -> bool:

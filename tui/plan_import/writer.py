@@ -11,10 +11,20 @@ from tui.plan_import.model import Plan, PlanTask
 from tui.plan_import.templates import literal_template, task_template
 from tui.plan_import.yaml_out import FlowList, QuotedId, dump, dump_list_item
 from tui.workspace.atomic import write_atomically
-from tui.workspace.shell_syntax import shell_syntax
 
 WRAPPER_NAME = "agent_wrapper.j2"
 FALLBACK_TEMPLATE = "fix_failure.j2"  # shipped with Patchbay: a retry sees the failure
+# Without `shell: true` a command is split into words and run directly, so these would reach the
+# program as literal arguments (`a && b` runs `a` with the arguments `&&` and `b`).
+_SHELL_SYNTAX = re.compile(r"[;&|<>$`*?(){}]|^\s*\w+=|\n")
+
+
+def command_spec(command: str) -> str | dict[str, Any]:
+    """A command as the runbook writes it: the bare string, or `{command, shell: true}` when it
+    uses shell syntax (`&&`, pipes, redirections, variables, globs)."""
+    if _SHELL_SYNTAX.search(command):
+        return {"command": command, "shell": True}
+    return command
 
 
 def safe_names(ids: list[str]) -> dict[str, str]:
@@ -40,7 +50,7 @@ def planned_files(plan: Plan, output: Path) -> dict[Path, str]:
     entries = []
     for task in plan.tasks:
         entry = _entry(task)
-        if task.is_ai:
+        if task.task_type == "AI_ASSISTED":
             template = f"{names[task.id]}.j2"
             files[output / "prompt_templates" / template] = task_template(
                 task.prompt or "", bool(task.context_files)
@@ -48,6 +58,8 @@ def planned_files(plan: Plan, output: Path) -> dict[Path, str]:
             detail_file = f"tasks/{names[task.id]}.yaml"
             files[output / detail_file] = dump(_ai_details(task, template))
             entry["task_detail_file"] = detail_file
+        elif task.task_type == "AUTOMATED_SCRIPT":
+            entry.update(_script_details(task))
         else:
             entry.update(_manual_details(task))
         entries.append(entry)
@@ -82,7 +94,7 @@ def _entry(task: PlanTask) -> dict[str, Any]:
         entry["group"] = task.group
     entry["status"] = "PENDING" if task.depends_on else "READY"
     entry["depends_on"] = FlowList(QuotedId(dep) for dep in task.depends_on)
-    entry["type"] = "AI_ASSISTED" if task.is_ai else "MANUAL"
+    entry["type"] = task.task_type
     return entry
 
 
@@ -103,7 +115,10 @@ def _ai_details(task: PlanTask, template: str) -> dict[str, Any]:
     if task.context_budget:
         ai["context_budget"] = task.context_budget
     if task.context_files:
-        ai["context_files"] = [{"path": path} for path in task.context_files]
+        ai["context_files"] = [
+            {"path": ref.path, "lines": QuotedId(ref.lines)} if ref.lines else {"path": ref.path}
+            for ref in task.context_files
+        ]
     if task.output_paths:
         ai["files_to_modify"] = FlowList(task.output_paths)
         ai["output_artifact"] = task.output_paths[0]
@@ -111,22 +126,30 @@ def _ai_details(task: PlanTask, template: str) -> dict[str, Any]:
         ai["review_points"] = list(task.review_points)
     details["ai_details"] = ai
     if task.validation_command:
-        details["validation_command"] = _command(task.validation_command)
+        details["validation_command"] = command_spec(task.validation_command)
     return details
 
 
-def _command(command: str) -> Any:
-    # Plans write commands for a shell (`pytest && ruff check .`); only a shell runs them as written.
-    return {"command": command, "shell": True} if shell_syntax(command) else command
-
-
 def _manual_details(task: PlanTask) -> dict[str, Any]:
-    instructions = _description(task) or task.name
+    # a MANUAL task the plan wrote a prompt for (a Type column said so) keeps it as its instructions
+    parts = [part for part in ((task.prompt or "").strip(), _description(task)) if part]
+    instructions = "\n\n".join(parts) or task.name
     if task.review_points:
         instructions += "\n\nDone when:\n" + "\n".join(f"- {point}" for point in task.review_points)
     details: dict[str, Any] = {"manual_instructions": instructions}
     if task.validation_command:
-        details["validation_command"] = _command(task.validation_command)
+        details["validation_command"] = command_spec(task.validation_command)
+    return details
+
+
+def _script_details(task: PlanTask) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    described = "\n\n".join(part for part in ((task.prompt or "").strip(), _description(task)) if part)
+    if described:
+        details["description"] = described
+    details["script_details"] = command_spec(task.script_command or "")
+    if task.validation_command:
+        details["validation_command"] = command_spec(task.validation_command)
     return details
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import yaml
 
-from tui.plan_import.markdown import Fence, MarkdownDocument, clean_inline
-from tui.plan_import.model import DependencyText, Note, PlanTask
-from tui.plan_import.paths import file_paths, looks_like_file
+from tui.plan_import.markdown import Fence, Heading, MarkdownDocument, clean_inline, group_name
+from tui.plan_import.model import ContextRef, DependencyText, Note, PlanTask
+from tui.plan_import.paths import file_paths, line_ranges, looks_like_file, without_line_ranges
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -28,6 +28,19 @@ PROMPT_KEYS = ("structured_prompt", "prompt", "agent_prompt", "llm_prompt", "ai_
 VALIDATION_KEYS = ("validation", "verification", "validation_command", "verify", "test_command", "tests")
 REVIEW_KEYS = ("acceptance_criteria", "review_points", "checks", "criteria", "done_when")
 DESCRIPTION_KEYS = ("description", "details", "goal", "objective", "notes", "summary")
+# A mapping with a task_id but none of these only mentions a task (an orchestration sketch, a
+# schedule); it is not the task's spec.
+_CONTENT_KEYS = (
+    *PROMPT_KEYS, *NAME_KEYS, *DESCRIPTION_KEYS, *VALIDATION_KEYS, *INPUT_KEYS, *OUTPUT_KEYS, *REVIEW_KEYS,
+)  # fmt: skip
+# Lines of a structured prompt: `INPUT FILE: a.py`, `INPUT LINES (a.py:68-71)`, `VALIDATION: ...`
+_INPUT_LINE = re.compile(
+    r"^[\s*\-#>]*INPUT[ _](?:FILES?|LINES?)\b(?P<rest>.*)$", re.IGNORECASE | re.MULTILINE
+)
+_VALIDATION_LINE = re.compile(
+    r"^[\s*\-#>]*VALIDATION\**\s*:\**\s*(?P<rest>\S.*)$", re.IGNORECASE | re.MULTILINE
+)
+_TITLE_SEPARATORS = " \t:.)-\u2010\u2011\u2012\u2013\u2014\u2212|"
 
 
 @dataclass(frozen=True)
@@ -107,22 +120,31 @@ def _spec_task(spec_value: Value, fence: Fence, doc: MarkdownDocument, notes: li
         if _first(spec, PROMPT_KEYS) is not None:
             notes.append(Note(spec_value.line, "skipped a YAML task spec without task_id"))
         return None
+    if not any(key in spec for key in _CONTENT_KEYS):
+        return None
     task_id = id_value.data.strip()
     prompt_value = _first(spec, PROMPT_KEYS)
     prompt = prompt_value.text().strip() if prompt_value is not None else ""
+    heading = _task_heading(doc, fence, task_id)
     name_value = _first(spec, NAME_KEYS)
-    name = clean_inline(name_value.text()) if name_value is not None else ""
+    name = _heading_title(heading, task_id) if heading is not None else ""
+    if not name and name_value is not None:
+        name = clean_inline(name_value.text())
     if not name or "\n" in name:
         first = clean_inline(prompt.split("\n", 1)[0]) if prompt else ""
         name = (first[:69] + "...") if len(first) > 72 else (first or f"Task {task_id}")
     group_value = _first(spec, GROUP_KEYS)
-    heading = doc.heading_before(fence.line, min_level=2)
-    group = (
-        clean_inline(group_value.text()) if group_value is not None else (heading.text if heading else None)
-    )
+    if group_value is not None:
+        group = group_name(clean_inline(group_value.text()))
+    else:
+        chain = doc.enclosing_headings(heading.line if heading is not None else fence.line)
+        if heading is not None:
+            chain = [outer for outer in chain if outer.level < heading.level]
+        group = group_name(*(outer.text for outer in chain))
     task = PlanTask(
         id=task_id, name=name, line=id_value.line, group=group or None, prompt=prompt or None, source="yaml"
     )
+    _read_prompt_lines(prompt, task)
     depends = _first(spec, DEPENDS_KEYS)
     if depends is not None:
         for item in depends.texts():
@@ -136,7 +158,9 @@ def _spec_task(spec_value: Value, fence: Fence, doc: MarkdownDocument, notes: li
         task.validation_command = " && ".join(command for command in commands if command) or None
     review = _first(spec, REVIEW_KEYS)
     if review is not None:
-        task.review_points = [" ".join(item.text().split()) for item in review.texts() if item.text().strip()]
+        task.review_points += [
+            " ".join(item.text().split()) for item in review.texts() if item.text().strip()
+        ]
     described = {*ID_KEYS, *PROMPT_KEYS, *DEPENDS_KEYS, *VALIDATION_KEYS, *REVIEW_KEYS, *GROUP_KEYS}
     described.update(BUDGET_KEYS)
     if name_value is not None:
@@ -172,6 +196,54 @@ def _read_budget(spec: dict[str, Value], task: PlanTask, notes: list[Note]) -> N
     task.context_budget = number * 1000 if match.group(2) else number
 
 
+def _task_heading(doc: MarkdownDocument, fence: Fence, task_id: str) -> Heading | None:
+    """The heading just above the spec when it names the task (`##### P2.1.1: Fix the build`)."""
+    heading = doc.heading_before(fence.line, min_level=2)
+    if heading is None or _id_in(heading.text, task_id) is None:
+        return None
+    return heading
+
+
+def _id_in(text: str, task_id: str) -> re.Match[str] | None:
+    # the id as a whole token: "P2.1" is not in "P2.1.1"
+    return re.search(rf"(?<![\w.]){re.escape(task_id)}(?![\w]|\.\w)", text)
+
+
+def _heading_title(heading: Heading, task_id: str) -> str:
+    """The heading's words after the id ("P2.1.1: Fix X" -> "Fix X"), else those before it."""
+    match = _id_in(heading.text, task_id)
+    assert match is not None
+    after = heading.text[match.end() :].strip(_TITLE_SEPARATORS)
+    if after:
+        return after
+    before = re.sub(r"(?i)\b(task|step|ticket)\s*#?$", "", heading.text[: match.start()].strip())
+    return before.strip(_TITLE_SEPARATORS)
+
+
+def _read_prompt_lines(prompt: str, task: PlanTask) -> None:
+    """What a structured prompt says in its own labelled lines: input files and the validation."""
+    for match in _INPUT_LINE.finditer(prompt):
+        _add_files(match["rest"], task.context_files, task)
+    for match in _VALIDATION_LINE.finditer(prompt):
+        point = " ".join(match["rest"].split())
+        if point not in task.review_points:
+            task.review_points.append(point)
+
+
+def _add_files(text: str, target: list, task: PlanTask) -> None:
+    """Files named in `text`; into context_files with their lines, or into `target` (the outputs)."""
+    if target is task.context_files:
+        for path, lines in line_ranges(text):
+            task.add_context_file(ContextRef(path, lines))
+        text = without_line_ranges(text)
+        paths = [text.strip()] if looks_like_file(text.strip()) else file_paths(text)
+        for path in paths:
+            task.add_context_file(ContextRef(path))
+        return
+    paths = [text.strip()] if looks_like_file(text.strip()) else file_paths(text)
+    target.extend(path for path in paths if path not in target)
+
+
 def _read_files(spec: dict[str, Value], task: PlanTask) -> None:
     for keys, target, label in (
         (INPUT_KEYS, task.context_files, "Input"),
@@ -182,8 +254,12 @@ def _read_files(spec: dict[str, Value], task: PlanTask) -> None:
             continue
         for item in value.texts():
             text = item.text().strip()
-            if isinstance(item.data, dict) and "path" in item.data:
-                text = item.data["path"].text().strip()
-            paths = [text] if looks_like_file(text) else file_paths(text)
-            target.extend(path for path in paths if path not in target)
+            if isinstance(item.data, dict):
+                path = next((item.data[key] for key in ("path", "file") if key in item.data), None)
+                lines = next((item.data[key] for key in ("lines", "line_range") if key in item.data), None)
+                if path is not None:
+                    text = path.text().strip()
+                    if lines is not None and target is task.context_files:
+                        text = f"{text}:{lines.text().strip()}"
+            _add_files(text, target, task)
         task.description.append(f"{label}: {value.text().strip()}")
