@@ -17,6 +17,26 @@ from collections.abc import Sequence
 from tui.errors import PatchbayError, UsageError
 
 COMMANDS = ("demo", "validate", "status", "next", "reset", "run", "apply", "import")
+# One example line per command, shown at the end of its --help (tests/docs checks that each parses).
+EXAMPLES = {
+    "open": "patchbay runbooks/demo --theme patchbay-light",
+    "patchbay": "patchbay validate runbooks/demo",
+    "demo": "patchbay demo --dir ~/patchbay-demo",
+    "validate": "patchbay validate runbooks/demo",
+    "status": "patchbay status runbooks/demo --json",
+    "next": "patchbay next runbooks/demo",
+    "reset": "patchbay reset runbooks/demo add_median --to READY",
+    "run": "patchbay run runbooks/demo --auto --keep-going --replay-rate 0",
+    "apply": "patchbay apply --workdir . --dry-run answer.md",
+    "import": "patchbay import PLAN.md -o runbooks/plan",
+    "doctor": "patchbay doctor --model default",
+}
+
+
+def _with_example(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    parser.epilog = f"example:\n  {EXAMPLES[name]}"
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="patchbay",
         description="Work through a runbook of LLM-assisted tasks, reviewing every change.",
     )
+    _with_example(parser, "patchbay")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="copy the demo runbook into a folder and open it")
@@ -56,25 +77,47 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reset", help="set a task's status (default READY)")
     p.add_argument("runbook", metavar="RUNBOOK")
     p.add_argument("task", metavar="TASK")
-    p.add_argument("--to", metavar="STATUS", default="READY")
+    p.add_argument("--to", metavar="STATUS", default="READY", help="the status to set (default READY)")
     _add_common(p)
 
     p = sub.add_parser("run", help="headless: render, stream, (with --auto) apply, validate, commit")
     p.add_argument("runbook", metavar="RUNBOOK")
-    p.add_argument("--task", metavar="ID")
+    p.add_argument("--task", metavar="ID", help="this task (default: the next READY one)")
     p.add_argument("--auto", action="store_true", help="apply, validate and commit unattended")
-    p.add_argument("--max-retries", type=int, default=1, metavar="N")
-    p.add_argument("--min-fuzzy-score", type=float, default=0.8, metavar="S")
-    p.add_argument("--keep-going", action="store_true")
-    p.add_argument("--parallel", type=int, default=1, metavar="N")
+    p.add_argument(
+        "--max-retries",
+        type=int,
+        default=1,
+        metavar="N",
+        help="--auto: retries per task with the fallback template",
+    )
+    p.add_argument(
+        "--min-fuzzy-score",
+        type=float,
+        default=0.8,
+        metavar="S",
+        help="--auto: fuzzy placements scoring below S are not applied (default 0.8)",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="--auto: pass over MANUAL tasks and what depends on a failure",
+    )
+    p.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        metavar="N",
+        help="--auto: generate up to N independent tasks at once",
+    )
     p.add_argument("--branch", metavar="NAME", help="create git branch NAME at HEAD and commit there")
     _add_common(p)
 
     p = sub.add_parser("apply", help="apply a model answer or a diff to a working tree")
     p.add_argument("file", metavar="FILE|-", nargs="?")
     p.add_argument("--workdir", metavar="DIR", required=True)
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="report how each hunk would apply; write nothing")
+    p.add_argument("--json", action="store_true", help="print the per-hunk report as JSON")
     p.add_argument(
         "--files-to-modify", metavar="PATH", nargs="*", default=None, help="files the change may touch"
     )
@@ -88,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", required=True)
     p.add_argument("--force", action="store_true", help="overwrite an existing runbook")
     _add_common(p)
+    for name, command in sub.choices.items():
+        if name in EXAMPLES:
+            _with_example(command, name)
     return parser
 
 
@@ -104,7 +150,7 @@ def build_tui_parser() -> argparse.ArgumentParser:
         help="a runbook.yaml or a folder of runbooks (default ./runbooks)",
     )
     _add_common(parser)
-    return parser
+    return _with_example(parser, "open")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
