@@ -25,7 +25,7 @@ EXAMPLES = {
     "validate": "patchbay validate runbooks/demo",
     "status": "patchbay status runbooks/demo --json",
     "next": "patchbay next runbooks/demo",
-    "reset": "patchbay reset runbooks/demo add_median --to READY",
+    "reset": "patchbay reset my-runbook add_median --to READY",
     "run": "patchbay run runbooks/demo --auto --keep-going --replay-rate 0",
     "apply": "patchbay apply --workdir . --dry-run answer.md",
     "import": "patchbay import PLAN.md -o runbooks/plan",

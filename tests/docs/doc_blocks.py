@@ -3,7 +3,8 @@
 An info string is the language, then words that say how the example is checked:
 
 - `sh`: run with bash (errexit) in the document's sandbox; `exit=N` expects that exit code;
-  `tui` marks lines that open the terminal UI: each is only parsed by Patchbay's argument parser;
+  `norun` marks lines that are not run here (they open the TUI, or run the test suite itself):
+  each `patchbay` line must be accepted by its argument parser and each `make` target exist;
   `gpu` marks commands for a machine with a CUDA GPU: only the files they name must exist.
 - `yaml runbook|detail|config|transcript|theme`: checked by what reads that kind of file.
 - `file=PATH` (any language): written to PATH in the sandbox before the next shell example runs.

@@ -1,0 +1,36 @@
+"""`patchbay --help` and every command's --help end with an example line that Patchbay accepts."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+from tui.cli import COMMANDS, main, parse
+
+
+def _help(argv: list[str]) -> str:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(argv) == 0
+    return printed.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["runbooks", "--help"], *([command, "--help"] for command in COMMANDS)],
+    ids=lambda argv: " ".join(argv),
+)
+def test_help_ends_with_an_example_that_parses(argv: list[str]) -> None:
+    text = _help(argv)
+    lines = text.rstrip().splitlines()
+    assert lines[-2] == "example:", text
+    example = lines[-1].split()
+    assert example[0] == "patchbay"
+    if argv[0] in COMMANDS:
+        assert example[1] == argv[0], "the example shows another command"
+    try:
+        parse(example[1:])
+    except SystemExit as exc:  # argparse refused it
+        pytest.fail(f"patchbay does not accept its own example {lines[-1]!r} (exit {exc.code})")
