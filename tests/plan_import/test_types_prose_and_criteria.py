@@ -117,3 +117,22 @@ def test_backlog_acceptance_criteria_become_review_points(tmp_path: Path) -> Non
         "Done when:\n- the tag is pushed and the changelog is published"
     )
     assert_runbook_valid(out)
+
+
+@pytest.mark.parametrize(
+    ("command", "needs_shell"),
+    [
+        ("python -m pytest -q", False),
+        ("git describe --tags --exact-match", False),
+        ("pytest -q && ruff check .", True),
+        ("npm ls > deps.txt", True),
+        ("ls ~/notes", True),
+        ("DEBUG=1 make test", True),
+        ("for f in *.md; do wc -l $f; done", True),
+    ],
+)
+def test_imported_commands_with_shell_syntax_say_shell_true(command: str, needs_shell: bool) -> None:
+    from tui.plan_import.writer import command_spec
+
+    expected = {"command": command, "shell": True} if needs_shell else command
+    assert command_spec(command) == expected

@@ -16,7 +16,9 @@ WRAPPER_NAME = "agent_wrapper.j2"
 FALLBACK_TEMPLATE = "fix_failure.j2"  # shipped with Patchbay: a retry sees the failure
 # Without `shell: true` a command is split into words and run directly, so these would reach the
 # program as literal arguments (`a && b` runs `a` with the arguments `&&` and `b`).
-_SHELL_SYNTAX = re.compile(r"[;&|<>$`*?(){}]|^\s*\w+=|\n")
+_SHELL_SYNTAX = re.compile(
+    r"[;&|<>$`*?(){}\n]|(?:^|\s)[~#]|^\s*(?:\w+=|(?:for|while|until|if|case|function)\b|!|\[\[)"
+)
 
 
 def command_spec(command: str) -> str | dict[str, Any]:
