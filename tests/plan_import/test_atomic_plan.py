@@ -106,3 +106,31 @@ def test_a_spec_mentioned_before_its_own_block_takes_the_block_with_the_prompt(t
     task = task_map(tmp_path / "out")["A1"]
     assert (task["type"], task["group"]) == ("AI_ASSISTED", "Work")
     assert render_prompt(tmp_path / "out", task) == "Write the parser."
+
+
+def test_a_type_key_keeps_the_specs_type(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text(
+        "# P\n\n## Work\n\n```yaml\n"
+        "- task_id: T1\n  title: Seed the database\n  type: script\n  command: make seed && make check\n"
+        "- task_id: T2\n  title: Pick a logo\n  type: MANUAL\n  structured_prompt: Choose one of the three drafts.\n"
+        "- task_id: T3\n  title: Describe the schema\n  type: AI\n  depends_on: [T1]\n"
+        "- task_id: T4\n  title: Deploy\n  type: CI job\n"
+        "```\n",
+        encoding="utf-8",
+    )
+    report = import_plan(plan, tmp_path / "out")
+    tasks = task_map(tmp_path / "out")
+    assert {task_id: task["type"] for task_id, task in tasks.items()} == {
+        "T1": "AUTOMATED_SCRIPT",
+        "T2": "MANUAL",
+        "T3": "AI_ASSISTED",
+        "T4": "MANUAL",
+    }
+    assert tasks["T1"]["script_details"] == {"command": "make seed && make check", "shell": True}
+    assert tasks["T2"]["manual_instructions"].startswith("Choose one of the three drafts.")
+    assert render_prompt(tmp_path / "out", tasks["T3"]) == "Describe the schema"
+    assert [note.message for note in report.notes] == [
+        "task 'T4' is a script task but names no command; imported as MANUAL"
+    ]
+    assert_runbook_valid(tmp_path / "out")

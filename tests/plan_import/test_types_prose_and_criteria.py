@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tui.plan_import import import_plan
-from tui.plan_import.work_breakdown import kind_of
+from tui.plan_import.task_kinds import kind_of
 
 from .runbook_checks import assert_runbook_valid, load_runbook, render_prompt, task_map
 

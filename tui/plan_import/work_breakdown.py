@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tui.plan_import.markdown import MarkdownDocument, Table, cell_text, clean_inline, group_name
 from tui.plan_import.model import DependencyText, Note, PlanTask
 from tui.plan_import.paths import file_paths
+from tui.plan_import.task_kinds import kind_of
 
 _ID_VALUE = re.compile(r"^[A-Za-z]{0,12}[-_]?\d+(?:[.\-_]\d+)*[a-z]?$")
 _QUOTES = (('"', '"'), ("“", "”"), ("'", "'"), ("‘", "’"), ("«", "»"))
@@ -212,25 +213,7 @@ def _row_task(
     return task
 
 
-# Searched in this order: "AI + human review" is an AI task.
-_KIND_WORDS = (
-    ("AI_ASSISTED", ("ai", "llm", "agent", "model", "codegen", "generated", "bot")),
-    ("AUTOMATED_SCRIPT", ("script", "automated", "automation", "command", "shell", "ci", "cmd", "bash")),
-    ("MANUAL", ("manual", "human", "person", "by hand", "hand")),
-)
 _CODE = re.compile(r"`+([^`]+?)`+")
-
-
-def kind_of(text: str) -> str | None:
-    """The runbook type a Type cell names ("MANUAL", "AI", "Script", "🤖 agent"), or None."""
-    words = " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
-    for kind, _ in _KIND_WORDS:
-        if words == kind.lower().replace("_", " "):
-            return kind
-    for kind, names in _KIND_WORDS:
-        if any(re.search(rf"\b{re.escape(name)}\b", words) for name in names):
-            return kind
-    return None
 
 
 def _read_kind(

@@ -14,6 +14,7 @@ import yaml
 from tui.plan_import.markdown import Fence, Heading, MarkdownDocument, clean_inline, group_name
 from tui.plan_import.model import ContextRef, DependencyText, Note, PlanTask
 from tui.plan_import.paths import file_paths, line_ranges, looks_like_file, without_line_ranges
+from tui.plan_import.task_kinds import kind_of
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -28,10 +29,12 @@ PROMPT_KEYS = ("structured_prompt", "prompt", "agent_prompt", "llm_prompt", "ai_
 VALIDATION_KEYS = ("validation", "verification", "validation_command", "verify", "test_command", "tests")
 REVIEW_KEYS = ("acceptance_criteria", "review_points", "checks", "criteria", "done_when")
 DESCRIPTION_KEYS = ("description", "details", "goal", "objective", "notes", "summary")
+TYPE_KEYS = ("type", "task_type", "kind", "executor", "mode")
+COMMAND_KEYS = ("command", "script", "run", "cmd")
 # A mapping with a task_id but none of these only mentions a task (an orchestration sketch, a
 # schedule); it is not the task's spec.
 _CONTENT_KEYS = (
-    *PROMPT_KEYS, *NAME_KEYS, *DESCRIPTION_KEYS, *VALIDATION_KEYS, *INPUT_KEYS, *OUTPUT_KEYS, *REVIEW_KEYS,
+    *PROMPT_KEYS, *NAME_KEYS, *DESCRIPTION_KEYS, *VALIDATION_KEYS, *INPUT_KEYS, *OUTPUT_KEYS, *REVIEW_KEYS, *COMMAND_KEYS,
 )  # fmt: skip
 # Lines of a structured prompt: `INPUT FILE: a.py`, `INPUT LINES (a.py:68-71)`, `VALIDATION: ...`
 _INPUT_LINE = re.compile(
@@ -161,8 +164,13 @@ def _spec_task(spec_value: Value, fence: Fence, doc: MarkdownDocument, notes: li
         task.review_points += [
             " ".join(item.text().split()) for item in review.texts() if item.text().strip()
         ]
+    _read_kind(spec, task, notes)
     described = {*ID_KEYS, *PROMPT_KEYS, *DEPENDS_KEYS, *VALIDATION_KEYS, *REVIEW_KEYS, *GROUP_KEYS}
     described.update(BUDGET_KEYS)
+    if task.kind is not None:
+        described.update(TYPE_KEYS)
+    if task.script_command is not None:
+        described.update(COMMAND_KEYS)
     if name_value is not None:
         described.add(next(key for key in NAME_KEYS if key in spec))
     for key, value in spec.items():
@@ -173,6 +181,31 @@ def _spec_task(spec_value: Value, fence: Fence, doc: MarkdownDocument, notes: li
         ):
             task.description.append(f"{key}: {value.text().strip()}")
     return task
+
+
+def _read_kind(spec: dict[str, Value], task: PlanTask, notes: list[Note]) -> None:
+    """A `type:` the spec writes keeps its task's type (a script runs its `command:`)."""
+    written = _first(spec, TYPE_KEYS)
+    if written is None or not isinstance(written.data, str):
+        return
+    kind = kind_of(written.data)
+    if kind is None:
+        return  # some other kind of "type" (a feature, a refactor): kept in the description
+    if kind == "AUTOMATED_SCRIPT":
+        command = _first(spec, COMMAND_KEYS)
+        if command is None or not command.text().strip():
+            notes.append(
+                Note(
+                    written.line,
+                    f"task {task.id!r} is a script task but names no command; imported as MANUAL",
+                )
+            )
+            task.kind = "MANUAL"
+            return
+        task.script_command = command.text().strip()
+    elif kind == "AI_ASSISTED" and not task.prompt:
+        task.prompt = task.name
+    task.kind = kind
 
 
 def _command(item: Value) -> str:
