@@ -39,6 +39,19 @@ def _with_example(parser: argparse.ArgumentParser, name: str) -> argparse.Argume
     return parser
 
 
+def _with_examples(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`parser` (build_parser's) with the example line on itself and on every command it has."""
+    _with_example(parser, "patchbay")
+    # argparse keeps the commands' parsers only on its subparsers action; applied here, after the
+    # parser is built, every command added to build_parser gets its line without more wiring.
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                if name in EXAMPLES:
+                    _with_example(command, name)
+    return parser
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="NAME", help="model name from the registry")
     parser.add_argument("--theme", metavar="NAME", help="colour theme")
@@ -53,7 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="patchbay",
         description="Work through a runbook of LLM-assisted tasks, reviewing every change.",
     )
-    _with_example(parser, "patchbay")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="copy the demo runbook into a folder and open it")
@@ -84,32 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runbook", metavar="RUNBOOK")
     p.add_argument("--task", metavar="ID", help="this task (default: the next READY one)")
     p.add_argument("--auto", action="store_true", help="apply, validate and commit unattended")
-    p.add_argument(
-        "--max-retries",
-        type=int,
-        default=1,
-        metavar="N",
-        help="--auto: retries per task with the fallback template",
-    )
-    p.add_argument(
-        "--min-fuzzy-score",
-        type=float,
-        default=0.8,
-        metavar="S",
-        help="--auto: fuzzy placements scoring below S are not applied (default 0.8)",
-    )
-    p.add_argument(
-        "--keep-going",
-        action="store_true",
-        help="--auto: pass over MANUAL tasks and what depends on a failure",
-    )
-    p.add_argument(
-        "--parallel",
-        type=int,
-        default=1,
-        metavar="N",
-        help="--auto: generate up to N independent tasks at once",
-    )
+    p.add_argument("--max-retries", type=int, default=1, metavar="N")
+    p.add_argument("--min-fuzzy-score", type=float, default=0.8, metavar="S")
+    p.add_argument("--keep-going", action="store_true")
+    p.add_argument("--parallel", type=int, default=1, metavar="N")
     p.add_argument("--branch", metavar="NAME", help="create git branch NAME at HEAD and commit there")
     _add_common(p)
 
@@ -131,9 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", required=True)
     p.add_argument("--force", action="store_true", help="overwrite an existing runbook")
     _add_common(p)
-    for name, command in sub.choices.items():
-        if name in EXAMPLES:
-            _with_example(command, name)
     return parser
 
 
@@ -150,16 +137,16 @@ def build_tui_parser() -> argparse.ArgumentParser:
         help="a runbook.yaml or a folder of runbooks (default ./runbooks)",
     )
     _add_common(parser)
-    return _with_example(parser, "open")
+    return parser
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     if argv and argv[0] in COMMANDS:
-        return build_parser().parse_args(argv)
+        return _with_examples(build_parser()).parse_args(argv)
     if argv and argv[0] in ("-h", "--help"):
-        build_parser().print_help()
+        _with_examples(build_parser()).print_help()
         raise SystemExit(0)
-    args = build_tui_parser().parse_args(argv)
+    args = _with_example(build_tui_parser(), "open").parse_args(argv)
     args.command = "open"
     return args
 
