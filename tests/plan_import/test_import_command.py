@@ -33,7 +33,7 @@ def test_unresolvable_references_are_skipped_with_their_plan_line(tmp_path: Path
     out = tmp_path / "out"
     assert patchbay(["import", str(plan), "-o", str(out)]) == 0
     captured = capsys.readouterr()
-    assert f"imported 3 tasks in 1 groups with 2 dependencies into {out}" in captured.out
+    assert f"imported 3 tasks in 1 group with 2 dependencies into {out}" in captured.out
     assert "2 item(s) skipped" in captured.out
     assert f"warning: {plan}:8: task '1.2': dependency '9.9' matches no task; skipped" in captured.err
     assert f"warning: {plan}:9: task '1.3': wildcard '4.*' matches no task; skipped" in captured.err

@@ -112,8 +112,8 @@ class ImportReport:
 
     def summary(self) -> str:
         return (
-            f"imported {self.tasks} tasks in {self.groups} groups with {self.dependencies} "
-            f"dependencies into {self.output}"
+            f"imported {_count(self.tasks, 'task')} in {_count(self.groups, 'group')} with "
+            f"{_count(self.dependencies, 'dependency', 'dependencies')} into {self.output}"
         )
 
     def note_lines(self) -> list[str]:
@@ -121,3 +121,7 @@ class ImportReport:
             f"{self.plan}:{note.line}: {note.message}" if note.line else f"{self.plan}: {note.message}"
             for note in self.notes
         ]
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
