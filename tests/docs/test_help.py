@@ -34,3 +34,15 @@ def test_help_ends_with_an_example_that_parses(argv: list[str]) -> None:
         parse(example[1:])
     except SystemExit as exc:  # argparse refused it
         pytest.fail(f"patchbay does not accept its own example {lines[-1]!r} (exit {exc.code})")
+
+
+@pytest.mark.parametrize("command", ["validate", "status", "next"])
+def test_the_read_only_examples_run(command: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from tui.cli import EXAMPLES
+
+    from .doc_blocks import REPO
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # the user's own settings stay out of it
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(EXAMPLES[command].split()[1:]) == 0
