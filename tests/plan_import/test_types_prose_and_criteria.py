@@ -129,6 +129,7 @@ def test_backlog_acceptance_criteria_become_review_points(tmp_path: Path) -> Non
         ("ls ~/notes", True),
         ("DEBUG=1 make test", True),
         ("for f in *.md; do wc -l $f; done", True),
+        ("python -c 'print(1); print(2)'", False),  # quoted: one program and its argument
     ],
 )
 def test_imported_commands_with_shell_syntax_say_shell_true(command: str, needs_shell: bool) -> None:

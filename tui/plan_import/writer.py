@@ -11,20 +11,17 @@ from tui.plan_import.model import Plan, PlanTask
 from tui.plan_import.templates import literal_template, task_template
 from tui.plan_import.yaml_out import FlowList, QuotedId, dump, dump_list_item
 from tui.workspace.atomic import write_atomically
+from tui.workspace.shell_syntax import shell_syntax
 
 WRAPPER_NAME = "agent_wrapper.j2"
 FALLBACK_TEMPLATE = "fix_failure.j2"  # shipped with Patchbay: a retry sees the failure
-# Without `shell: true` a command is split into words and run directly, so these would reach the
-# program as literal arguments (`a && b` runs `a` with the arguments `&&` and `b`).
-_SHELL_SYNTAX = re.compile(
-    r"[;&|<>$`*?(){}\n]|(?:^|\s)[~#]|^\s*(?:\w+=|(?:for|while|until|if|case|function)\b|!|\[\[)"
-)
 
 
 def command_spec(command: str) -> str | dict[str, Any]:
-    """A command as the runbook writes it: the bare string, or `{command, shell: true}` when it
-    uses shell syntax (`&&`, pipes, redirections, variables, globs)."""
-    if _SHELL_SYNTAX.search(command):
+    """A command as the runbook writes it: the bare string, or `{command, shell: true}` when it uses
+    shell syntax (`&&`, pipes, redirections, variables, wildcards), which `patchbay validate` refuses
+    in a command that runs without a shell."""
+    if shell_syntax(command):
         return {"command": command, "shell": True}
     return command
 
