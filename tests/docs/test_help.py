@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 
 import pytest
 
@@ -46,3 +47,11 @@ def test_the_read_only_examples_run(command: str, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # the user's own settings stay out of it
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(EXAMPLES[command].split()[1:]) == 0
+
+
+def test_every_command_has_a_section_in_the_commands_guide() -> None:
+    from .doc_blocks import REPO
+
+    text = (REPO / "docs" / "commands.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## `patchbay (\w+)", text, flags=re.MULTILINE)
+    assert sorted(headings) == sorted(COMMANDS)
