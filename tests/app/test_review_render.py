@@ -7,8 +7,8 @@ from pathlib import Path
 
 from app.review_support import ReviewHost, StandInRun
 from tui.app.widgets import line_highlighter
-from tui.app.widgets.diff_rows import build_file_rows, changed_spans
 from tui.app.widgets.diff_view import DiffView
+from tui.patch.review import build_file_rows, changed_spans
 
 
 def big_answer(folder: Path, lines: int) -> str:
@@ -93,7 +93,7 @@ async def test_tabs_and_wide_characters_keep_the_columns_aligned(tmp_path):
     (tmp_path / "w.txt").write_text("a\tb\n日本語のテキスト\nplain\n")
     answer = "```diff\n--- a/w.txt\n+++ b/w.txt\n@@ -1,3 +1,3 @@\n a\tb\n-日本語のテキスト\n+日本語のテキスト!\n plain\n```\n"
     app = ReviewHost(StandInRun(tmp_path, answer))
-    async with app.run_test(size=(90, 20)) as pilot:
+    async with app.run_test(size=(160, 20)) as pilot:
         await pilot.pause()
         diff = app.screen.query_one(DiffView)
         width = diff.scrollable_content_region.width

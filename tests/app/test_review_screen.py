@@ -103,8 +103,13 @@ async def test_enter_with_nothing_accepted_writes_nothing_and_stays(project):
         await pilot.pause()
         await pilot.press("n", "enter")
         await pilot.pause()
+        assert type(app.screen).__name__ == "UndecidedHunks"
+        await pilot.press("l")  # leave the undecided out: nothing is left to apply
+        await pilot.pause()
         assert app.outcomes == []
         assert run.applied_with == []
+        message = str(screen_of(app).query_one("#review-message").render())
+        assert "Nothing is accepted yet" in message
     assert (work / "alpha.py").read_bytes() == before
 
 
@@ -139,7 +144,7 @@ async def test_brackets_move_between_hunks_and_braces_between_files(project):
 async def test_s_switches_between_side_by_side_and_unified(project):
     work, answer = project
     app = ReviewHost(StandInRun(work, answer))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(200, 40)) as pilot:
         await pilot.pause()
         diff = screen_of(app).query_one(DiffView)
         side_rows = diff.row_count
@@ -184,6 +189,9 @@ async def test_a_failed_hunk_cannot_be_accepted_and_says_why(tmp_path):
         message = str(screen.query_one("#review-message").render())
         assert "cannot be accepted: removed lines not found" in message
         await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "UndecidedHunks"
+        await pilot.press("l")  # leave the failed hunk out
         await pilot.pause()
     assert (tmp_path / "alpha.py").read_bytes() == expected(30, "value", {3: "value_3 = 33"}, {3})
 

@@ -23,7 +23,9 @@ def prepare_demo(target: Path | None) -> Path:
     if target.exists() and any(target.iterdir()):
         raise PatchbayError(f"{target} is not empty; give --dir a new or empty folder")
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "logs", "outputs"))
+    shutil.copytree(
+        source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "logs", "outputs")
+    )
     _init_git(target / "project")
     return target
 

@@ -1,31 +1,40 @@
-"""Changed spans inside a changed line, for word-level highlighting (computed per row, on demand)."""
+"""Changed words inside a changed line, for word-level highlighting (computed per row, on demand)."""
 
 from __future__ import annotations
 
-from diff_match_patch import diff_match_patch
+import difflib
+import re
 
 Span = tuple[int, int]  # [start, end) character offsets in the line
-
-_ENGINE = diff_match_patch()
-_ENGINE.Diff_Timeout = 0.1  # one line; a slow pathological line degrades to "all changed"
+_WORD = re.compile(r"\w+|\s+|[^\w\s]")
 
 
-def changed_spans(left: str, right: str) -> tuple[list[Span], list[Span]]:
-    """Spans of `left` that were removed and spans of `right` that were added."""
-    diffs = _ENGINE.diff_main(left, right, False)
-    _ENGINE.diff_cleanupSemantic(diffs)
-    removed: list[Span] = []
-    added: list[Span] = []
-    left_at = right_at = 0
-    for op, text in diffs:
-        size = len(text)
-        if op == 0:
-            left_at += size
-            right_at += size
-        elif op == -1:
-            removed.append((left_at, left_at + size))
-            left_at += size
-        else:
-            added.append((right_at, right_at + size))
-            right_at += size
-    return removed, added
+def changed_spans(old: str, new: str) -> tuple[list[Span], list[Span]]:
+    """Character ranges of the words that differ between two paired lines (old side, new side).
+
+    Lines that share almost nothing get no spans: the whole line is the change.
+    """
+    old_words = _WORD.findall(old)
+    new_words = _WORD.findall(new)
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    if matcher.ratio() < 0.3:
+        return [], []
+    old_offsets = _offsets(old_words)
+    new_offsets = _offsets(new_words)
+    old_spans: list[Span] = []
+    new_spans: list[Span] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 > i1:
+            old_spans.append((old_offsets[i1], old_offsets[i2]))
+        if j2 > j1:
+            new_spans.append((new_offsets[j1], new_offsets[j2]))
+    return old_spans, new_spans
+
+
+def _offsets(words: list[str]) -> list[int]:
+    offsets = [0]
+    for word in words:
+        offsets.append(offsets[-1] + len(word))
+    return offsets

@@ -23,14 +23,14 @@ from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from tui.app.widgets.diff_rows import FileRows, build_file_rows
-from tui.app.widgets.diff_view import DiffView
+from tui.app.widgets.diff_view import SCROLL_STEP, SIDE_BY_SIDE_MIN, DiffView
 from tui.app.widgets.file_list import FileList
 from tui.app.widgets.review_checklist import ReviewChecklist
-from tui.app.widgets.review_dialogs import ConfirmOutsideScope
-from tui.app.widgets.review_state import ReviewState
+from tui.app.widgets.review_dialogs import ConfirmOutsideScope, UndecidedAnswer, UndecidedHunks
 from tui.errors import PatchbayError
 from tui.patch.model import FileChange
+from tui.patch.review import FileRows, build_file_rows
+from tui.patch.review_state import ReviewState
 from tui.patch.whole_file import content_change
 
 Outcome = Literal["applied", "retry", "error", "manual_done", "back"]
@@ -45,6 +45,7 @@ class ReviewScreen(Screen[str]):
     OUTCOMES = ("applied", "retry", "error", "manual_done", "back")
     CSS_PATH = "review.tcss"
     AUTO_FOCUS = "DiffView"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("y", "accept_hunk", "Accept", id="review.accept-hunk"),
         Binding("n", "reject_hunk", "Reject", id="review.reject-hunk"),
@@ -69,15 +70,23 @@ class ReviewScreen(Screen[str]):
             show=False,
             id="review.prev-file",
         ),
-        Binding("enter", "apply", "Apply", priority=True, id="review.apply"),
+        # Not a priority binding: it must queue behind the keys typed before it (`A` then `enter`).
+        Binding("enter", "apply", "Apply", id="review.apply"),
         Binding("q,escape", "finish('back')", "Back", id="review.back"),
         Binding("s", "toggle_layout(True)", "Unified", id="review.toggle-layout"),
         Binding("s", "toggle_layout(False)", "Side by side", id="review.toggle-layout"),
-        Binding("e", "edit_file", "Edit", id="review.edit-file"),
+        Binding("w", "toggle_wrap(False)", "No wrap", id="review.toggle-wrap"),
+        Binding("w", "toggle_wrap(True)", "Wrap", id="review.toggle-wrap"),
+        Binding("left", "scroll_sideways(-1)", "Left", key_display="←", show=False, id="review.scroll-left"),
+        Binding(
+            "right", "scroll_sideways(1)", "Right", key_display="→", show=False, id="review.scroll-right"
+        ),
+        Binding("home", "scroll_sideways(0)", "Line start", show=False, id="review.scroll-home"),
+        Binding("e", "edit_file", "Edit", show=False, id="review.edit-file"),
         Binding("r", "finish('retry')", "Retry", id="review.retry"),
-        Binding("x", "finish('error')", "Error", id="review.mark-error"),
-        Binding("m", "finish('manual_done')", "Done by hand", id="review.manual-done"),
-        Binding("c", "copy_diff", "Copy", id="review.copy-diff"),
+        Binding("x", "finish('error')", "Error", show=False, id="review.mark-error"),
+        Binding("m", "finish('manual_done')", "Done by hand", show=False, id="review.manual-done"),
+        Binding("c", "copy_diff", "Copy", show=False, id="review.copy-diff"),
     ]
 
     def __init__(self, run: Any) -> None:
@@ -93,6 +102,7 @@ class ReviewScreen(Screen[str]):
         self._rows: dict[int, FileRows] = {}  # built per file, the first time it is shown
         self._shown_file: int | None = None
         self.message = ""
+        self.layout_note = ""  # why the view is unified (a narrow terminal), shown under the diff
 
     # -- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -147,13 +157,13 @@ class ReviewScreen(Screen[str]):
     def _update_title(self) -> None:
         task = self.run.task
         hunk, hunks = self.state.position()
-        accepted, rejected, _undecided = self.state.counts()
+        accepted, rejected, undecided = self.state.counts()
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"{getattr(task, 'id', self.run.task_id)}", style="bold")
-        title.append(f"  {getattr(task, 'name', '')}")
+        title.append(f" · {getattr(task, 'name', '')}")
         title.append(
-            f"   hunk {hunk}/{hunks} · file {self.state.file_index + 1}/{len(self.state.files)} · "
-            f"{accepted} accepted, {rejected} rejected"
+            f" · hunk {hunk}/{hunks} · file {self.state.file_index + 1}/{len(self.state.files)} · "
+            f"{accepted} accepted, {rejected} rejected, {undecided} undecided"
         )
         self.query_one("#review-title", Static).update(title)
         self._update_message()
@@ -168,6 +178,8 @@ class ReviewScreen(Screen[str]):
         elif not text and hunk is not None and not hunk.placement.placed:
             why = hunk.placement.describe().removeprefix("failed: ")
             text = f"This hunk could not be placed, so it cannot be accepted: {why}."
+        if not text:
+            text = self.layout_note
         self.query_one("#review-message", Static).update(text)
         self.query_one("#review-message").set_class(bool(self.message), "-error")
 
@@ -181,11 +193,15 @@ class ReviewScreen(Screen[str]):
             return self.state.acceptable(self.state.current_hunk)
         if action == "reject_hunk":
             return self.state.current_hunk is not None
-        if action == "apply":
-            return bool(self.state.accepted_ids())
         if action == "toggle_layout":
             # Two bindings share `s`; only the one that changes the layout shows.
             return parameters[0] != self.query_one(DiffView).unified
+        if action == "toggle_wrap":
+            return parameters[0] != self.query_one(DiffView).wrap
+        if action == "scroll_sideways":
+            return not self.query_one(DiffView).wrap
+        # `enter` always applies or asks: hiding it while nothing is accepted yet would drop an
+        # `enter` typed right after `A` (bindings are checked before `A` has been handled).
         return True
 
     # -- decisions ------------------------------------------------------------------------------------
@@ -224,11 +240,57 @@ class ReviewScreen(Screen[str]):
             self._decided()
 
     def action_toggle_layout(self, unified: bool) -> None:
-        self.query_one(DiffView).unified = unified
+        diff = self.query_one(DiffView)
+        diff.layout_chosen_by_user = True
+        diff.unified = unified
+        self.layout_note = ""
+        self._update_message()
         self.refresh_bindings()
+
+    def on_diff_view_layout_chosen(self, event: DiffView.LayoutChosen) -> None:
+        self.layout_note = (
+            f"Unified view: the terminal is too narrow for {SIDE_BY_SIDE_MIN} columns a side "
+            "(s shows side by side)."
+            if event.narrow
+            else ""
+        )
+        self._update_message()
+        self.refresh_bindings()
+
+    def action_toggle_wrap(self, wrap: bool) -> None:
+        self.query_one(DiffView).wrap = wrap
+        self.refresh_bindings()
+
+    def action_scroll_sideways(self, direction: int) -> None:
+        self.query_one(DiffView).scroll_sideways(direction * SCROLL_STEP if direction else None)
 
     # -- apply and the other endings -------------------------------------------------------------------
     def action_apply(self) -> None:
+        undecided = self.state.undecided_ids()
+        if undecided:
+            unplaceable = sum(1 for hunk_id in undecided if not self._acceptable_id(hunk_id))
+            accepted = len(self.state.accepted_ids())
+            self.app.push_screen(UndecidedHunks(undecided, unplaceable, accepted), self._answered_undecided)
+            return
+        self._apply_accepted()
+
+    def _acceptable_id(self, hunk_id: str) -> bool:
+        change = self.state.file_of(hunk_id)
+        hunk = next((h for h in change.hunks if h.id == hunk_id), None) if change else None
+        return self.state.acceptable(hunk)
+
+    def _answered_undecided(self, answer: UndecidedAnswer | None) -> None:
+        if answer is None:
+            self.say("Nothing was applied: the undecided hunks are waiting (y accepts, n rejects).")
+            return
+        if answer == "accept":
+            self.state.accept_undecided()
+        else:
+            self.state.reject_undecided()
+        self._decided()
+        self._apply_accepted()
+
+    def _apply_accepted(self) -> None:
         accepted = self.state.accepted_ids()
         if not accepted:
             self.say("Nothing is accepted yet: press y on a hunk, or A to accept everything.")

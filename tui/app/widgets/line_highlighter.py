@@ -20,14 +20,9 @@ from pygments.util import ClassNotFound
 from rich.style import Style
 from textual.cache import LRUCache
 
-TAB_SIZE = 4
-# C0 controls (but tab) and DEL would move the terminal's cursor; show them as one visible cell.
-_CONTROLS = {code: "\ufffd" for code in [*range(0, 9), *range(10, 32), 127]}
+from tui.patch.review_layout import display_text
 
-
-def display_text(text: str) -> str:
-    """What a line looks like on screen: tabs expanded, control characters made visible."""
-    return text.expandtabs(TAB_SIZE).translate(_CONTROLS)
+__all__ = ["LineHighlighter", "display_text", "lexer_for"]
 
 
 def lexer_for(path: str) -> Lexer:

@@ -1,6 +1,8 @@
-"""The review screen's one question: apply to files outside the task's files_to_modify?"""
+"""The review screen's questions before applying: files outside files_to_modify, undecided hunks."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -36,4 +38,55 @@ class ConfirmOutsideScope(ModalScreen[bool]):
             yield Label("Apply the accepted hunks to them too?  y: apply   n: go back")
 
     def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+UndecidedAnswer = Literal["accept", "leave"]
+
+
+class UndecidedHunks(ModalScreen["UndecidedAnswer | None"]):
+    """`enter` with hunks still undecided: accept them, leave them out, or go back to the review."""
+
+    DEFAULT_CSS = """
+    UndecidedHunks { align: center middle; }
+    UndecidedHunks > Vertical {
+        width: 76; max-width: 100%; height: auto; padding: 1 2;
+        border: thick $warning; background: $surface;
+    }
+    UndecidedHunks .hunks { color: $warning; margin: 1 0; }
+    UndecidedHunks .choices { margin: 1 0 0 0; }
+    """
+    BINDINGS = [
+        Binding("a", "answer('accept')", "Accept them", id="review.undecided.accept"),
+        Binding("l", "answer('leave')", "Leave them out", id="review.undecided.leave"),
+        Binding("escape,b", "answer(None)", "Go back", id="review.undecided.back"),
+    ]
+
+    def __init__(self, undecided: list[str], unplaceable: int, accepted: int) -> None:
+        super().__init__()
+        self.undecided = undecided
+        self.unplaceable = unplaceable
+        self.accepted = accepted
+
+    def compose(self) -> ComposeResult:
+        count = len(self.undecided)
+        shown = self.undecided[:6]
+        more = f"\n  … and {count - len(shown)} more" if count > len(shown) else ""
+        with Vertical():
+            yield Label(
+                f"{count} hunk{'s are' if count != 1 else ' is'} still undecided "
+                f"({self.accepted} accepted so far):"
+            )
+            yield Static("\n".join(f"  {hunk}" for hunk in shown) + more, classes="hunks", markup=False)
+            if self.unplaceable:
+                yield Label(f"{self.unplaceable} of them could not be placed and stay out either way.")
+            yield Static(
+                "a  accept the undecided ones and apply\n"
+                "l  leave them out and apply the accepted ones\n"
+                "b  go back to the review (escape)",
+                classes="choices",
+                markup=False,
+            )
+
+    def action_answer(self, answer: UndecidedAnswer | None) -> None:
         self.dismiss(answer)

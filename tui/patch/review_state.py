@@ -3,6 +3,7 @@ accepted or rejected; hunks that could not be placed can only be rejected. Plain
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from tui.patch.model import ChangeSet, FileChange, Hunk
@@ -78,6 +79,10 @@ class ReviewState:
     def accepted_ids(self) -> set[str]:
         return {hunk_id for hunk_id, value in self.decisions.items() if value == "accepted"}
 
+    def undecided_ids(self) -> list[str]:
+        """Hunks with no decision yet, in review order (failed hunks included: they need a `n`)."""
+        return [hunk.id for _index, hunk in self._order if hunk.id not in self.decisions]
+
     def accepted_files(self) -> list[FileChange]:
         chosen = self.accepted_ids()
         return [change for change in self.files if chosen & set(change.hunk_ids)]
@@ -120,9 +125,22 @@ class ReviewState:
         return changed
 
     def accept_everything(self) -> int:
+        return self._accept(lambda hunk: self.decisions.get(hunk.id) != "accepted")
+
+    def accept_undecided(self) -> int:
+        """Every undecided hunk that can be accepted; rejections stand."""
+        return self._accept(lambda hunk: hunk.id not in self.decisions)
+
+    def reject_undecided(self) -> int:
+        undecided = self.undecided_ids()
+        for hunk_id in undecided:
+            self.decisions[hunk_id] = "rejected"
+        return len(undecided)
+
+    def _accept(self, wanted: Callable[[Hunk], bool]) -> int:
         changed = 0
         for _i, hunk in self._order:
-            if self.acceptable(hunk) and self.decisions.get(hunk.id) != "accepted":
+            if self.acceptable(hunk) and wanted(hunk):
                 self.decisions[hunk.id] = "accepted"
                 changed += 1
         return changed
