@@ -19,12 +19,12 @@ from rich.text import Text
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.lazy import Lazy
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from tui.app.widgets.diff_view import SCROLL_STEP, SIDE_BY_SIDE_MIN, DiffView
 from tui.app.widgets.file_list import FileList
+from tui.app.widgets.key_bar import KeyBar
 from tui.app.widgets.review_checklist import ReviewChecklist
 from tui.app.widgets.review_dialogs import ConfirmOutsideScope, UndecidedAnswer, UndecidedHunks
 from tui.errors import PatchbayError
@@ -49,10 +49,19 @@ class ReviewScreen(Screen[str]):
     BINDINGS = [
         Binding("y", "accept_hunk", "Accept", id="review.accept-hunk"),
         Binding("n", "reject_hunk", "Reject", id="review.reject-hunk"),
+        Binding("A", "accept_all", "Accept all", id="review.accept-all"),
+        # Not a priority binding: it must queue behind the keys typed before it (`A` then `enter`).
+        Binding("enter", "apply", "Apply", id="review.apply"),
+        Binding("right_square_bracket", "move_hunk(1)", "Next hunk", key_display="]", id="review.next-hunk"),
+        Binding("right_curly_bracket", "move_file(1)", "Next file", key_display="}", id="review.next-file"),
+        Binding("s", "toggle_layout(True)", "Unified", id="review.toggle-layout"),
+        Binding("s", "toggle_layout(False)", "Side by side", id="review.toggle-layout"),
+        Binding("w", "toggle_wrap(False)", "No wrap", id="review.toggle-wrap"),
+        Binding("w", "toggle_wrap(True)", "Wrap", id="review.toggle-wrap"),
         Binding("a", "accept_file", "Accept file", id="review.accept-file"),
         Binding("d", "reject_file", "Reject file", id="review.reject-file"),
-        Binding("A", "accept_all", "Accept all", id="review.accept-all"),
-        Binding("right_square_bracket", "move_hunk(1)", "Next hunk", key_display="]", id="review.next-hunk"),
+        Binding("q,escape", "finish('back')", "Back", id="review.back"),
+        Binding("r", "finish('retry')", "Retry", id="review.retry"),
         Binding(
             "left_square_bracket",
             "move_hunk(-1)",
@@ -61,7 +70,6 @@ class ReviewScreen(Screen[str]):
             show=False,
             id="review.prev-hunk",
         ),
-        Binding("right_curly_bracket", "move_file(1)", "Next file", key_display="}", id="review.next-file"),
         Binding(
             "left_curly_bracket",
             "move_file(-1)",
@@ -70,20 +78,12 @@ class ReviewScreen(Screen[str]):
             show=False,
             id="review.prev-file",
         ),
-        # Not a priority binding: it must queue behind the keys typed before it (`A` then `enter`).
-        Binding("enter", "apply", "Apply", id="review.apply"),
-        Binding("q,escape", "finish('back')", "Back", id="review.back"),
-        Binding("s", "toggle_layout(True)", "Unified", id="review.toggle-layout"),
-        Binding("s", "toggle_layout(False)", "Side by side", id="review.toggle-layout"),
-        Binding("w", "toggle_wrap(False)", "No wrap", id="review.toggle-wrap"),
-        Binding("w", "toggle_wrap(True)", "Wrap", id="review.toggle-wrap"),
         Binding("left", "scroll_sideways(-1)", "Left", key_display="←", show=False, id="review.scroll-left"),
         Binding(
             "right", "scroll_sideways(1)", "Right", key_display="→", show=False, id="review.scroll-right"
         ),
         Binding("home", "scroll_sideways(0)", "Line start", show=False, id="review.scroll-home"),
         Binding("e", "edit_file", "Edit", show=False, id="review.edit-file"),
-        Binding("r", "finish('retry')", "Retry", id="review.retry"),
         Binding("x", "finish('error')", "Error", show=False, id="review.mark-error"),
         Binding("m", "finish('manual_done')", "Done by hand", show=False, id="review.manual-done"),
         Binding("c", "copy_diff", "Copy", show=False, id="review.copy-diff"),
@@ -118,8 +118,7 @@ class ReviewScreen(Screen[str]):
                     yield ReviewChecklist(points, id="review-checklist")
             yield DiffView(id="diff")
         yield Static(id="review-message", markup=False)
-        # The footer's ~17 keys cost more than the diff itself; it arrives one refresh later.
-        yield Lazy(Footer(compact=True))
+        yield KeyBar(id="review-keys")
 
     def on_mount(self) -> None:
         self._show_current(force=True)
