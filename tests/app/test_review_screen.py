@@ -138,7 +138,7 @@ async def test_brackets_move_between_hunks_and_braces_between_files(project):
         top = round(diff.scroll_y)
         assert top <= start < top + diff.scrollable_content_region.height
         title = str(screen.query_one("#review-title").render())
-        assert "hunk 3/5 · file 1/2 · 0 accepted, 0 rejected" in title
+        assert "hunk 3/5 · file 1/2 · 0 accepted · 0 rejected · 5 undecided" in title
 
 
 async def test_s_switches_between_side_by_side_and_unified(project):

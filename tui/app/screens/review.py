@@ -157,12 +157,12 @@ class ReviewScreen(Screen[str]):
         task = self.run.task
         hunk, hunks = self.state.position()
         accepted, rejected, undecided = self.state.counts()
-        title = Text(no_wrap=True, overflow="ellipsis")
+        title = Text()  # wraps onto a second line rather than cutting the counts off
         title.append(f"{getattr(task, 'id', self.run.task_id)}", style="bold")
         title.append(f" · {getattr(task, 'name', '')}")
         title.append(
             f" · hunk {hunk}/{hunks} · file {self.state.file_index + 1}/{len(self.state.files)} · "
-            f"{accepted} accepted, {rejected} rejected, {undecided} undecided"
+            f"{accepted} accepted · {rejected} rejected · {undecided} undecided"
         )
         self.query_one("#review-title", Static).update(title)
         self._update_message()
