@@ -24,6 +24,7 @@ from tui.engine.base import (
     GenerationSettings,
 )
 from tui.errors import PatchbayError
+from tui.patch.hunk_choice import HunkChoice
 from tui.prompts.render import RetryContext
 from tui.runbook.event_log import EventType
 from tui.session import PreparedPrompt, Session, messages_for, task_settings
@@ -75,6 +76,7 @@ class TaskRun:
         self.answer: Answer | None = None
         self.change_set = None
         self.applied: AppliedChange | None = None
+        self.hunk_choice: HunkChoice | None = None  # which hunks the last apply took
         self.validation: CommandResult | None = None
         self.failure: str | None = None  # what the retry template is told
         self.commit_sha: str | None = None
@@ -252,6 +254,8 @@ class TaskRun:
             self.session.log.append(self.task_id, EventType.PATCH_REJECTED, details={"reason": str(exc)})
             raise
         report = _hunk_report(self.change_set, chosen)
+        self.hunk_choice = HunkChoice.of(self.change_set, chosen)  # for the commit and last_run
+        self.session.record_hunks(self.task_id, self.hunk_choice)
         self.applied = applied
         self.session.remember_applied(self.task_id, applied)
         self.session.log.append(
@@ -316,7 +320,7 @@ class TaskRun:
     def _complete(self) -> None:
         if task_settings(self.task).commit and self.applied is not None:
             assert self.prompt is not None
-            self.commit_sha = self.session.commit(self.task, self.applied, self.prompt)
+            self.commit_sha = self.session.commit(self.task, self.applied, self.prompt, self.hunk_choice)
         self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
         self.phase = Phase.DONE
 

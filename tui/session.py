@@ -19,6 +19,7 @@ from tui.workspace.atomic import write_atomically
 from tui.workspace.journal import AppliedChange, recover, undo, undo_blockers
 
 if TYPE_CHECKING:
+    from tui.patch.hunk_choice import HunkChoice
     from tui.runner import Answer, TaskRun
 
 RESPONSE_PREVIEW_CHARS = 200
@@ -296,7 +297,9 @@ class Session:
         and undo puts the user's version back)."""
         return self.git.dirty_files(list(paths)) if self.git is not None else []
 
-    def commit(self, task, applied: AppliedChange, prompt: PreparedPrompt) -> str | None:
+    def commit(
+        self, task, applied: AppliedChange, prompt: PreparedPrompt, hunks: HunkChoice | None = None
+    ) -> str | None:
         if self.git is None:
             return None
         sha = self.git.commit(
@@ -306,6 +309,7 @@ class Session:
                 "Model": prompt.model_name,
                 "Prompt-SHA256": prompt.rendered.sha256,
                 "Patchbay-Change": applied.id,
+                **(hunks.trailers() if hunks is not None else {}),
             },
         )
         for entry in self._applied:
@@ -387,6 +391,18 @@ class Session:
         with self._write_lock:
             set_task_key(path, entry, "last_run", last_run)
         task.last_run = LastRun(**last_run)
+
+    def record_hunks(self, task_id: str, choice: HunkChoice) -> None:
+        """Add which hunks went in (and which were left out) to the last_run the answer wrote."""
+        task = self.task(task_id)
+        previous = task.last_run
+        if previous is None:
+            return
+        last_run = {name: getattr(previous, name) for name in LastRun.model_fields if name != "extra"}
+        last_run.update({**(previous.extra or {}), **choice.last_run_keys()})
+        path, entry = self._details_target(task)
+        with self._write_lock:
+            set_task_key(path, entry, "last_run", last_run)
 
     def append_issue(self, task_id: str, kind: str, detail: str) -> None:
         task = self.task(task_id)
