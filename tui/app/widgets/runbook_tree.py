@@ -106,12 +106,15 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         self._collapsed: set[tuple[int, str]] = set()
         self._filter = ""
         self._runbooks: list[RunbookRows] = []
+        self._moving_to: TaskKey | None = None  # where a scheduled cursor move is headed
 
     # -- building --------------------------------------------------------------------------------
     def show_runbooks(self, runbooks: list[RunbookRows], *, keep: TaskKey | None = None) -> None:
         """Show these runbooks; the cursor stays on `keep` (or on the task it was on)."""
         if keep is None:
-            keep = self.selected_key
+            # A move scheduled by the last rebuild may not have happened yet: the cursor line then
+            # still points into the old tree, so the task it is about to reach is the one to keep.
+            keep = self._moving_to or self.selected_key
         self._remember_collapsed()
         self._runbooks = runbooks
         self.clear()
@@ -132,7 +135,12 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             target = next(iter(self._task_nodes.values()))
         if target is not None:
             # the tree lines are rebuilt lazily; move once they exist
-            self.call_after_refresh(self.move_cursor, target)
+            self._moving_to = target.data.key if isinstance(target.data, TaskRow) else None
+            self.call_after_refresh(self._move_to, target)
+
+    def _move_to(self, node: TreeNode) -> None:
+        self._moving_to = None
+        self.move_cursor(node)
 
     def _runbook_label(self, runbook: RunbookRows, single: bool) -> Text:
         label = Text(runbook.name, style="bold")
@@ -230,7 +238,8 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         while parent is not None:
             parent.expand()
             parent = parent.parent
-        self.call_after_refresh(self.move_cursor, node)
+        self._moving_to = key
+        self.call_after_refresh(self._move_to, node)
         return True
 
     def row(self, key: TaskKey) -> TaskRow | None:
