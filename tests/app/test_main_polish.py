@@ -55,3 +55,25 @@ async def test_a_filter_typed_and_cleared_quickly_keeps_the_selection(demo):
             app.post_message(events.Key(key, char))
         await settle(pilot)
         assert screen.selected_key == (0, "release_notes")
+
+
+async def test_the_focused_pane_is_marked_and_tab_moves_the_mark(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        accent = app.theme_variables["accent"]
+
+        def marked() -> list[str]:
+            panes = [screen.tree, screen.prompt_pane, screen.query_one("#output-log")]
+            return [
+                pane.id
+                for pane in panes
+                if pane.styles.border_left[1].hex.lower() == accent.lower()
+            ]
+
+        assert marked() == ["tree"]
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not screen.tree
+        assert marked() == [app.focused.id]
