@@ -66,14 +66,77 @@ async def test_the_focused_pane_is_marked_and_tab_moves_the_mark(demo):
 
         def marked() -> list[str]:
             panes = [screen.tree, screen.prompt_pane, screen.query_one("#output-log")]
-            return [
-                pane.id
-                for pane in panes
-                if pane.styles.border_left[1].hex.lower() == accent.lower()
-            ]
+            return [pane.id for pane in panes if pane.styles.border_left[1].hex.lower() == accent.lower()]
 
         assert marked() == ["tree"]
         await pilot.press("tab")
         await pilot.pause()
         assert app.focused is not screen.tree
         assert marked() == [app.focused.id]
+
+
+def test_wrap_text_breaks_at_spaces_and_never_passes_the_width():
+    from tui.app.widgets.output_pane import wrap_text
+
+    sentence = "the validation command exited 1 because tests/test_stats.py could not import median"
+    wrapped, column = wrap_text(sentence, 0, 24)
+    lines = wrapped.split("\n")
+    assert all(len(line) <= 24 for line in lines)
+    assert " ".join(lines) == sentence  # only the spaces at the breaks went
+    assert column == len(lines[-1])
+    # a stream continues where the last chunk ended: " word" past the edge starts a new line
+    assert wrap_text(" median", 20, 24) == ("\nmedian", 6)
+    assert wrap_text("x" * 30, 0, 24)[0] == "x" * 24 + "\n" + "x" * 6
+
+
+async def test_the_output_pane_wraps_a_long_sentence_instead_of_cutting_it(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        output = main_screen(app).output
+        sentence = (
+            "Generation failed: the server at http://127.0.0.1:5000/v1 closed the connection after "
+            "312 tokens, so the partial answer was kept and the task is ERROR until you retry it."
+        )
+        output.note(sentence)
+        await pilot.pause()
+        width = output.log_widget.scrollable_content_region.width
+        assert all(len(line) <= width for line in output.log_widget.lines)
+        assert " ".join(output.text.split()) == sentence
+        text = " ".join(" ".join(screen_lines(app)).split())
+        assert "until you retry it." in text
+
+
+async def test_streaming_figures_stay_visible_at_120_columns(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        output = main_screen(app).output
+        output.begin("Answer: add_type_hints_with_a_long_name (attempt 12)", tokens=True)
+        output._timer.pause()  # the figures below stay as set: no measured sample replaces them
+        output._show_metrics(0.42, 61.3, 12_345)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "ttft 0.42s · 61 tok/s · 12,345 tok" in text
+
+
+async def test_a_retry_keeps_the_previous_attempt_above_a_separator(demo):
+    from app.test_main_flows import review_and_apply
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        await pilot.press("n", "r")
+        await review_and_apply(pilot)
+        screen.tree.select_task((0, "add_median"))
+        await settle(pilot, lambda: screen.selected_key == (0, "add_median"))
+        await pilot.press("r")
+        await review_and_apply(pilot)
+        first = screen.output.text
+        assert "validation exited" in first
+        await pilot.press("r")
+        await settle(pilot, lambda: "(attempt 2)" in screen.output.text)
+        text = screen.output.text
+        assert text.index("validation exited") < text.index("── Answer: add_median (attempt 2) ──")
+        assert "Here is `median()`" in text.split("(attempt 2) ──")[0]

@@ -185,7 +185,9 @@ class TaskFlows:
         if self.selected_key == self.run_key:
             self.show_prepared(message.prompt)
         self.busy = "generating"
-        self.output.begin(f"Answer: {self.run.task_id} (attempt {self.run.attempt})", tokens=True)
+        # A retry keeps the previous attempt's output above a separator.
+        title = f"Answer: {self.run.task_id} (attempt {self.run.attempt})"
+        self.output.begin(title, tokens=True, clear=self.run.attempt == 1)
         self.generate_worker(self.run, self.output.feed)
         self.refresh_tree()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, Sparkline, Static
@@ -20,6 +21,59 @@ SLOW_WRITE_HZ = 12
 BURST_LINES = 3
 SAMPLE_SECONDS = 0.25  # one sparkline point per quarter second of streaming
 SPARK_POINTS = 40
+SPARK_WIDTH = 12
+SPARK_MIN_PANE = 56  # narrower panes drop the sparkline before the figures lose a character
+
+
+def wrap_text(text: str, column: int, width: int) -> tuple[str, int]:
+    """`text` with line breaks added so no line passes `width` cells, given that the current line
+    already holds `column` cells; returns the text and the column it ends at. Breaks go at a space
+    where the overflowing piece has one (the space is dropped), else at the edge."""
+    if width < 8:
+        return text, column
+    out: list[str] = []
+    for number, piece in enumerate(text.split("\n")):
+        if number:
+            out.append("\n")
+            column = 0
+        while column + _cells(piece) > width:
+            room = width - column
+            fit = _fitting(piece, room)
+            space = piece.rfind(" ", 0, fit + 1)
+            if space > 0:
+                out.append(piece[:space])
+                piece = piece[space + 1 :]
+            elif space == 0:
+                piece = piece[1:]
+            elif column:
+                pass  # the line already holds text: the word starts the next line instead
+            else:
+                fit = max(fit, 1)
+                out.append(piece[:fit])
+                piece = piece[fit:]
+            out.append("\n")
+            column = 0
+            if not piece:
+                break
+        out.append(piece)
+        column += _cells(piece)
+    return "".join(out), column
+
+
+def _cells(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _fitting(text: str, room: int) -> int:
+    """How many characters of `text` fit in `room` cells."""
+    if text.isascii():
+        return min(room, len(text))
+    used = 0
+    for index, char in enumerate(text):
+        used += cell_len(char)
+        if used > room:
+            return index
+    return len(text)
 
 
 class StreamLog(Log):
@@ -59,9 +113,12 @@ class OutputPane(Vertical):
     DEFAULT_CSS = """
     OutputPane { height: 1fr; }
     OutputPane > #output-header { height: 1; }
-    OutputPane #output-title { width: auto; text-style: bold; padding: 0 1 0 0; }
+    OutputPane #output-title {
+        width: 1fr; min-width: 8; text-style: bold; padding: 0 1 0 0;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     OutputPane #output-metrics { width: auto; color: $text-muted; padding: 0 1; }
-    OutputPane #output-spark { width: 1fr; height: 1; }
+    OutputPane #output-spark { width: 12; height: 1; }
     OutputPane > Log { height: 1fr; }
     """
 
@@ -81,6 +138,7 @@ class OutputPane(Vertical):
         self._answer: list[str] = []
         self._timer = None
         self._last_write = 0.0
+        self._column = 0  # cells on the log's last line, for wrapping what comes next
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="output-header"):
@@ -114,10 +172,15 @@ class OutputPane(Vertical):
         return "\n".join(self.log_widget.lines)
 
     def begin(self, title: str, *, tokens: bool, clear: bool = True) -> None:
-        """Start a stream: `tokens` True for a model answer (metrics shown), False for command output."""
+        """Start a stream: `tokens` True for a model answer (metrics shown), False for command output.
+
+        Without `clear` the previous output stays above a separator (a retry keeps the attempt before)."""
         self.flush()
         if clear:
             self.log_widget.clear()
+            self._column = 0
+        elif tokens and self.log_widget.lines:
+            self.note(f"── {title} ──")
         self.query_one("#output-title", Static).update(title)
         self._streaming = True
         self._count_tokens = tokens
@@ -128,7 +191,7 @@ class OutputPane(Vertical):
             self._answer = []
             self._rates = []
             self.query_one("#output-spark", Sparkline).data = []
-        self.query_one("#output-spark").display = tokens
+        self.query_one("#output-spark").display = tokens and self._room_for_spark()
         self.query_one("#output-metrics", Static).update("waiting for the first token…" if tokens else "")
         if self._timer is not None:
             self._timer.resume()
@@ -149,8 +212,8 @@ class OutputPane(Vertical):
         self.flush()
         log = self.log_widget
         if log.lines and log.lines[-1] != "":
-            log.write("\n")  # finish a partial line first
-        log.write(text + "\n")  # and end ours, so later output starts on a line of its own
+            self._write("\n")  # finish a partial line first
+        self._write(text + "\n")  # and end ours, so later output starts on a line of its own
 
     def show_text(self, title: str, text: str) -> None:
         """Replace the pane with finished text (e.g. the last answer of a task)."""
@@ -182,7 +245,7 @@ class OutputPane(Vertical):
         now = time.monotonic()
         if pending:
             text = "".join(pending)
-            self.log_widget.write(text)
+            self._write(text)
             if self._count_tokens:
                 self._answer.append(text)
                 if self._first_token is None:
@@ -191,6 +254,19 @@ class OutputPane(Vertical):
                 self._sample_tokens += count
         if self._streaming and self._count_tokens:
             self._sample(now)
+
+    def _write(self, text: str) -> None:
+        """Into the log, wrapped at its width: errors are sentences, never cut at the pane edge."""
+        log = self.log_widget
+        wrapped, self._column = wrap_text(text, self._column, log.scrollable_content_region.width - 1)
+        log.write(wrapped)
+
+    def _room_for_spark(self) -> bool:
+        return self.size.width >= SPARK_MIN_PANE
+
+    def on_resize(self) -> None:
+        spark = self.query_one("#output-spark")
+        spark.display = self._count_tokens and self._streaming and self._room_for_spark()
 
     def _sample(self, now: float) -> None:
         elapsed = now - self._sample_started
@@ -206,11 +282,12 @@ class OutputPane(Vertical):
         self._show_metrics(self._first_token, rate, self._tokens)
 
     def _show_metrics(self, ttft: float | None, rate: float | None, tokens: int | None) -> None:
+        # Short forms: at 120 columns the pane is ~60 wide and the figures must all stay visible.
         parts = []
         if ttft is not None:
-            parts.append(f"first token {ttft:.2f} s")
+            parts.append(f"ttft {ttft:.2f}s")
         if rate is not None:
             parts.append(f"{rate:,.0f} tok/s")
         if tokens is not None:
-            parts.append(f"{tokens:,} tokens")
+            parts.append(f"{tokens:,} tok")
         self.query_one("#output-metrics", Static).update(" · ".join(parts))
