@@ -140,3 +140,27 @@ async def test_a_retry_keeps_the_previous_attempt_above_a_separator(demo):
         text = screen.output.text
         assert text.index("validation exited") < text.index("── Answer: add_median (attempt 2) ──")
         assert "Here is `median()`" in text.split("(attempt 2) ──")[0]
+
+
+async def test_cancelling_leaves_the_status_line_once_the_cancel_is_over(demo):
+    app = make_app(demo, rate=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        message = screen.status_line.query_one("#status-message")
+        await pilot.press("n", "r")
+        for _ in range(200):  # wait until tokens are streaming in
+            await pilot.pause(0.02)
+            if screen.busy == "generating" and screen.output.answer_text:
+                break
+        shown: list[str] = []
+        original = screen.status_line.show_message
+        screen.status_line.show_message = lambda text: (shown.append(text), original(text))[1]
+        await pilot.press("escape")
+        assert "cancelling…" in shown
+        await settle(pilot, lambda: screen.busy is None)
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if "cancelling" not in str(message.render()):
+                break
+        assert "cancelling" not in str(message.render())

@@ -35,7 +35,7 @@ class TaskChoices:
     def action_cancel(self) -> None:
         if self.run is not None:
             self.run.cancel()
-            self.status_line.show_message("cancelling…")
+            self.status_line.show_until("cancelling…", lambda: self.busy is None)
 
     def action_rollback(self) -> None:
         run = self.run

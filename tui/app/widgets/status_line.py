@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
@@ -29,8 +31,26 @@ class StatusLine(Horizontal):
     def show_tree(self, workdir: str, branch: str | None) -> None:
         self.query_one("#status-tree", Static).update(f"{workdir}  {branch}" if branch else workdir)
 
+    _pending = None  # the timer watching a message that lasts until something is over
+
     def show_message(self, text: str) -> None:
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
         self.query_one("#status-message", Static).update(text)
+
+    def show_until(self, text: str, over: Callable[[], bool]) -> None:
+        """A message that leaves once `over()` holds ("cancelling…" until the cancel has finished).
+
+        The screen's many endings of a run all clear its busy flag; checking that flag ten times a
+        second spares each of them from having to remember this line."""
+        self.show_message(text)
+
+        def check() -> None:
+            if over():
+                self.show_message("")
+
+        self._pending = self.set_interval(0.1, check)
 
     def show_progress(self, step: int, total: int, text: str) -> None:
         bar = self.query_one("#status-progress", ProgressBar)
