@@ -164,3 +164,24 @@ async def test_cancelling_leaves_the_status_line_once_the_cancel_is_over(demo):
             if "cancelling" not in str(message.render()):
                 break
         assert "cancelling" not in str(message.render())
+
+
+async def test_a_fixed_runbook_clears_the_invalid_notice_at_once_and_says_it_reloaded(demo):
+    from app.pilot_helpers import wait_for
+
+    app = make_app(demo, watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        path = demo / "runbook.yaml"
+        good = path.read_text()
+        path.write_text(good.replace("tasks:\n", "tasks:\n  - id: [broken\n", 1))
+        await wait_for(pilot, lambda: 0 in screen.load_errors)
+        await pilot.pause()
+        titles = lambda: [n.title for n in app._notifications]  # noqa: E731
+        assert "The runbook is invalid" in titles()
+        path.write_text(good)
+        await wait_for(pilot, lambda: 0 not in screen.load_errors)
+        await pilot.pause()
+        assert "The runbook is invalid" not in titles()
+        assert any("reloaded" in n.message for n in app._notifications)

@@ -154,6 +154,10 @@ class BackgroundWork:
             banner.display = bool(self.load_errors)
             if self.load_errors:
                 banner.update("⚠ " + next(iter(self.load_errors.values())))
-            self.notify("The runbook is valid again." if had_error else "Runbook reloaded.", timeout=2)
+            if had_error:
+                self.app.clear_notifications()  # the stale "invalid" toast goes at once
+            self.notify(
+                "The runbook is valid again: reloaded." if had_error else "Runbook reloaded.", timeout=2
+            )
         self.refresh_tree()
         self.schedule_preview()  # templates or context files may have changed
