@@ -53,3 +53,14 @@ def test_everything_applied_names_no_hunk_left_out(demo):
     run.validate()
     message = last_commit(demo / "project")
     assert "Hunks-Applied: textkit/stats.py#1" in message and "Hunks-Left-Out" not in message
+
+
+def test_reload_models_reads_the_registry_and_the_replay_transcript_again(demo):
+    session = Session(demo, replay_rate=0)
+    first = session.backend("demo")
+    config = demo / "patchbay.yaml"
+    config.write_text(config.read_text() + "  second:\n    backend: replay\n    transcript: replay.yaml\n")
+    assert "second" not in session.registry.names()
+    assert "demo" in session.reload_models()
+    assert "second" in session.registry.names()
+    assert session.backend("demo") is not first  # a fresh backend reads the transcript again

@@ -180,6 +180,28 @@ class Session:
             self.runbook = fresh
         return fresh
 
+    def reload_models(self) -> list[str]:
+        """Read the model registry again (the Reload command). A replay model, or one whose entry
+        changed or went, gets a fresh backend on its next use, so a transcript is read afresh; a
+        stream still running keeps the backend it has. Returns the names dropped."""
+        from tui.engine.registry import ReplaySpec, load_registry
+
+        registry = load_registry(self.runbook_path.parent, self.config_file)
+        with self._lock:
+            old, self.registry = self.registry, registry
+            stale = [
+                name
+                for name in self._backends
+                if name not in registry.names()
+                or isinstance(registry.get(name), ReplaySpec)
+                or registry.get(name) != old.get(name)
+            ]
+            for name in stale:
+                del self._backends[name]
+                self._loaded.discard(name)
+                self._stream_slots.pop(name, None)
+        return stale
+
     def task(self, task_id: str):
         try:
             return self.runbook.task(task_id)

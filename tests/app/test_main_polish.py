@@ -185,3 +185,21 @@ async def test_a_fixed_runbook_clears_the_invalid_notice_at_once_and_says_it_rel
         await pilot.pause()
         assert "The runbook is invalid" not in titles()
         assert any("reloaded" in n.message for n in app._notifications)
+
+
+async def test_reload_reads_the_replay_transcript_again(demo):
+    from app.test_main_flows import on_review
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        screen.sessions[0].backend("demo")  # the transcript as it was is in memory
+        transcript = demo / "replay.yaml"
+        old = "I added type hints to the three functions"
+        transcript.write_text(transcript.read_text().replace(old, "Reloaded transcript: " + old))
+        screen.action_reload()
+        await settle(pilot)
+        await pilot.press("n", "r")
+        await settle(pilot, lambda: on_review(app))
+        assert "Reloaded transcript:" in screen.output.answer_text

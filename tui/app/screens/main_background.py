@@ -130,11 +130,13 @@ class BackgroundWork:
 
     def action_reload(self) -> None:
         for index in range(len(self.sessions)):
-            self.reload_session(index)
+            self.reload_session(index, models=True)
 
     @work(thread=True, group="reload", exit_on_error=False)
-    def reload_session(self, index: int) -> None:
+    def reload_session(self, index: int, models: bool = False) -> None:
         try:
+            if models:  # the Reload command: the model registry and replay transcripts too
+                self.sessions[index].reload_models()
             self.sessions[index].reload()
         except PatchbayError as exc:
             self.post_message(m.RunbookReloaded(index, str(exc)))
