@@ -85,9 +85,7 @@ def _run_one(session, task_id: str | None) -> int:
     else:
         task = session.task(task_id)
     if task.type == "MANUAL":
-        raise PatchbayError(
-            f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)"
-        )
+        raise PatchbayError(f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)")
     run = session.begin(task.id)
     print_text = _printer(for_terminal(sys.stdout))
     if task.type == "AUTOMATED_SCRIPT":
