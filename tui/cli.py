@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="copy the demo runbook into a folder and open it")
     p.add_argument("--dir", metavar="DIR", help="where to put the demo (default: a new temporary folder)")
     p.add_argument("--no-tui", action="store_true", help="prepare the demo and print its status only")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary copy after the app exits (it is kept anyway once a commit was made in it)",
+    )
     _add_common(p)
 
     p = sub.add_parser("validate", help="check a runbook; errors with file:line:col")

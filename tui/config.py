@@ -129,15 +129,17 @@ def user_config_path() -> Path:
 
 
 def config_files(runbook_folder: Path | None, config_file: Path | None = None) -> list[Path]:
-    """The files that make up the settings, weakest first."""
-    if config_file is not None:
-        if not Path(config_file).is_file():
-            raise PatchbayError(f"the config file {config_file} does not exist")
-        return [Path(config_file)]
-    found = [user_config_path()]
+    """The files that make up the settings, weakest first: the user config (or, instead of it, the
+    `--config` file), then the runbook's patchbay.yaml; an explicit `--config` file wins over the
+    runbook's file where both name the same model or setting, and adds to it everywhere else."""
+    if config_file is not None and not Path(config_file).is_file():
+        raise PatchbayError(f"the config file {config_file} does not exist")
+    found = [user_config_path()] if config_file is None else []
     if runbook_folder is not None:
         folder = Path(runbook_folder)
         found.append((folder.parent if folder.is_file() else folder) / LOCAL_CONFIG_NAME)
+    if config_file is not None:
+        found.append(Path(config_file))
     return [path for path in found if path.is_file()]
 
 

@@ -203,3 +203,20 @@ async def test_reload_reads_the_replay_transcript_again(demo):
         await pilot.press("n", "r")
         await settle(pilot, lambda: on_review(app))
         assert "Reloaded transcript:" in screen.output.answer_text
+
+
+async def test_a_remapped_key_shows_under_its_new_key_in_the_footer(demo):
+    app = make_app(demo, keymap={"main.next_ready": "j"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = screen_lines(app)[-1]
+        assert " j Next " in f" {footer} " or "j Next" in footer
+        assert "n Next" not in footer
+        from rich.console import Console
+
+        from tui.app.screens.help import help_table
+
+        console = Console(width=120, record=True)
+        console.print(help_table(app))
+        line = next(line for line in console.export_text().splitlines() if "main.next_ready" in line)
+        assert line.split()[0] == "j"  # `?` shows the new key beside the id the keymap used

@@ -1,5 +1,6 @@
-"""`patchbay demo [--dir DIR]`: copy the demo runbook and its project, make the project a git repository,
-and open the TUI on it (or, with --no-tui, print its status)."""
+"""`patchbay demo [--dir DIR] [--keep]`: copy the demo runbook and its project, make the project a git
+repository, and open the TUI on it (or, with --no-tui, print its status). Without --dir the copy is
+temporary: it is removed when the app exits, unless commits were made in it or --keep is given."""
 
 from __future__ import annotations
 
@@ -66,7 +67,33 @@ def _has_identity(repo) -> bool:
         return False
 
 
+def cleanup_demo(folder: Path, *, keep: bool, say=print) -> bool:
+    """After the app exits: remove a temporary demo copy unless `keep` or the user made commits in
+    it (their work is never thrown away). Says what happened; True when the copy was removed."""
+    if keep:
+        say(f"patchbay: the demo stays in {folder} (--keep)")
+        return False
+    made = commits_made(folder / "project")
+    if made:
+        say(f"patchbay: the demo stays in {folder}: {made} commit(s) were made in it")
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    say(f"patchbay: removed the temporary demo copy {folder} (nothing was committed; --keep keeps it)")
+    return True
+
+
+def commits_made(project: Path) -> int:
+    """Commits on top of the one the demo starts with."""
+    import git
+
+    try:
+        return max(0, sum(1 for _ in git.Repo(project).iter_commits()) - 1)
+    except (git.GitError, ValueError, OSError):
+        return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    temporary = not args.dir
     folder = prepare_demo(Path(args.dir) if args.dir else None)
     print(f"patchbay: demo runbook ready in {folder}")
     if args.no_tui:
@@ -75,4 +102,8 @@ def run(args: argparse.Namespace) -> int:
         return print_status(folder, as_json=False)
     from tui.commands.open import open_tui
 
-    return open_tui(folder / "runbook.yaml", args)
+    try:
+        return open_tui(folder / "runbook.yaml", args)
+    finally:
+        if temporary:
+            cleanup_demo(folder, keep=getattr(args, "keep", False))

@@ -76,7 +76,10 @@ def help_table(app) -> Table:
                 or binding.description
                 or binding.action.replace("_", " ")
             )
-            table.add_row(_keys(app, binding), text)
+            row = Text(text)
+            if binding.id:  # the name a keymap entry uses to move this key
+                row.append(f"  {binding.id}", style="dim")
+            table.add_row(_keys(app, binding), row)
         table.add_row("", "")
     return table
 
