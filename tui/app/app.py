@@ -9,7 +9,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui.app.commands import PatchbayCommands
-from tui.app.themes import DEFAULT_THEME, FALLBACK_VARIABLES, LoadedTheme, load_themes, pygments_style_for
+from tui.app.themes import DEFAULT_THEME, LoadedTheme, load_themes, pygments_style_for, theme_defaults
 from tui.resources import shipped
 
 
@@ -51,21 +51,8 @@ class PatchbayApp(App, inherit_bindings=False):
 
     # -- themes ----------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        theme = self.current_theme
         # Textual's own themes know nothing of Patchbay's variables: derive them from its colours.
-        colours = {
-            "$primary": theme.primary,
-            "$warning": theme.warning or "#ffa62b",
-            "$success": theme.success or "#4EBF71",
-            "$error": theme.error or "#ba3c5b",
-            "$foreground-muted": "#888888",
-        }
-        defaults = {}
-        for name, value in FALLBACK_VARIABLES.items():
-            for token, colour in colours.items():
-                value = value.replace(token, colour)
-            defaults[name] = value
-        return defaults
+        return theme_defaults(self.current_theme)
 
     @property
     def pygments_style(self) -> str:

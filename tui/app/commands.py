@@ -7,6 +7,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.app.themes import palette_order
+
 
 class PatchbayCommands(Provider):
     def _main(self):
@@ -40,7 +42,7 @@ class PatchbayCommands(Provider):
             names = sorted({name for s in main.sessions for name in _model_names(s)})
             for name in names:
                 yield f"Switch model: {name}", partial(main.switch_model, name), "for the tasks run from now"
-        for name in sorted(app.available_themes):
+        for name in palette_order(list(app.available_themes)):  # Patchbay's own first
             yield f"Switch theme: {name}", partial(setattr, app, "theme", name), "remembered for next time"
         yield "Show the keys", app.action_help, "?"
         yield "Quit", main.action_quit if main is not None else app.exit, "q"
