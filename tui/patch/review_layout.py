@@ -59,10 +59,16 @@ def cut_points(shown: str, width: int) -> list[int]:
 
 
 def parts_needed(text: str | None, width: int) -> int:
+    """Screen lines `text` takes at `width` cells a line (called for every row: kept cheap)."""
     if not text:
         return 1
+    size = len(text)
+    if size * 2 <= width:  # no character takes more than two cells
+        return 1
     if text.isascii():
-        return max(1, -(-display_width(text) // max(width, 2)))
+        if "\t" in text:
+            size = len(text.expandtabs(TAB_SIZE))
+        return 1 if size <= width else -(-size // max(width, 2))
     return len(cut_points(display_text(text), width)) - 1
 
 
