@@ -153,6 +153,10 @@ async def test_review_points_wrap_and_tick_with_a_symbol(tmp_path, monkeypatch):
         assert checklist.ticked == [point]
         assert "☑ Every public" in screen_text(app) and "☐ Imports" in screen_text(app)
         assert " X " not in screen_text(app)
+        await pilot.press("enter")  # not a tick: the screen's apply (here it asks first)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "UndecidedHunks"
+        assert checklist.ticked == [point]
 
 
 def test_plain_terminals_get_brackets_for_ticks():
