@@ -220,3 +220,10 @@ async def test_a_remapped_key_shows_under_its_new_key_in_the_footer(demo):
         console.print(help_table(app))
         line = next(line for line in console.export_text().splitlines() if "main.next_ready" in line)
         assert line.split()[0] == "j"  # `?` shows the new key beside the id the keymap used
+
+
+async def test_the_prompt_heading_separates_the_name_from_the_id(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Add type hints to textkit.stats · add_type_hints · READY" in screen_text(app)

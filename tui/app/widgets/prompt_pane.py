@@ -74,8 +74,9 @@ class PromptPane(VerticalScroll, can_focus=True):
             self._clear_prompt()
             self.query_one("#prompt-review", Static).update("")
             return
+        # A visible separator: spaces alone vanish when the screen's text is copied or exported.
         heading.update(
-            Text.assemble((summary.name, "bold"), (f"  {summary.task_id} · {summary.status}", "dim"))
+            Text.assemble((summary.name, "bold"), (f" · {summary.task_id} · {summary.status}", "dim"))
         )
         parts = []
         if summary.description:
