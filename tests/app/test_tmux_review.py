@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-def start_demo(tmp_path: Path, name: str) -> tuple[Tmux, Path]:
+def open_demo(tmp_path: Path, name: str) -> tuple[Tmux, Path]:
     target = tmp_path / "demo"
     tmux = Tmux(f"patchbay-{name}-{os.getpid()}")
     # COLUMNS/LINES (set when run under pytest) would pin the app to 80x24 inside a 120x40 pane.
@@ -33,6 +33,12 @@ def start_demo(tmp_path: Path, name: str) -> tuple[Tmux, Path]:
     command = f"{env} {PATCHBAY} demo --dir {target} --replay-rate 0; sleep 5"
     tmux("new-session", "-d", "-s", "pb", "-x", "120", "-y", "40", command)
     tmux.wait_for(lambda s: "Add type hints to textkit.stats" in s and "tokens" in s, "the main screen")
+    return tmux, target
+
+
+def start_demo(tmp_path: Path, name: str) -> tuple[Tmux, Path]:
+    """The demo on the review of add_type_hints."""
+    tmux, target = open_demo(tmp_path, name)
     tmux("send-keys", "-t", "pb", "n")
     tmux("send-keys", "-t", "pb", "r")
     tmux.wait_for(lambda s: "Accept all" in s, "the review screen")
@@ -77,3 +83,25 @@ def test_A_and_enter_sent_together_apply_and_commit(tmp_path):
     head = git.Repo(target / "project").head.commit
     assert head.summary == "feat(add_type_hints): Add type hints to textkit.stats"
     assert "Hunks-Applied: textkit/stats.py#1, textkit/stats.py#2, textkit/stats.py#3" in head.message
+
+
+def test_clearing_the_filter_keeps_the_task_it_left_selected(tmp_path):
+    """The escape rebuilds the tree twice before the cursor moves; the selection used to jump to
+    the first task (setup_env)."""
+    tmux, _target = open_demo(tmp_path, "filter")
+    try:
+        tmux("send-keys", "-t", "pb", "/")
+        tmux.wait_for(lambda s: "filter tasks" in s, "the filter box")
+        tmux("send-keys", "-t", "pb", *"longest")
+        tmux.wait_for(lambda s: "Add a --longest flag to the CLI · add_cli_flag" in s, "the filtered task")
+        tmux("send-keys", "-t", "pb", "Escape")
+        screen = tmux.wait_for(lambda s: "Phase 0" in s and "filter tasks" not in s, "the whole tree")
+        # A wrong cursor move lands within a refresh or two: watch the heading for a while.
+        headings = []
+        for _ in range(10):
+            headings.append(tmux.screen().splitlines()[0])
+            time.sleep(0.05)
+        assert all("add_cli_flag" in heading for heading in headings), screen
+        tmux("send-keys", "-t", "pb", "q")
+    finally:
+        tmux("kill-server")
