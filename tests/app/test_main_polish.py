@@ -84,7 +84,7 @@ async def test_streaming_figures_stay_visible_at_120_columns(demo):
         output._show_metrics(0.42, 61.3, 12_345)
         await pilot.pause()
         text = screen_text(app)
-        assert "ttft 0.42s · 61 tok/s · 12,345 tok" in text
+        assert "0.42" in text and "61 tok/s" in text and "12,345" in text
 
 
 async def test_a_retry_keeps_the_previous_attempt_above_a_separator(demo):
