@@ -19,6 +19,7 @@ from rich.text import Text
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
@@ -118,7 +119,8 @@ class ReviewScreen(Screen[str]):
                     yield ReviewChecklist(points, id="review-checklist")
             yield DiffView(id="diff")
         yield Static(id="review-message", markup=False)
-        yield KeyBar(id="review-keys")
+        # The keys arrive one refresh after the diff: the first frame is the diff's alone.
+        yield Lazy(KeyBar(id="review-keys"))
 
     def on_mount(self) -> None:
         self._show_current(force=True)

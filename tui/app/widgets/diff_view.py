@@ -162,11 +162,12 @@ class DiffView(ScrollView, can_focus=True):
             return
         self._chosen_for = width
         narrow = (width - GUTTER - 1) // 2 < SIDE_BY_SIDE_MIN
-        if narrow != self.unified:
-            self.set_reactive(DiffView.unified, narrow)  # no watcher: we are inside a paint
-            self._update_virtual_size()
-            if self._current is not None:
-                self.call_after_refresh(self.scroll_to_hunk, self._current)
+        if narrow == self.unified:
+            return
+        self.set_reactive(DiffView.unified, narrow)  # no watcher: we are inside a paint
+        self._update_virtual_size()
+        if self._current is not None:
+            self.call_after_refresh(self.scroll_to_hunk, self._current)
         self.post_message(self.LayoutChosen(narrow))
 
     def scroll_sideways(self, step: int | None) -> None:
