@@ -46,7 +46,7 @@ class ReviewScreen(Screen[str]):
     OUTCOMES = ("applied", "retry", "error", "manual_done", "back")
     CSS_PATH = "review.tcss"
     AUTO_FOCUS = "DiffView"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    NARROW = 100  # below this many columns the side panel gives the diff more room
     BINDINGS = [
         Binding("y", "accept_hunk", "Accept", id="review.accept-hunk"),
         Binding("n", "reject_hunk", "Reject", id="review.reject-hunk"),
@@ -107,6 +107,9 @@ class ReviewScreen(Screen[str]):
 
     # -- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # Set before the first frame (a breakpoint class arriving later restyles, and so redraws,
+        # the whole diff once more).
+        self.set_class(self.app.size.width < self.NARROW, "-narrow")
         yield Static(id="review-title", markup=False)
         with Horizontal(id="review-body"):
             with Vertical(id="review-side"):
@@ -124,6 +127,9 @@ class ReviewScreen(Screen[str]):
 
     def on_mount(self) -> None:
         self._show_current(force=True)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW, "-narrow")
 
     def on_unmount(self) -> None:
         gc.unfreeze()

@@ -396,6 +396,8 @@ class DiffView(ScrollView, can_focus=True):
         sign = Segment(_SIGNS.get(kind, " ") if part == 0 else " ", line_style)
         room = width - 1
         whole = self._line_segments(shown, kind, row, old)
+        if self.wrap and display_width(shown) <= room:  # most lines: no cut to make
+            return Segment.adjust_line_length([sign, *whole] if part == 0 else [sign], width, line_style)
         if self.wrap:
             cuts = cut_points(shown, room)
             if part + 1 >= len(cuts):
