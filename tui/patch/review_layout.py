@@ -44,6 +44,8 @@ def cut_points(shown: str, width: int) -> list[int]:
     """Character offsets where the displayed text `shown` is cut into parts of at most `width`
     cells: [0, a, b, ..., len(shown)]. A wide character never straddles a cut."""
     width = max(width, 2)
+    if len(shown) * 2 <= width:  # fits whatever its characters are
+        return [0, len(shown)]
     if shown.isascii():
         return [*range(0, len(shown), width), len(shown)] if shown else [0, 0]
     cuts = [0]
