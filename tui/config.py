@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tui.engine.base import DEFAULT_GENERATION_TIMEOUT
 from tui.errors import LocatedError, Location, PatchbayError
@@ -81,22 +89,71 @@ class ExLlamaV2Spec(_Spec):
         return value
 
 
+def _check_http_url(value: str) -> str:
+    if not re.match(r"https?://[^/\s]+", value):
+        raise ValueError("base_url must start with http:// or https://, e.g. http://127.0.0.1:5000/v1")
+    return value.rstrip("/")
+
+
+class ServerSpec(BaseModel):
+    """One OpenAI-compatible server of a pool."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+    # Streams this server gets at once: its batch size or slots (README, "Beyond one box").
+    max_concurrent: int = Field(default=1, ge=1, le=256)
+    api_key_env: str | None = None  # None: the model entry's api_key_env
+
+    _base_url = field_validator("base_url")(_check_http_url)
+
+
 class OpenAISpec(_Spec):
     backend: Literal["openai"]
-    base_url: str
+    base_url: str | None = None
+    servers: list[ServerSpec] | None = None  # a pool, instead of one base_url
     model: str
     api_key_env: str | None = None
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=120.0, gt=0)
     context_length: int | None = Field(default=None, gt=0)  # when the server cannot say
     include_usage: bool = True
+    # Seconds a failing pool server stays out of rotation (doubling while it keeps failing).
+    backoff: float = Field(default=30.0, gt=0)
 
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"https?://[^/\s]+", value):
-            raise ValueError("base_url must start with http:// or https://, e.g. http://127.0.0.1:5000/v1")
-        return value.rstrip("/")
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_http_url(value)
+
+    @field_validator("servers")
+    @classmethod
+    def _some_servers(cls, value: list[ServerSpec] | None) -> list[ServerSpec] | None:
+        if value is not None and not value:
+            raise ValueError("servers must list at least one server (base_url, max_concurrent)")
+        if value is not None:
+            urls = [server.base_url for server in value]
+            repeated = sorted({url for url in urls if urls.count(url) > 1})
+            if repeated:
+                raise ValueError(f"servers names {repeated[0]} twice; list each server once")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_the_server(self) -> OpenAISpec:
+        if (self.base_url is None) == (self.servers is None):
+            raise ValueError(
+                "an openai model names both base_url and servers; keep servers for a pool, base_url for one server"
+                if self.base_url
+                else "an openai model needs base_url (one server) or servers (a pool of them)"
+            )
+        return self
+
+    def server_list(self) -> list[ServerSpec]:
+        """Every server of this model; a single base_url is a pool of one."""
+        if self.servers is not None:
+            return list(self.servers)
+        assert self.base_url is not None
+        return [ServerSpec(base_url=self.base_url, api_key_env=self.api_key_env)]
 
 
 class ReplaySpec(_Spec):

@@ -22,6 +22,7 @@ from tui.engine.base import (
     FinalRecord,
     GenerationRequest,
     GenerationSettings,
+    Restart,
 )
 from tui.errors import PatchbayError
 from tui.patch.hunk_choice import HunkChoice
@@ -162,6 +163,10 @@ class TaskRun:
                         if isinstance(item, Chunk):
                             parts.append(item.text)
                             on_chunk(item.text)
+                        elif isinstance(item, Restart):  # a pool's failover: start the answer again
+                            self._keep_abandoned(item)
+                            parts.clear()
+                            on_chunk(f"\n[{item.reason}; starting the answer again on another server]\n")
                         else:
                             final = item
                 finally:
@@ -200,6 +205,20 @@ class TaskRun:
         else:
             self.phase = Phase.ANSWERED
         return self.answer
+
+    def _keep_abandoned(self, restart: Restart) -> None:
+        """Keep what a failed server had sent, in outputs/ and the log; it is never reviewed."""
+        kept = self.session.keep_answer(self.task_id, self.attempt, restart.partial)
+        self.session.log.append(
+            self.task_id,
+            EventType.AI_GENERATION_RESTARTED,
+            details={
+                "server": restart.failed_server,
+                "error": restart.reason,
+                "partial_output": str(kept) if kept else None,
+                "attempt": self.attempt,
+            },
+        )
 
     def _wait_for_slot(self, slots: threading.BoundedSemaphore) -> bool:
         """Wait for the model to take one more stream; False when cancelled meanwhile."""

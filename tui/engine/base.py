@@ -81,7 +81,18 @@ class FinalRecord:
     tokens_estimated: bool
 
 
-StreamItem = Chunk | FinalRecord
+@dataclass(frozen=True)
+class Restart:
+    """The server streaming this answer failed and the answer starts again on another one (a
+    pool's failover): the text streamed so far is a partial answer to keep in the log, never to
+    review or apply. The chunks that follow are the whole new answer."""
+
+    failed_server: str
+    reason: str  # one sentence: why that server failed
+    partial: str  # what it had sent
+
+
+StreamItem = Chunk | FinalRecord | Restart
 ProgressCallback = Callable[[LoadProgress], None]
 
 # Code and English prose with BPE tokenizers of the Llama-3 / Qwen2.5 families run at about

@@ -42,6 +42,10 @@ def _one_line(text: str) -> str:
     return text if len(text) <= _MAX_SERVER_MESSAGE else text[: _MAX_SERVER_MESSAGE - 1] + "…"
 
 
+class ServerUnavailable(EngineError):
+    """The server could not serve this answer now (refused, timed out, dropped, 5xx); another may."""
+
+
 class NestedTooDeeply(ValueError):
     """JSON nested deeper than Python's parser recurses: malformed input, like any other."""
 
@@ -168,6 +172,11 @@ class OpenAICompatBackend(Backend):
                 f"to the server's API key{unset}"
             )
         message = server_message(body)
+        if status == 404 and (self.model.lower() in message.lower() or "model" in message.lower()):
+            return (
+                f"the server at {self.base_url} does not serve the model '{self.model}' ({status}: "
+                f"{message}); set model: to a name it lists under {self.base_url}/models"
+            )
         if status == 404:
             return (
                 f"the server at {self.base_url} has no chat completions endpoint (404: {message}); "
@@ -201,7 +210,7 @@ class OpenAICompatBackend(Backend):
         try:
             response = self._http().get(f"{self.base_url}/models")
         except httpx.HTTPError as exc:
-            raise EngineError(self._connection_sentence(exc)) from None
+            raise ServerUnavailable(self._connection_sentence(exc)) from None
         if response.status_code in (401, 403):
             raise EngineError(self._status_sentence(response.status_code, response.content))
         if 300 <= response.status_code < 400:
@@ -368,7 +377,10 @@ class OpenAICompatBackend(Backend):
                 if 300 <= response.status_code < 400:
                     raise EngineError(self._redirect_sentence(response))
                 if response.status_code != 200:
-                    raise EngineError(self._status_sentence(response.status_code, _head(response)))
+                    sentence = self._status_sentence(response.status_code, _head(response))
+                    if response.status_code >= 500:
+                        raise ServerUnavailable(sentence)
+                    raise EngineError(sentence)
                 limit = request.settings.max_new_tokens
                 for data in iter_sse_data(response.iter_bytes()):
                     if cancel.is_set():
@@ -398,7 +410,7 @@ class OpenAICompatBackend(Backend):
                         usage = event_usage
         except httpx.HTTPError as exc:
             if not cancel.is_set():
-                raise EngineError(self._connection_sentence(exc)) from None
+                raise ServerUnavailable(self._connection_sentence(exc)) from None
         except EventTooLarge as exc:
             raise EngineError(f"the server at {self.base_url} sent a stream event that {exc}") from None
         finally:
@@ -407,7 +419,7 @@ class OpenAICompatBackend(Backend):
         if cancel.is_set():
             finish = "cancelled"
         elif not done and finish is None:
-            raise EngineError(f"the connection to {self.base_url} closed before the answer finished")
+            raise ServerUnavailable(f"the connection to {self.base_url} closed before the answer finished")
         yield self._final_record(request, finish, usage, "".join(parts), started, first_at, last_at)
 
     def _parse_event(self, data: str) -> tuple[str, str | None, dict[str, Any] | None]:

@@ -7,10 +7,22 @@ Importing this module imports no backend: each is imported when a model of its k
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tui.config import ExLlamaV2Spec, ModelSpec, OpenAISpec, PatchbayConfig, ReplaySpec, load_config
+from tui.config import (
+    ExLlamaV2Spec,
+    ModelSpec,
+    OpenAISpec,
+    PatchbayConfig,
+    ReplaySpec,
+    ServerSpec,
+    load_config,
+)
 from tui.engine.base import Backend
 from tui.errors import PatchbayError
+
+if TYPE_CHECKING:
+    from tui.engine.openai_compat import OpenAICompatBackend
 
 
 class ModelRegistry:
@@ -56,6 +68,21 @@ def create_backend(spec: ModelSpec, *, replay_rate: float | None = None) -> Back
     return backend
 
 
+def openai_backend(spec: OpenAISpec, server: ServerSpec) -> OpenAICompatBackend:
+    """A backend for one server of an openai model (its own api_key_env, else the model's)."""
+    from tui.engine.openai_compat import OpenAICompatBackend
+
+    return OpenAICompatBackend(
+        base_url=server.base_url,
+        model=spec.model,
+        api_key_env=server.api_key_env or spec.api_key_env,
+        connect_timeout=spec.connect_timeout,
+        read_timeout=spec.read_timeout,
+        context_length=spec.context_length,
+        include_usage=spec.include_usage,
+    )
+
+
 def _backend_for(spec: ModelSpec, replay_rate: float | None) -> Backend:
     if isinstance(spec, ReplaySpec):
         from tui.engine.replay import ReplayBackend
@@ -63,17 +90,12 @@ def _backend_for(spec: ModelSpec, replay_rate: float | None) -> Backend:
         rate = replay_rate if replay_rate is not None else spec.rate
         return ReplayBackend(spec.transcript, rate=rate)
     if isinstance(spec, OpenAISpec):
-        from tui.engine.openai_compat import OpenAICompatBackend
+        if spec.servers is not None:
+            from tui.engine.pool import PoolBackend
 
-        return OpenAICompatBackend(
-            base_url=spec.base_url,
-            model=spec.model,
-            api_key_env=spec.api_key_env,
-            connect_timeout=spec.connect_timeout,
-            read_timeout=spec.read_timeout,
-            context_length=spec.context_length,
-            include_usage=spec.include_usage,
-        )
+            servers = [(openai_backend(spec, server), server.max_concurrent) for server in spec.servers]
+            return PoolBackend(servers, model=spec.model, backoff=spec.backoff)
+        return openai_backend(spec, spec.server_list()[0])
     if isinstance(spec, ExLlamaV2Spec):
         from tui.engine.exllamav2_backend import ExLlamaV2Backend
 
