@@ -9,7 +9,7 @@ from contextlib import ExitStack
 import pytest
 
 from tui.config import OpenAISpec
-from tui.engine.base import Chunk, EngineError, FinalRecord, GenerationRequest, ChatMessage, Restart
+from tui.engine.base import ChatMessage, Chunk, EngineError, FinalRecord, GenerationRequest, Restart
 from tui.engine.pool import PoolBackend
 from tui.engine.registry import create_backend
 
@@ -138,7 +138,7 @@ def test_a_dropped_stream_restarts_on_another_server_and_carries_the_partial_ans
     pool = pool_of([dropping, healthy], clock=clock)
     items, text = consume(pool.stream(request()))
     restarts = [item for item in items if isinstance(item, Restart)]
-    assert len(restarts) == 1
+    assert len(restarts) == 1 and text == "one two " + "one two three four"
     assert restarts[0].failed_server == dropping.base_url and restarts[0].partial == "one two "
     assert "dropped" in restarts[0].reason or "closed before" in restarts[0].reason
     # The chunks after the restart are the whole answer from the healthy server.
@@ -191,10 +191,16 @@ def test_when_every_server_fails_the_answer_fails_with_one_sentence(three):
     ("status", "body", "expected"),
     [
         (401, b'{"detail": "Invalid API key"}', "wants an API key"),
-        (404, b'{"error": {"message": "The model `coder` does not exist."}}', "does not serve the model 'coder'"),
+        (
+            404,
+            b'{"error": {"message": "The model `coder` does not exist."}}',
+            "does not serve the model 'coder'",
+        ),
     ],
 )
-def test_a_401_or_a_404_for_the_model_stops_at_once_without_trying_another_server(three, status, body, expected):
+def test_a_401_or_a_404_for_the_model_stops_at_once_without_trying_another_server(
+    three, status, body, expected
+):
     wrong, healthy = three[0], three[1]
     wrong.script.chat.status = status
     wrong.script.chat.error_body = body
