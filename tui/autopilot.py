@@ -93,6 +93,10 @@ class Autopilot:
             return 130
         return 1 if self.summary.failed else 0
 
+    def stop(self) -> None:
+        """What Ctrl-C does, for a caller driving this autopilot from another thread."""
+        self._on_interrupt(signal.SIGINT, None)
+
     def _on_interrupt(self, _signum, _frame) -> None:
         if self._stop.is_set():
             return  # a second Ctrl-C changes nothing: the current step is being finished or undone

@@ -61,6 +61,15 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_force_unlock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force-unlock",
+        action="store_true",
+        help="remove the runbook's lock (logs/.lock) left by a Patchbay that is gone, then go on; "
+        "a process that still runs keeps running",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="patchbay",
@@ -95,10 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runbook", metavar="RUNBOOK")
     p.add_argument("task", metavar="TASK")
     p.add_argument("--to", metavar="STATUS", default="READY", help="the status to set (default READY)")
+    _add_force_unlock(p)
     _add_common(p)
 
     p = sub.add_parser("run", help="headless: render, stream, (with --auto) apply, validate, commit")
-    p.add_argument("runbook", metavar="RUNBOOK")
+    p.add_argument("runbook", metavar="RUNBOOK", nargs="+", help="with --auto, several run side by side")
     p.add_argument("--task", metavar="ID", help="this task (default: the next READY one)")
     p.add_argument("--auto", action="store_true", help="apply, validate and commit unattended")
     p.add_argument("--max-retries", type=int, default=1, metavar="N")
@@ -106,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-going", action="store_true")
     p.add_argument("--parallel", type=int, default=1, metavar="N")
     p.add_argument("--branch", metavar="NAME", help="create git branch NAME at HEAD and commit there")
+    _add_force_unlock(p)
     _add_common(p)
 
     p = sub.add_parser("apply", help="apply a model answer or a diff to a working tree")
@@ -141,6 +152,7 @@ def build_tui_parser() -> argparse.ArgumentParser:
         default="runbooks",
         help="a runbook.yaml or a folder of runbooks (default ./runbooks)",
     )
+    _add_force_unlock(parser)
     _add_common(parser)
     return parser
 

@@ -12,6 +12,7 @@ from tui.engine.base import Backend, ChatMessage, TokenCount
 from tui.errors import PatchbayError
 from tui.prompts.budget import BudgetCheck, check_budget
 from tui.prompts.render import ContextFileSpec, PromptSource, RenderedPrompt, RetryContext, render_prompt
+from tui.runbook.driver_lock import DriverLock, RunbookLocked, acquire
 from tui.runbook.event_log import EventLog, EventType, utc_timestamp
 from tui.runbook.models import LastRun
 from tui.runbook.writer import append_task_list_item, set_detail_status, set_task_key, set_task_status
@@ -120,6 +121,16 @@ def messages_for(rendered: RenderedPrompt) -> list[ChatMessage]:
     return [ChatMessage(role=role, content=content) for role, content in rendered.messages()]
 
 
+def _take_lock(folder: Path, driver: str | None) -> tuple[DriverLock | None, str | None]:
+    """(the lock, None) for a driver that got it; (None, why) for one that did not."""
+    if driver is None:
+        return None, None
+    try:
+        return acquire(folder, driver), None
+    except RunbookLocked as exc:
+        return None, str(exc)
+
+
 @dataclass
 class _Applied:
     task_id: str
@@ -137,7 +148,12 @@ class Session:
         config_file: Path | None = None,
         model_override: str | None = None,
         replay_rate: float | None = None,
+        driver: str | None = None,
+        backends: dict[str, Backend] | None = None,
     ) -> None:
+        """`driver` names the command that drives the runbook ("patchbay run"): it takes the
+        runbook's lock, or the session is read-only (`read_only` says why). `backends` is a model
+        pool shared with other sessions (several runbooks in one run)."""
         from tui.engine.registry import load_registry
         from tui.runbook.loader import load_runbook, runbook_file_for
 
@@ -150,10 +166,13 @@ class Session:
             self.registry.get(model_override)  # an unknown name fails now, with the known names listed
         self.replay_rate = replay_rate
         self.log = EventLog(self.runbook.folder)
+        self.driver_lock, self.read_only = _take_lock(self.runbook.folder, driver)
         # What recovery of an interrupted apply did, one sentence each (the CLI and TUI show them).
-        self.recovery = recover(self.workdir)
+        # Only the driver recovers: the holder of the lock may be mid-apply.
+        self.recovery = [] if self.read_only else recover(self.workdir)
         self.recovered = [path for report in self.recovery for path in report.restored]
-        self._backends: dict[str, Backend] = {}
+        self._backends: dict[str, Backend] = backends if backends is not None else {}
+        self._owns_backends = backends is None
         self._loaded: set[str] = set()
         self._lock = threading.RLock()
         # Tasks may generate in parallel threads: their YAML read-modify-writes take turns here.
@@ -247,6 +266,8 @@ class Session:
     def begin(self, task_id: str) -> TaskRun:
         from tui.runner import TaskRun
 
+        if self.read_only:
+            raise PatchbayError(self.read_only)
         status = self.effective_status(task_id)
         if status != "READY":
             waits = self.blocked_by(task_id)
@@ -298,8 +319,11 @@ class Session:
         return f"{model_name}: {self.backend(model_name).describe()}"
 
     def close(self) -> None:
-        for backend in self._backends.values():
-            backend.close()
+        if self._owns_backends:
+            for backend in self._backends.values():
+                backend.close()
+        if self.driver_lock is not None:
+            self.driver_lock.release()
 
     # -- git -----------------------------------------------------------------------------------------------
     @property
@@ -376,6 +400,8 @@ class Session:
     def write_status(
         self, task_id: str, status: str, *, event: EventType | None, details: dict[str, Any] | None = None
     ) -> None:
+        if self.read_only:
+            raise PatchbayError(self.read_only)
         task = self.task(task_id)
         before = self.effective_status(task_id)
         with self._write_lock:

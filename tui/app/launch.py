@@ -29,14 +29,22 @@ def open_sessions(path: Path, args: argparse.Namespace) -> list:
     from tui.runner import Session
 
     config = getattr(args, "config", None)
+    runbooks = runbook_files(path)
+    if getattr(args, "force_unlock", False):
+        from tui.commands.run import unlock
+
+        for runbook in runbooks:
+            unlock(runbook, lambda text: print(f"patchbay: {text}", file=sys.stderr))
+    # Each session takes its runbook's lock; one held elsewhere opens read-only (session.read_only).
     return [
         Session(
             runbook,
             config_file=Path(config) if config else None,
             model_override=getattr(args, "model", None),
             replay_rate=getattr(args, "replay_rate", None),
+            driver="the Patchbay TUI",
         )
-        for runbook in runbook_files(path)
+        for runbook in runbooks
     ]
 
 

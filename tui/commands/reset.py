@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import sys
 
 from tui.errors import PatchbayError
+from tui.runbook.driver_lock import acquire
 from tui.runbook.loader import load_runbook
 from tui.runbook.models import STATUSES
 from tui.runbook.problems import shown_path
@@ -23,9 +25,14 @@ def run(args: argparse.Namespace) -> int:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise PatchbayError(f"there is no task '{args.task}' in {shown_path(runbook.path)}{hint}")
     before = task.status
-    set_task_status(runbook.path, task.id, status)
-    # The detail file mirrors the status only where it already writes one.
-    if task.origin.detail_status is not None and task.task_detail_file is not None:
-        set_detail_status(task.task_detail_file, status)
+    if getattr(args, "force_unlock", False):
+        from tui.commands.run import unlock
+
+        unlock(runbook.path, lambda text: print(f"patchbay: {text}", file=sys.stderr))
+    with acquire(runbook.folder, "patchbay reset"):  # a runbook being driven is not written under it
+        set_task_status(runbook.path, task.id, status)
+        # The detail file mirrors the status only where it already writes one.
+        if task.origin.detail_status is not None and task.task_detail_file is not None:
+            set_detail_status(task.task_detail_file, status)
     print(f"{task.id}: {before} -> {status}")
     return 0

@@ -1,33 +1,53 @@
-"""`patchbay run RUNBOOK [--task ID] [--model NAME] [--auto]`: headless runs.
+"""`patchbay run RUNBOOK… [--task ID] [--model NAME] [--auto]`: headless runs.
 
 Without --auto: render the prompt, stream the answer to stdout, log it, keep it under outputs/, and
 leave the task READY (apply the kept answer with `patchbay apply`, or review it in the TUI).
-With --auto: the autopilot (tui/autopilot.py) applies, validates and commits unattended.
+With --auto: the autopilot (tui/autopilot.py) applies, validates and commits unattended; given
+several runbooks, their autopilots run side by side sharing the model pool (run_several.py).
+The runbook's lock (logs/.lock) is taken first: a runbook driven elsewhere is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tui.commands.terminal_text import for_terminal, strip_control_sequences
 from tui.errors import PatchbayError, UsageError
 
 
-def _session(args: argparse.Namespace):
+def _session(args: argparse.Namespace, runbook: str, backends: dict | None = None):
     from tui.commands.demo import copy_if_shipped_demo
     from tui.session import Session
 
+    path = copy_if_shipped_demo(Path(runbook), _say)
+    if getattr(args, "force_unlock", False):
+        unlock(path, _say)
     session = Session(
-        copy_if_shipped_demo(Path(args.runbook), _say),
+        path,
         config_file=Path(args.config) if args.config else None,
         model_override=args.model,
         replay_rate=args.replay_rate,
+        driver="patchbay run",
+        backends=backends,
     )
+    if session.read_only:
+        session.close()
+        raise PatchbayError(session.read_only)
     for report in session.recovery:
         _say(report.message)
     return session
+
+
+def unlock(runbook: Path, say: Callable[[str], None]) -> None:
+    """--force-unlock: remove the runbook's lock file and say whose it was."""
+    from tui.runbook.driver_lock import force_unlock, force_unlock_sentence
+    from tui.runbook.loader import runbook_file_for
+
+    folder = runbook_file_for(Path(runbook)).parent
+    say(force_unlock_sentence(folder, force_unlock(folder)))
 
 
 def _say(text: str) -> None:
@@ -48,7 +68,12 @@ def _printer(out):
 def run(args: argparse.Namespace) -> int:
     if args.replay_rate is not None and args.replay_rate < 0:
         raise UsageError("--replay-rate must be 0 (instant) or more tokens per second")
-    session = _session(args)
+    runbooks = args.runbook if isinstance(args.runbook, list) else [args.runbook]
+    if len(runbooks) > 1:
+        from tui.commands.run_several import run_several
+
+        return run_several(args, runbooks, open_session=lambda path, backends: _session(args, path, backends))
+    session = _session(args, runbooks[0])
     try:
         if args.branch:
             _start_branch(session, args.branch)

@@ -164,6 +164,8 @@ class MainScreen(BackgroundWork, ParallelFlows, TaskChoices, TaskFlows, Screen):
         if first is not None:
             self.tree.select_task((0, first.id))
         for index, session in enumerate(self.sessions):
+            if session.read_only:  # another process drives it: watch its progress, change nothing
+                self.notify(session.read_only, title="Read-only", severity="warning", timeout=20)
             for report in session.recovery:  # rolled back, or left alone because the tree moved on
                 self.notify(report.message, severity="warning", timeout=15)
             warnings = list(getattr(session.runbook, "warnings", None) or ())
