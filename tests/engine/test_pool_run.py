@@ -105,3 +105,43 @@ def test_parallel_run_spreads_over_the_pool_fails_over_and_applies_each_change_o
     assert partial.startswith("```diff\n--- a/") and "+done by" not in partial
     assert {task.status for task in load_runbook(folder).tasks} == {"DONE"}
     json.dumps(log)  # the log stays plain JSON
+
+
+def test_several_runbooks_run_side_by_side_sharing_one_pool(tmp_path, pool_servers, capsys):
+    slow, _dropping, healthy = pool_servers
+    first = make_pool_runbook(tmp_path / "one", [slow, healthy], tasks=["t1", "t2", "t3"])
+    second = make_pool_runbook(tmp_path / "two", [slow, healthy], tasks=["t4", "t5", "t6"])
+    code = main(["run", str(first), str(second), "--auto", "--parallel", "2"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    summaries = [line for line in err.splitlines() if "passed over (exit" in line]
+    assert summaries == [
+        f"patchbay: {first}: 3 done, 0 failed, 0 retries, 0 passed over (exit 0)",
+        f"patchbay: {second}: 3 done, 0 failed, 0 retries, 0 passed over (exit 0)",
+    ]
+    for folder, tasks in ((first, ["t1", "t2", "t3"]), (second, ["t4", "t5", "t6"])):
+        for task in tasks:
+            assert (folder / f"work/{task}.txt").read_text() == f"base {task}\ndone by {task}\n"
+        assert not (folder / "logs/.lock").exists()
+    # Four streams were wanted at once, but the two runbooks share one pool: never two on a server.
+    assert slow.script.peak_streaming == 1 and healthy.script.peak_streaming == 1
+    assert chats(slow) + chats(healthy) == 6
+
+
+def test_several_runbooks_need_auto_and_their_own_working_trees(tmp_path, pool_servers, capsys):
+    first = make_pool_runbook(tmp_path / "one", pool_servers[2:], tasks=["t1"])
+    assert main(["run", str(first), str(first / "runbook.yaml"), "--auto"]) == 2
+    assert main(["run", str(first), str(tmp_path / "one"), "--task", "t1", "--auto"]) == 2
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    (twin / "runbook.yaml").write_text(f"name: twin\nworkdir: {first / 'work'}\ntasks: []\n")
+    assert main(["run", str(first), str(twin)]) == 2
+    assert main(["run", str(first), str(twin), "--auto"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("runbook.yaml is given twice")
+    assert "give that runbook alone" in err[1] and "only with --auto" in err[2]
+    assert (
+        err[3]
+        == f"patchbay: {first} and {twin} work on the same working tree {first / 'work'}; run them one after the other"
+    )
+    assert not (first / "logs/.lock").exists() and not (twin / "logs/.lock").exists()
