@@ -148,6 +148,19 @@ class OpenAISpec(_Spec):
             )
         return self
 
+    def per_server(self) -> list[OpenAISpec]:
+        """This model as one single-server entry per server (what a check of one server takes)."""
+        return [
+            self.model_copy(
+                update={
+                    "base_url": server.base_url,
+                    "servers": None,
+                    "api_key_env": server.api_key_env or self.api_key_env,
+                }
+            )
+            for server in self.server_list()
+        ]
+
     def server_list(self) -> list[ServerSpec]:
         """Every server of this model; a single base_url is a pool of one."""
         if self.servers is not None:

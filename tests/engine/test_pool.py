@@ -235,3 +235,27 @@ def test_loading_a_pool_rotates_out_servers_that_do_not_answer(three):
     dead = pool_of([refusing])
     with pytest.raises(EngineError, match="no server of the pool answers: cannot reach"):
         dead.load()
+
+
+def test_each_server_of_a_pool_is_checked_on_its_own(three, monkeypatch):
+    from tui.engine.server_check import check_servers
+
+    three[0].script.models = {"data": [{"id": "coder"}]}
+    three[1].script.models = {"data": [{"id": "other"}]}
+    three[2].script.api_key = "sesame"
+    monkeypatch.setenv("POOL_KEY", "wrong")
+    spec = OpenAISpec(
+        backend="openai",
+        model="coder",
+        servers=[
+            {"base_url": three[0].base_url},
+            {"base_url": three[1].base_url, "max_concurrent": 2},
+            {"base_url": three[2].base_url, "api_key_env": "POOL_KEY"},
+        ],
+    )
+    checks = check_servers(spec)
+    assert [check.base_url for check in checks] == [server.base_url for server in three]
+    assert [check.ok for check in checks] == [True, False, False]
+    assert checks[0].detail == "answers and serves coder"
+    assert "coder is not among its models (other)" in checks[1].detail
+    assert "refused the API key (401); set POOL_KEY" in checks[2].detail

@@ -218,6 +218,16 @@ class OpenAICompatBackend(Backend):
         if progress:
             progress(LoadProgress(1, 1, f"connected to {self.base_url}"))
 
+    def listed_models(self) -> list[str] | None:
+        """The model ids GET {base}/models lists; None when it lists none readable."""
+        try:
+            models = self._get_json(f"{self.base_url}/models")
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(self._connection_sentence(exc)) from None
+        if not isinstance(models, dict) or not isinstance(models.get("data"), list):
+            return None
+        return [str(entry["id"]) for entry in models["data"] if isinstance(entry, dict) and "id" in entry]
+
     def max_context(self) -> int | None:
         if self._context_override is not None:
             return self._context_override
