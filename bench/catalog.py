@@ -38,6 +38,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("reload-latency", "ms", Target("<", 300), 0, "bench.reload:reload_latency"),
     Benchmark("apply-100-files", "s", Target("<", 1.0), 3, "bench.apply:apply_100_files"),
     Benchmark("apply-vs-git", "x", Target(REPORT_ONLY), 2, "bench.apply:apply_vs_git"),
+    Benchmark("pool-throughput", "x", Target("<=", 1.2), 2, "bench.pool:pool_throughput"),
 )
 
 BY_NAME = {benchmark.name: benchmark for benchmark in BENCHMARKS}

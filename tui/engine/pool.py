@@ -278,3 +278,8 @@ class PoolBackend(Backend):
 def _and_more(failures: list[str]) -> str:
     others = len(failures) - 1
     return f" (and {others} other server{'s' if others > 1 else ''} failed too)" if others > 0 else ""
+
+
+def pool_snapshot(backend: Backend) -> PoolSnapshot | None:
+    """The pool's figures when `backend` is a pool (for the status line); None for one server."""
+    return backend.snapshot() if isinstance(backend, PoolBackend) else None
