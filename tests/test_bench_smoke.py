@@ -58,6 +58,7 @@ def test_every_benchmark_in_the_issue_is_in_the_catalog_once():
         "reload-latency",
         "apply-100-files",
         "apply-vs-git",
+        "pool-throughput",
     ]
     for benchmark in BENCHMARKS:
         assert callable(benchmark.function())
