@@ -259,3 +259,18 @@ def test_each_server_of_a_pool_is_checked_on_its_own(three, monkeypatch):
     assert checks[0].detail == "answers and serves coder"
     assert "coder is not among its models (other)" in checks[1].detail
     assert "refused the API key (401); set POOL_KEY" in checks[2].detail
+
+
+def test_an_answer_fails_at_once_when_every_untried_server_is_resting(three):
+    dropping = three[0]
+    dropping.script.chat.drop_after = 1
+    clock = Clock()
+    pool = pool_of([dropping], backoff=30, clock=clock)
+    with pytest.raises(EngineError, match="every server of the pool failed this answer"):
+        consume(pool.stream(request()))
+    clock.now += 12
+    with pytest.raises(
+        EngineError, match=r"out of rotation after failing \(http://.*\); the first is back in 18 s"
+    ):
+        consume(pool.stream(request()))
+    assert chats(dropping) == 1  # the resting server was not asked

@@ -215,7 +215,8 @@ class PoolBackend(Backend):
 
     def _take(self, tried: list[_Server], failures: list[str], cancel: threading.Event) -> _Server | None:
         """The server for the next attempt, its stream counted: the one with the most free capacity
-        among those this answer has not tried. Waits while all are busy or backing off."""
+        among those this answer has not tried. Waits while those in rotation are busy; fails when
+        none is in rotation."""
         with self._state:
             while not cancel.is_set():
                 candidates = [server for server in self._servers if server not in tried]
@@ -237,8 +238,16 @@ class PoolBackend(Backend):
                     chosen.last_given = self._given
                     chosen.streams += 1
                     return chosen
+                if all(server.down_until > now for server in candidates):
+                    # Waiting out a back-off would look like a hang; the task can be run again.
+                    first = min(candidates, key=lambda server: server.down_until)
+                    raise EngineError(
+                        f"every server of the pool this answer has not tried is out of rotation after "
+                        f"failing ({first.base_url}: {first.last_error}); the first is back in "
+                        f"{first.down_until - now:.0f} s"
+                    )
                 resting = [server.down_until - now for server in candidates if server.down_until > now]
-                # Busy servers wake us when a stream ends; resting ones when their back-off is over.
+                # A stream ending (or a cancel) wakes us, or a resting server coming back.
                 self._state.wait(timeout=min(resting) if resting else None)
             return None
 
