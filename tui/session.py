@@ -169,7 +169,12 @@ class Session:
         self.driver_lock, self.read_only = _take_lock(self.runbook.folder, driver)
         # What recovery of an interrupted apply did, one sentence each (the CLI and TUI show them).
         # Only the driver recovers: the holder of the lock may be mid-apply.
-        self.recovery = [] if self.read_only else recover(self.workdir)
+        try:
+            self.recovery = [] if self.read_only else recover(self.workdir)
+        except BaseException:
+            if self.driver_lock is not None:
+                self.driver_lock.release()
+            raise
         self.recovered = [path for report in self.recovery for path in report.restored]
         self._backends: dict[str, Backend] = backends if backends is not None else {}
         self._owns_backends = backends is None
