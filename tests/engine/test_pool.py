@@ -274,3 +274,42 @@ def test_an_answer_fails_at_once_when_every_untried_server_is_resting(three):
     ):
         consume(pool.stream(request()))
     assert chats(dropping) == 1  # the resting server was not asked
+
+
+@pytest.mark.parametrize(
+    ("entry", "sentence"),
+    [
+        (
+            "base_url: http://a:1/v1\n    servers: [{base_url: http://b:1/v1}]",
+            "c.yaml:3:5: models.m: an openai model names both base_url and servers; keep servers for a pool, "
+            "base_url for one server",
+        ),
+        ("api_key_env: K", "c.yaml:3:5: models.m: an openai model needs base_url (one server) or servers"),
+        ("servers: []", "c.yaml:5:14: models.m.servers must list at least one server"),
+        (
+            "servers: [{base_url: ftp://x}]",
+            "c.yaml:5:26: models.m.servers.0.base_url must start with http://",
+        ),
+        (
+            "servers: [{base_url: http://x/v1, max_concurrent: 0}]",
+            "c.yaml:5:55: models.m.servers.0.max_concurrent: input should be greater than or equal to 1",
+        ),
+        (
+            "servers: [{base_url: http://x/v1}, {base_url: http://x/v1/}]",
+            "c.yaml:5:14: models.m.servers names http://x/v1 twice; list each server once",
+        ),
+        (
+            "servers: [{base_url: http://x/v1, weight: 2}]",
+            "c.yaml:5:39: unknown setting 'weight' in models.m.servers.0",
+        ),
+    ],
+)
+def test_a_bad_servers_entry_is_one_sentence_with_its_line(tmp_path, entry, sentence):
+    from tui.config import read_config_file
+    from tui.errors import PatchbayError
+
+    path = tmp_path / "c.yaml"
+    path.write_text(f"models:\n  m:\n    backend: openai\n    model: q\n    {entry}\n")
+    with pytest.raises(PatchbayError) as caught:
+        read_config_file(path)
+    assert str(caught.value).replace(str(tmp_path) + "/", "").startswith(sentence)
