@@ -103,6 +103,13 @@ def test_parallel_run_spreads_over_the_pool_fails_over_and_applies_each_change_o
     assert restart["details"]["server"] == dropping.base_url
     partial = Path(restart["details"]["partial_output"]).read_text()
     assert partial.startswith("```diff\n--- a/") and "+done by" not in partial
+    (answer,) = [
+        event
+        for event in log
+        if event["event_type"] == "AI_RESPONSE_RECEIVED" and event["task_id"] == restart["task_id"]
+    ]
+    reviewed = Path(answer["details"]["output"]).read_text()
+    assert reviewed.count("--- a/") == 1 and reviewed.startswith("```diff\n")  # the partial is not in it
     assert {task.status for task in load_runbook(folder).tasks} == {"DONE"}
     json.dumps(log)  # the log stays plain JSON
 
