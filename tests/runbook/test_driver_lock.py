@@ -171,3 +171,25 @@ def test_the_holder_keeps_a_lock_that_replaced_its_own(runbook):
     second_path.write_text(json.dumps({"pid": 1, "host": "h", "started": "s", "command": "c"}))
     first.release()
     assert second_path.exists()
+
+
+def test_the_tui_takes_the_lock_and_force_unlock_clears_a_held_one(runbook, capsys):
+    import argparse
+
+    from tui.app.launch import open_sessions
+
+    holder = Holder(runbook)
+    try:
+        args = argparse.Namespace(config=None, model=None, replay_rate=None, force_unlock=False)
+        (held,) = open_sessions(runbook, args)
+        assert held.read_only and f"pid {holder.process.pid}" in held.read_only
+        held.close()
+        args.force_unlock = True
+        (session,) = open_sessions(runbook, args)
+        assert session.read_only is None
+        assert read_holder(runbook).command == "the Patchbay TUI" and read_holder(runbook).pid == os.getpid()
+        assert f"held by patchbay run (pid {holder.process.pid}" in capsys.readouterr().err
+        session.close()
+    finally:
+        holder.let_go()
+    assert not lock_path(runbook).exists()
