@@ -83,6 +83,8 @@ def test_parallel_run_spreads_over_the_pool_fails_over_and_applies_each_change_o
     err = capsys.readouterr().err
     assert code == 0, err
     assert "6 done, 0 failed" in err
+    assert "patchbay: model coder: servers 2/3 up · streams 0+0+0" in err
+    assert f"patchbay: model coder: {dropping.base_url} is out of rotation: the connection to" in err
     # Distribution: the first three streams went one to each server, never two on one at once.
     assert chats(dropping) == 1  # it dropped its stream and stayed out of rotation (30 s back-off)
     assert chats(slow) >= 1 and chats(healthy) >= 2
@@ -122,6 +124,7 @@ def test_several_runbooks_run_side_by_side_sharing_one_pool(tmp_path, pool_serve
     err = capsys.readouterr().err
     assert code == 0, err
     summaries = [line for line in err.splitlines() if "passed over (exit" in line]
+    assert err.splitlines()[-1] == "patchbay: model coder: servers 2/2 up · streams 0+0"
     assert summaries == [
         f"patchbay: {first}: 3 done, 0 failed, 0 retries, 0 passed over (exit 0)",
         f"patchbay: {second}: 3 done, 0 failed, 0 retries, 0 passed over (exit 0)",

@@ -87,6 +87,10 @@ def run_several(
             backend.close()
     for item in opened:
         _say(_summary(item))
+    from tui.commands.run import pool_lines
+
+    for line in pool_lines(backends):
+        _say(line)
     codes = [item.code for item in opened]
     if 130 in codes:
         return 130
