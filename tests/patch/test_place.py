@@ -77,7 +77,7 @@ def test_two_equal_places_without_line_numbers_fail_naming_both():
     diff = "@@ ... @@\n def f():\n     x = 1\n-    y = 2\n+    y = 3\n     return x + y\n"
     _, [(placement, _)] = _place(text, diff)
     assert placement.status == "failed"
-    assert "lines 1 and 7" in placement.reason
+    assert "lines 1-4 (100%) and lines 7-10 (100%)" in placement.reason
 
 
 def test_stated_line_settles_equal_places_only_when_close():
@@ -212,3 +212,109 @@ def test_reapplying_an_insertion_is_refused(tree):
     )
     placement = change.hunks[0].placement
     assert placement.status == "failed" and "already applied" in placement.reason
+
+
+# -- similar functions: each hunk at its own block or refused, never a neighbour -------------
+
+
+def _calc_tests(*names: str) -> str:
+    return "".join(
+        f"def test_{name}():\n    calc = Calculator()\n    calc.push(2)\n    calc.push(3)\n"
+        f"    calc.apply('{name}')\n    assert calc.ok()\n\n\n"
+        for name in names
+    )
+
+
+CALC = _calc_tests("add", "sub", "mul")  # test_add at line 1, test_sub at 9, test_mul at 17
+MUL_HUNK = (
+    " def test_mul():\n     calc = Calculator()\n-    calc.push(2)\n+    calc.push(4)\n"
+    "     calc.push(3)\n     calc.apply('mul')  # drifted\n"
+)
+
+
+def _region_of(text: str, edit) -> str:
+    """The name of the test function an edit falls in."""
+    lines = text.splitlines()
+    for position in range(edit.start, -1, -1):
+        if lines[position].startswith("def "):
+            return lines[position][4:].split("(")[0]
+    return "?"
+
+
+def test_hunk_for_one_of_three_similar_functions_lands_in_its_own():
+    for header in ("@@ -17,5 +17,5 @@", "@@ ... @@"):
+        _, [(placement, edit)] = _place(CALC, header + "\n" + MUL_HUNK)
+        assert placement.status == "fuzzy", header
+        assert _region_of(CALC, edit) == "test_mul", header
+    # A line number pointing at a neighbour may make it a refusal, never the neighbour.
+    _, [(placement, edit)] = _place(CALC, "@@ -9,5 +9,5 @@\n" + MUL_HUNK)
+    assert placement.status == "failed" or _region_of(CALC, edit) == "test_mul"
+
+
+def test_drifted_def_line_lands_at_its_function_not_the_first_lookalike():
+    # `def test_mul() :` is not exactly any line; a wide window anchored on the first copy of
+    # the body used to put it into test_add and call that "fuzzy 1.00".
+    hunk = MUL_HUNK.replace("test_mul():", "test_mul() :").replace("  # drifted", "")
+    for header in ("@@ -17,5 +17,5 @@", "@@ @@"):
+        _, [(placement, edit)] = _place(CALC, header + "\n" + hunk)
+        assert placement.status == "fuzzy" and placement.score < 1.0, header
+        assert _region_of(CALC, edit) == "test_mul", header
+        assert placement.describe().startswith("fuzzy 0.9")
+
+
+def test_equally_similar_neighbours_without_evidence_are_refused_naming_both():
+    text = _calc_tests("one", "two")
+    hunk = (
+        "@@ @@\n def test_three():\n     calc = Calculator()\n-    calc.push(2)\n+    calc.push(4)\n"
+        "     calc.push(3)\n"
+    )
+    _, [(placement, edit)] = _place(text, hunk)
+    assert placement.status == "failed" and edit is None
+    assert placement.reason.startswith("ambiguous: it fits lines 1-4 (")
+    assert "and lines 9-12 (" in placement.reason
+    assert placement.closest is not None and placement.closest_score is not None
+
+
+def test_stated_line_decides_between_equally_similar_neighbours():
+    text = _calc_tests("one", "two")
+    hunk = (
+        " def test_three():\n     calc = Calculator()\n-    calc.push(2)\n+    calc.push(4)\n"
+        "     calc.push(3)\n"
+    )
+    _, [(placement, edit)] = _place(text, "@@ -9,4 +9,4 @@\n" + hunk)
+    assert placement.placed and _region_of(text, edit) == "test_two"
+    _, [(placement, edit)] = _place(text, "@@ -1,4 +1,4 @@\n" + hunk)
+    assert placement.placed and _region_of(text, edit) == "test_one"
+
+
+def test_section_text_decides_between_identical_bodies():
+    body = "     calc = Calculator()\n-    calc.push(2)\n+    calc.push(4)\n     calc.push(3)\n"
+    for name in ("add", "sub", "mul"):
+        _, [(placement, edit)] = _place(CALC, f"@@ ... @@ def test_{name}():\n" + body)
+        assert placement.placed and _region_of(CALC, edit) == f"test_{name}", name
+    # Section text naming no candidate decides nothing.
+    _, [(placement, _)] = _place(CALC, "@@ ... @@ def test_div():\n" + body)
+    assert placement.status == "failed" and "ambiguous" in placement.reason
+
+
+def test_section_text_names_the_enclosing_class():
+    method = "    def run(self):\n        self.start()\n        return self.done\n\n"
+    text = "class Alpha:\n" + method + "\nclass Beta:\n" + method
+    diff = "@@ -7,3 +7,3 @@ class Beta:\n     def run(self):\n-        self.start()\n+        self.begin()\n"
+    _, [(placement, edit)] = _place(text, diff.replace("-7,3 +7,3", "-1,3 +1,3"))
+    # The stated line says Alpha, the section says Beta: conflicting evidence is a refusal.
+    assert placement.status == "failed" and "disagrees" in placement.reason
+    _, [(placement, edit)] = _place(text, diff.replace("-7,3 +7,3", "-30,3 +30,3"))
+    assert placement.placed and edit.start == 8
+
+
+def test_context_of_one_function_with_removed_line_of_another_is_refused():
+    hunk = (
+        " def test_mul():\n     calc = Calculator()\n     calc.push(2)\n     calc.push(3)\n"
+        "-    calc.apply('sub')\n+    calc.apply('div')\n     assert calc.ok()\n"
+    )
+    for header in ("@@ -17,6 +17,6 @@", "@@ @@"):
+        _, [(placement, edit)] = _place(CALC, header + "\n" + hunk)
+        assert placement.status == "failed" and edit is None, header
+        assert "'def test_mul():' is at line 17" in placement.reason
+        assert placement.closest == (9, 14) and placement.closest_score is not None
