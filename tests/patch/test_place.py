@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.patch.conftest import numbered
+from tui.patch.apply_change import ApplyRefused
 from tui.patch.extract import build_change_set
 from tui.patch.fuzzy import FuzzyConfig
 from tui.patch.place import place_hunks
@@ -318,3 +321,143 @@ def test_context_of_one_function_with_removed_line_of_another_is_refused():
         assert placement.status == "failed" and edit is None, header
         assert "'def test_mul():' is at line 17" in placement.reason
         assert placement.closest == (9, 14) and placement.closest_score is not None
+
+
+# -- add-only hunks are anchored: applying twice does not insert twice ------------------------
+
+
+def _apply_twice(root: Path, rel: str, answer: str) -> tuple[bytes, object]:
+    """Apply `answer` for real, then build it again against the result."""
+    from tui.patch.apply_change import apply_change_set
+
+    change_set = build_change_set(answer, root)
+    apply_change_set(root, change_set)
+    once = (root / rel).read_bytes()
+    again = build_change_set(answer, root)
+    return once, again
+
+
+def test_insertion_at_end_of_file_applied_twice_is_already_applied(tree):
+    from tui.patch.apply_change import plan_writes
+
+    root = tree({"m.py": numbered(20)})
+    answer = "--- a/m.py\n+++ b/m.py\n@@ -18,3 +18,5 @@\n line 18\n line 19\n line 20\n+line 21\n+line 22\n"
+    once, again = _apply_twice(root, "m.py", answer)
+    assert once == numbered(22).encode()
+    placement = again.files[0].hunks[0].placement
+    assert placement.status == "failed" and placement.reason == "the change is already applied at line 18"
+    assert placement.closest == (18, 22) and placement.closest_score == 1.0
+    with pytest.raises(ApplyRefused, match="already applied"):
+        plan_writes(again)
+    assert (root / "m.py").read_bytes() == once
+
+
+def test_insertion_at_start_of_file_applied_twice_is_already_applied(tree):
+    root = tree({"m.py": numbered(20)})
+    answer = "--- a/m.py\n+++ b/m.py\n@@ -1,2 +1,3 @@\n+import os\n line 1\n line 2\n"
+    once, again = _apply_twice(root, "m.py", answer)
+    assert once == ("import os\n" + numbered(20)).encode()
+    placement = again.files[0].hunks[0].placement
+    assert placement.status == "failed" and "already applied at line 1" in placement.reason
+
+
+def test_replacement_applied_twice_does_not_land_at_a_lookalike(tree):
+    root = tree({"t.py": CALC})
+    answer = "--- a/t.py\n+++ b/t.py\n@@ -17,5 +17,5 @@\n" + MUL_HUNK.replace("  # drifted", "")
+    once, again = _apply_twice(root, "t.py", answer)
+    assert (
+        once
+        == CALC.replace(
+            "calc.push(2)\n    calc.push(3)\n    calc.apply('mul')",
+            "calc.push(4)\n    calc.push(3)\n    calc.apply('mul')",
+        ).encode()
+    )
+    placement = again.files[0].hunks[0].placement
+    assert placement.status == "failed" and "already applied at line 17" in placement.reason
+
+
+def test_line_number_lets_a_second_identical_block_get_the_same_change():
+    block = "def f():\n    x = 1\n    return x\n"
+    text = block.replace("x = 1", "x = 2") + numbered(30, "pad") + block
+    diff = "@@ -34,3 +34,3 @@\n def f():\n-    x = 1\n+    x = 2\n     return x\n"
+    _, [(placement, edit)] = _place(text, diff)
+    assert placement.status == "exact" and edit.start == 34
+
+
+def test_zero_zero_header_without_dev_null_is_refused_on_a_non_empty_file(tree):
+    root = tree({"m.py": "x = 1\n", "same.py": "a\nb\n", "empty.py": ""})
+    diff = "--- a/{0}\n+++ b/{0}\n@@ -0,0 +1,2 @@\n+a\n+b\n"
+    _, change = _apply(root, diff.format("m.py"))
+    placement = change.hunks[0].placement
+    assert placement.status == "failed" and "the file exists and is not empty" in placement.reason
+    assert placement.closest == (1, 1)
+    _, change = _apply(root, diff.format("same.py"))
+    assert "already applied" in change.hunks[0].placement.reason
+    _, change = _apply(root, diff.format("empty.py"))
+    assert change.status == "ok" and change.new_bytes() == b"a\nb\n"
+
+
+def test_u0_insertion_applied_twice_is_already_applied(tree):
+    root = tree({"m.py": numbered(10)})
+    answer = "--- a/m.py\n+++ b/m.py\n@@ -4,0 +5,2 @@\n+new a\n+new b\n"
+    once, again = _apply_twice(root, "m.py", answer)
+    assert once == numbered(10).replace("line 4\n", "line 4\nnew a\nnew b\n").encode()
+    placement = again.files[0].hunks[0].placement
+    assert placement.status == "failed" and placement.reason == "the change is already applied at line 5"
+
+
+# -- placements that should succeed ------------------------------------------------------------
+
+
+def test_two_hunks_written_without_an_at_line_between_them_are_placed_each_on_its_own():
+    text = numbered(40)
+    diff = (
+        "@@ -3,7 +3,7 @@\n line 3\n line 4\n-line 5\n+LINE 5\n line 6\n line 7\n"
+        " line 20\n line 21\n-line 22\n+LINE 22\n line 23\n"
+    )
+    file, [(placement, edit)] = _place(text, diff)
+    from tui.patch.assemble import assemble
+
+    assert placement.status == "fuzzy" and placement.reason.startswith("in 2 parts")
+    assert placement.reason == "in 2 parts; it skips lines 8-19"
+    assert assemble(file, [edit]).text == text.replace("line 5\n", "LINE 5\n").replace(
+        "line 22\n", "LINE 22\n"
+    )
+
+
+def test_hunk_order_and_outer_context_decide_between_two_copies_of_the_removed_lines():
+    block = "    if ready:\n        start()\n        wait()\n"
+    text = (
+        "def first():\n" + block + "    return 1\n\n\n"
+        "def second():\n    prepare()\n" + block + "    return 2\n"
+    )
+    # Hunk 2's removed lines are in both functions; its first and last context lines only
+    # around the second copy, and hunk 1 took the first copy.
+    diff = (
+        "@@ -1,4 +1,4 @@\n def first():\n     if ready:\n-        start()\n+        begin()\n         wait()\n"
+        "@@ -8,5 +8,5 @@\n     prepare()\n     if ready:\n-        start()\n+        launch()\n"
+        "         wait()\n     return 2  # the end\n"
+    )
+    file, results = _place(text, diff)
+    from tui.patch.assemble import assemble
+
+    assert [placement.placed for placement, _ in results] == [True, True]
+    assert assemble(file, [edit for _, edit in results]).text == text.replace(
+        "start()", "begin()", 1
+    ).replace("start()", "launch()")
+
+
+def test_insertion_with_slightly_drifted_context_at_a_unique_place_is_placed():
+    text = (
+        "def load(path, strict=True):\n    data = read_bytes(path)\n    text = data.decode('utf-8')  # strict\n"
+        "    rows = parse_rows(text)\n    return [row for row in rows if row]  # skip blanks\n"
+        "\n\ndef save(path, rows):\n    write_rows(path, rows)\n"
+    )
+    diff = (
+        "@@ -1,5 +1,6 @@\n def load(path):\n     data = read_bytes(path)\n"
+        "     text = data.decode('utf-8')\n+    text = text.lstrip('\\ufeff')\n     rows = parse_rows(text)\n"
+        "     return [row for row in rows if row]\n"
+    )
+    _, [(placement, edit)] = _place(text, diff)
+    assert placement.status == "fuzzy" and placement.score < 0.8
+    assert edit.start == 3 and edit.new == (("    text = text.lstrip('\\ufeff')", None),)

@@ -22,8 +22,8 @@ SKIP_COST = 0.5
 DIAGONAL_COST = 1e-6
 # How far (in lines) the file may drift from the hunk inside one candidate window.
 MAX_SLACK = 40
-# A hunk line just outside the matched lines counts as the same line (drifted) only when at
-# least this similar; below it, it is simply unmatched.
+# An unmatched hunk line counts as a drifted version of a file line only when at least this
+# similar; below it, it is simply unmatched (and lines beyond the matched ones stay outside).
 EDGE_SIMILARITY = 0.6
 # Unmatched lines between two matched ones are paired by best similarity when there are this
 # few of them on each side; longer gaps are paired in order.
@@ -48,8 +48,9 @@ class Alignment:
     first: int  # file region [first, last] covered by matched and similar lines
     last: int
     score: float
-    # Unmatched old-side lines credited as drifted versions of a file line: old index -> file index.
-    similar: tuple[tuple[int, int], ...] = ()
+    # Unmatched old-side lines similar enough to a file line to stand for it (a drifted
+    # line): (old index, file index), in order.
+    drifted: tuple[tuple[int, int], ...] = ()
 
     @property
     def estimated_start(self) -> int:
@@ -175,7 +176,7 @@ def _score(
     old_weight = sum(weight(key) for key in old_keys)
     region_weight = sum(weight(key) for key in keys[first : last + 1])
     score = (matched + partial) / ((old_weight + region_weight) / 2)
-    pairs = tuple(sorted((i, p) for i, p, _ in similar))
+    pairs = tuple(sorted((i, p) for i, p, ratio in similar if ratio >= EDGE_SIMILARITY))
     return Alignment(start, tuple(mapping), first, last, min(score, 1.0), pairs)
 
 

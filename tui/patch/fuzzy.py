@@ -31,6 +31,9 @@ class FuzzyConfig:
     match_distance: int = 10_000
     # Candidates whose costs differ by less than this are "equally good": the hunk fails.
     tie_margin: float = 0.05
+    # An insertion below min_insert_score (but above min_score) is still placed when every
+    # other place scores at least this much lower.
+    unique_margin: float = 0.2
     # A line found more often than this in the file is too common to vote for a place.
     max_anchor_hits: int = 64
     # How many voted places to align and score.

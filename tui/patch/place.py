@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from tui.patch.evidence import Sections, context_elsewhere, occurrences, section_text
 from tui.patch.fuzzy import Alignment, FuzzyConfig, KeyIndex, cost, fuzzy_alignments, normalize, weight
@@ -38,6 +39,11 @@ class _Match:
     score: float
     first: int
     last: int
+    matched: tuple[int | None, ...] | None = None  # fuzzy: lines matched exactly (not drifted)
+
+    @property
+    def unmatched(self) -> int:
+        return sum(1 for position in self.matched or self.mapping if position is None)
 
     @property
     def region(self) -> str:
@@ -173,22 +179,40 @@ class HunkPlacer:
         hint = sides.expected if sides.expected is not None else self.previous_end
         alignments = fuzzy_alignments(self.keys, sides.old_keys, hint, config)
         threshold = config.min_score if any(sides.removed) else config.min_insert_score
-        valid = [
-            item
+        candidates = [
+            (item, _with_drifted(item, sides.removed))
             for item in alignments
             if self._removed_ok(item, sides.removed)
-            and _anchored(item, sides.lines)
-            and item.score >= threshold
         ]
+        candidates = [(item, mapping) for item, mapping in candidates if _anchored(mapping, sides.lines)]
+        valid = [pair for pair in candidates if pair[0].score >= threshold]
+        if not valid and candidates and not any(sides.removed):
+            valid = self._unique_insertion(candidates, alignments)
         if valid:
             matches = [
-                _Match(item.mapping, item.estimated_start, "fuzzy", item.score, item.first, item.last)
-                for item in sorted(valid, key=lambda item: cost(item, hint, config))
+                _Match(
+                    mapping, item.estimated_start, "fuzzy", item.score, item.first, item.last, item.mapping
+                )
+                for item, mapping in sorted(valid, key=lambda pair: cost(pair[0], hint, config))
             ]
             outcome = self._choose(matches, sides, number)
             if outcome is not None:
                 return outcome
         return self._failure(alignments, sides, threshold)
+
+    def _unique_insertion(
+        self, candidates: list[tuple[Alignment, tuple[int | None, ...]]], alignments: list[Alignment]
+    ) -> list[tuple[Alignment, tuple[int | None, ...]]]:
+        """An insertion whose context drifted below min_insert_score is still placed when its
+        anchor lines hold and no other place comes anywhere near it."""
+        best, mapping = max(candidates, key=lambda pair: pair[0].score)
+        if best.score < self.config.min_score:
+            return []
+        for other in alignments:
+            overlapping = other.first <= best.last and best.first <= other.last
+            if not overlapping and other.score > best.score - self.config.unique_margin:
+                return []
+        return [(best, mapping)]
 
     def _place_insertion(self, hunk: ParsedHunk, sides: _Sides) -> Outcome:
         """A hunk of added lines only: its stated line is all there is to place it by."""
@@ -254,7 +278,7 @@ class HunkPlacer:
         if len(parts.changes) < 2:
             return None
         saved = (self.drift, self.previous_end, len(self.taken))
-        placed: list[tuple[Placement, LineEdit]] = []
+        placed: list[tuple[Placement, LineEdit, int]] = []  # with the end of the matched region
         lead = parts.contexts[0]
         last = len(parts.changes) - 1
         for index, change in enumerate(parts.changes):
@@ -264,10 +288,10 @@ class HunkPlacer:
                 lines = (*lead, *change, *after[:keep])
                 part = _Sides.of(hunk, lines, self.drift)
                 if index:
-                    part = _later_part(part, placed[-1][1].end)
+                    part = _later_part(part, placed[-1][2])
                 placement, edit = self._place_whole(part, number, strict=True)
                 if edit is not None:
-                    placed.append((placement, edit))
+                    placed.append((placement, edit, self.previous_end or edit.end))
                     lead = after[keep:]
                     break
             else:
@@ -275,20 +299,25 @@ class HunkPlacer:
                 del self.taken[saved[2] :]
                 return None
         del self.taken[saved[2] :]
-        edits = [edit for _, edit in placed]
-        edit = join_edits(self.file, edits)
+        edit = join_edits(self.file, [edit for _, edit, _ in placed])
         self.taken.append((edit, number))
+        gaps = [
+            f"{end + 1}-{following.line - 1}"
+            for (_, _, end), (following, _, _) in pairwise(placed)
+            if following.line is not None and following.line - 1 > end
+        ]
+        skipped = f"; it skips lines {', '.join(gaps)}" if gaps else ""
         first = placed[0][0]
-        gaps = ", ".join(
-            f"{edits[i].end + 1}-{edits[i + 1].start}"
-            for i in range(len(edits) - 1)
-            if edits[i + 1].start > edits[i].end
+        return (
+            Placement(
+                "fuzzy",
+                line=first.line,
+                offset=first.offset,
+                score=MAX_INEXACT_SCORE,
+                reason=f"in {len(placed)} parts{skipped}",
+            ),
+            edit,
         )
-        skipped = f"; the file lines {gaps} between them stay as they are" if gaps else ""
-        reason = f"in {len(edits)} parts{skipped}"
-        return Placement(
-            "fuzzy", line=first.line, offset=first.offset, score=MAX_INEXACT_SCORE, reason=reason
-        ), edit
 
     # -- choosing among candidates -----------------------------------------------------------
 
@@ -322,7 +351,13 @@ class HunkPlacer:
         match, edit = chosen
         if match.kind == "fuzzy":
             conflict = context_elsewhere(
-                self.keys, sides.old_keys, sides.old, sides.removed, match.mapping, match.first, match.last
+                self.keys,
+                sides.old_keys,
+                sides.old,
+                sides.removed,
+                match.matched or (),
+                match.first,
+                match.last,
             )
             if conflict is not None:
                 reason = (
@@ -402,7 +437,7 @@ class HunkPlacer:
             return Placement(status, line=line, offset=offset, score=1.0), edit
         region = [self.file.lines[p] if p is not None else None for p in match.mapping]
         score = match.score if match.kind == "fuzzy" else _raw_similarity(sides.old, region)
-        if match.kind == "fuzzy" and any(position is None for position in match.mapping):
+        if match.kind == "fuzzy" and match.unmatched:
             score = min(score, MAX_INEXACT_SCORE)
         note = _describe_tolerance(sides.old, match, self.file)
         return Placement("fuzzy", line=max(line, 1), offset=offset, score=round(score, 3), reason=note), edit
@@ -458,7 +493,17 @@ def _shows_result(lines: Sequence[HunkLine]) -> bool:
     return True
 
 
-def _anchored(alignment: Alignment, lines: Sequence[HunkLine]) -> bool:
+def _with_drifted(alignment: Alignment, removed: list[bool]) -> tuple[int | None, ...]:
+    """The alignment's mapping with drifted context lines standing for their file lines (a
+    removed line must match exactly, so it never does)."""
+    mapping = list(alignment.mapping)
+    for i, position in alignment.drifted:
+        if not removed[i]:
+            mapping[i] = position
+    return tuple(mapping)
+
+
+def _anchored(mapping: Sequence[int | None], lines: Sequence[HunkLine]) -> bool:
     """Added lines between two context lines need those two lines matched and adjacent in the
     file: otherwise an insertion could land in drifted text, or be applied twice."""
     old_kinds: list[str] = []
@@ -477,8 +522,8 @@ def _anchored(alignment: Alignment, lines: Sequence[HunkLine]) -> bool:
         has_before, has_after = before >= 0, after < len(old_kinds)
         if (has_before and old_kinds[before] == "removed") or (has_after and old_kinds[after] == "removed"):
             continue
-        left = alignment.mapping[before] if has_before else None
-        right = alignment.mapping[after] if has_after else None
+        left = mapping[before] if has_before else None
+        right = mapping[after] if has_after else None
         if (has_before and left is None) or (has_after and right is None):
             return False
         if left is not None and right is not None and right != left + 1:
@@ -499,7 +544,7 @@ def _raw_similarity(old: list[str], region: list[str | None]) -> float:
 
 def _describe_tolerance(old: list[str], match: _Match, file: FileText) -> str:
     if match.kind == "fuzzy":
-        unmatched = sum(1 for position in match.mapping if position is None)
+        unmatched = match.unmatched
         return (
             f"{unmatched} context line{'s' if unmatched != 1 else ''} differ" if unmatched else "whitespace"
         )
