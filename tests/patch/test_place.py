@@ -8,6 +8,7 @@ import pytest
 
 from tests.patch.conftest import numbered
 from tui.patch.apply_change import ApplyRefused
+from tui.patch.assemble import assemble
 from tui.patch.extract import build_change_set
 from tui.patch.fuzzy import FuzzyConfig
 from tui.patch.place import place_hunks
@@ -107,7 +108,6 @@ def test_trailing_whitespace_and_tabs_are_tolerated():
     diff = "@@ -1,4 +1,4 @@\n def f():\n     x = 1\n-    y = 2\n+    y = 3\n     return x\n"
     file, [(placement, edit)] = _place(text, diff)
     assert placement.status == "fuzzy"
-    from tui.patch.assemble import assemble
 
     # The added line takes the file's tab indentation; untouched lines keep their bytes.
     assert assemble(file, [edit]).text == "def f():\n\tx = 1   \n\ty = 3\n\treturn x\n"
@@ -117,7 +117,6 @@ def test_dedented_hunk_is_reindented():
     text = "class A:\n    def f(self):\n        a = 1\n        return a\n"
     diff = "@@ ... @@\n def f(self):\n-    a = 1\n+    a = 2\n+    b = 3\n     return a\n"
     file, [(placement, edit)] = _place(text, diff)
-    from tui.patch.assemble import assemble
 
     assert placement.status == "fuzzy" and placement.reason == "indentation +4"
     assert (
@@ -416,7 +415,6 @@ def test_two_hunks_written_without_an_at_line_between_them_are_placed_each_on_it
         " line 20\n line 21\n-line 22\n+LINE 22\n line 23\n"
     )
     file, [(placement, edit)] = _place(text, diff)
-    from tui.patch.assemble import assemble
 
     assert placement.status == "fuzzy" and placement.reason.startswith("in 2 parts")
     assert placement.reason == "in 2 parts; it skips lines 8-19"
@@ -425,26 +423,27 @@ def test_two_hunks_written_without_an_at_line_between_them_are_placed_each_on_it
     )
 
 
-def test_hunk_order_and_outer_context_decide_between_two_copies_of_the_removed_lines():
+def test_outer_context_and_hunk_order_decide_between_two_copies_of_the_removed_lines():
     block = "    if ready:\n        start()\n        wait()\n"
     text = (
-        "def first():\n" + block + "    return 1\n\n\n"
-        "def second():\n    prepare()\n" + block + "    return 2\n"
+        "def first():\n    setup()\n" + block + "    return 1\n\n\n"
+        "def second():\n    prepare()\n    log()\n" + block + "    cleanup()\n    return 2\n"
     )
-    # Hunk 2's removed lines are in both functions; its first and last context lines only
-    # around the second copy, and hunk 1 took the first copy.
-    diff = (
-        "@@ -1,4 +1,4 @@\n def first():\n     if ready:\n-        start()\n+        begin()\n         wait()\n"
-        "@@ -8,5 +8,5 @@\n     prepare()\n     if ready:\n-        start()\n+        launch()\n"
-        "         wait()\n     return 2  # the end\n"
+    # The removed line and the lines around it are in both functions; the hunk's first and last
+    # context lines only near the second copy (a few lines apart: the file drifted).
+    second = "     prepare()\n     if ready:\n-        start()\n+        launch()\n         wait()\n     return 2\n"
+    launched = text[: text.index("def second")] + text[text.index("def second") :].replace(
+        "start()", "launch()"
     )
-    file, results = _place(text, diff)
-    from tui.patch.assemble import assemble
-
+    for header in ("@@ -10,6 +10,6 @@", "@@ @@"):
+        file, [(placement, edit)] = _place(text, header + "\n" + second)
+        assert placement.status == "fuzzy", header
+        assert assemble(file, [edit]).text == launched, header
+    # The file's other hunk took the first copy: hunk order agrees.
+    first = "@@ -1,5 +1,5 @@\n def first():\n     setup()\n     if ready:\n-        start()\n+        begin()\n         wait()\n"
+    file, results = _place(text, first + "@@ @@\n" + second)
     assert [placement.placed for placement, _ in results] == [True, True]
-    assert assemble(file, [edit for _, edit in results]).text == text.replace(
-        "start()", "begin()", 1
-    ).replace("start()", "launch()")
+    assert assemble(file, [edit for _, edit in results]).text == launched.replace("start()", "begin()")
 
 
 def test_insertion_with_slightly_drifted_context_at_a_unique_place_is_placed():

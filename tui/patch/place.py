@@ -349,28 +349,30 @@ class HunkPlacer:
         if isinstance(chosen, str):
             return _failed(chosen, usable[0][0])
         match, edit = chosen
-        if match.kind == "fuzzy":
-            conflict = context_elsewhere(
-                self.keys,
-                sides.old_keys,
-                sides.old,
-                sides.removed,
-                match.matched or (),
-                match.first,
-                match.last,
-            )
-            if conflict is not None:
-                reason = (
-                    f"its context line {conflict.text!r} is at line {conflict.elsewhere + 1}, "
-                    f"away from the lines {match.first + 1}-{match.last + 1} that match the rest"
-                )
-                return _failed(reason, match)
+        conflict = self._conflict(match, sides)
+        if conflict is not None:
+            return _failed(conflict, match)
         return self._accept(match, edit, number, sides)
+
+    def _conflict(self, match: _Match, sides: _Sides) -> str | None:
+        """Why a fuzzy place contradicts the hunk's own context, or None."""
+        if match.matched is None:
+            return None
+        found = context_elsewhere(
+            self.keys, sides.old_keys, sides.old, sides.removed, match.matched, match.first, match.last
+        )
+        if found is None:
+            return None
+        return (
+            f"its context line {found.text!r} is at line {found.elsewhere + 1}, "
+            f"away from the lines {match.first + 1}-{match.last + 1} that match the rest"
+        )
 
     def _pick(self, usable: list[tuple[_Match, LineEdit]], sides: _Sides) -> tuple[_Match, LineEdit] | str:
         """One place, or the reason there is none. Places that fit about equally well (within
-        the tie margin; exact places always do) are told apart by evidence: the stated line,
-        the section text, and (without a line number) hunk order."""
+        the tie margin; exact places always do) are told apart by evidence: context lines that
+        belong elsewhere rule a place out, then the stated line, the section text and (without
+        a line number) hunk order decide."""
         if len(usable) == 1:
             return usable[0]
         best = usable[0]
@@ -385,8 +387,11 @@ class HunkPlacer:
                 < self.config.tie_margin
             ):
                 ties.append(item)
+        if len(ties) > 1:
+            consistent = [item for item in ties if self._conflict(item[0], sides) is None]
+            ties = consistent or ties[:1]
         if len(ties) == 1:
-            return best
+            return ties[0]
         return self._by_evidence(ties, sides)
 
     def _by_evidence(
