@@ -78,13 +78,19 @@ def candidate_starts(
 
 
 def fuzzy_alignments(
-    index: KeyIndex, old_keys: list[str], expected: int | None, config: FuzzyConfig
+    index: KeyIndex,
+    old_keys: list[str],
+    expected: int | None,
+    config: FuzzyConfig,
+    exact_only: list[bool] | None = None,
 ) -> list[Alignment]:
-    """Distinct alignments, best (highest score) first."""
+    """Distinct alignments, best (highest score) first. `exact_only` marks old lines that may
+    only match exactly (removed lines)."""
     seen: set[tuple[int, int]] = set()
     found: list[Alignment] = []
+    memo: dict[tuple[str, str], float] = {}
     for start in candidate_starts(index, old_keys, expected, config):
-        alignment = align_at(index.keys, old_keys, start)
+        alignment = align_at(index.keys, old_keys, start, exact_only, memo)
         if alignment is None or (alignment.first, alignment.last) in seen:
             continue
         seen.add((alignment.first, alignment.last))

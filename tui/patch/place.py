@@ -177,7 +177,7 @@ class HunkPlacer:
     def _place_fuzzy(self, sides: _Sides, number: int) -> Outcome:
         config = self.config
         hint = sides.expected if sides.expected is not None else self.previous_end
-        alignments = fuzzy_alignments(self.keys, sides.old_keys, hint, config)
+        alignments = fuzzy_alignments(self.keys, sides.old_keys, hint, config, sides.removed)
         threshold = config.min_score if any(sides.removed) else config.min_insert_score
         candidates = [
             (item, _with_drifted(item, sides.removed))
@@ -253,9 +253,13 @@ class HunkPlacer:
     def _already_applied(self, sides: _Sides) -> Outcome | None:
         """A change whose new side is in the file and whose old side is not (or only away from
         the stated line) was applied before: applying it again would do it twice."""
-        if sides.new_keys == sides.old_keys or not _shows_result(sides.lines):
+        if sides.new_keys == sides.old_keys:
             return None
-        found = occurrences(self.keys, sides.new_keys, limit=8)
+        found = [
+            start
+            for start in occurrences(self.keys, sides.new_keys, limit=8)
+            if _shows_result(sides, start, len(self.file.lines))
+        ]
         if not found:
             return None
         olds = self._tolerant_starts(sides.old)
@@ -485,17 +489,17 @@ def _later_part(sides: _Sides, after: int) -> _Sides:
     return replace(sides, stated=None, expected=None, not_before=after)
 
 
-def _shows_result(lines: Sequence[HunkLine]) -> bool:
-    """Whether the new side proves the change is done: it adds lines, or every run of removed
-    lines has context on both sides (so the context closing up shows the lines are gone)."""
+def _shows_result(sides: _Sides, start: int, size: int) -> bool:
+    """Whether the new side found at `start` proves the change is done: it adds lines, or the
+    context closing up around the removed lines shows they are gone. Removed lines at the edge
+    of a hunk have context on one side only: the new side must then sit at that edge of the file
+    (the top when the hunk says it starts at line 1, the end)."""
+    lines = sides.lines
     if any(line.kind == "added" for line in lines):
         return True
-    for index, line in enumerate(lines):
-        if line.kind != "removed":
-            continue
-        if index == 0 or index == len(lines) - 1:
-            return False
-    return True
+    if lines[0].kind == "removed" and not (start == 0 and sides.stated == 1):
+        return False
+    return lines[-1].kind != "removed" or start + len(sides.new_keys) == size
 
 
 def _with_drifted(alignment: Alignment, removed: list[bool]) -> tuple[int | None, ...]:
