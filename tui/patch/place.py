@@ -263,6 +263,8 @@ class HunkPlacer:
         if not found:
             return None
         olds = self._tolerant_starts(sides.old)
+        if olds and not any(line.kind == "added" for line in sides.lines):
+            return None  # a deletion's lines still there: not done yet, whatever else matches
         expected = sides.expected
         if olds and expected is not None:
             nearest_old = min(abs(start - expected) for start in olds)
