@@ -460,3 +460,21 @@ def test_insertion_with_slightly_drifted_context_at_a_unique_place_is_placed():
     _, [(placement, edit)] = _place(text, diff)
     assert placement.status == "fuzzy" and placement.score < 0.8
     assert edit.start == 3 and edit.new == (("    text = text.lstrip('\\ufeff')", None),)
+
+
+def test_offset_of_the_next_hunk_settles_an_ambiguous_one():
+    block = "def helper():\n    value = compute()\n    check(value)\n    return value\n"
+    text = numbered(10, "a") + block + numbered(26, "b") + block + numbered(40, "c")
+    # Both hunks state lines 40 too far down; the second is unique, so its offset tells which
+    # copy of the block the first one meant.
+    diff = (
+        "@@ -81,4 +81,4 @@\n def helper():\n     value = compute()\n-    check(value)\n+    verify(value)\n"
+        "     return value\n"
+        "@@ -103,3 +103,3 @@\n c 19\n-c 20\n+C 20\n c 21\n"
+    )
+    _, [(first, edit), (second, _)] = _place(text, diff)
+    assert (second.status, second.offset) == ("offset", -40)
+    assert first.status == "offset" and first.line == 41 and edit.start == 42
+    # Alone, the first hunk is ambiguous.
+    _, [(alone, _)] = _place(text, diff[: diff.index("@@ -103")])
+    assert alone.status == "failed" and "ambiguous" in alone.reason

@@ -568,6 +568,35 @@ def _describe_tolerance(old: list[str], match: _Match, file: FileText) -> str:
 def place_hunks(
     file: FileText, hunks: Sequence[ParsedHunk], config: FuzzyConfig | None = None
 ) -> list[Outcome]:
-    """Place every hunk of one file; results in hunk order."""
+    """Place every hunk of one file; results in hunk order.
+
+    A hunk left ambiguous gets a second try once the others are placed: the offset of the next
+    placed hunk (line numbers of one answer tend to be off by the same amount) and the places
+    of its neighbours (hunks come in file order) may settle it.
+    """
     placer = HunkPlacer(file, config)
-    return [placer.place(hunk, number) for number, hunk in enumerate(hunks, start=1)]
+    results = [placer.place(hunk, number) for number, hunk in enumerate(hunks, start=1)]
+    for index, (placement, _) in enumerate(results):
+        if placement.placed or not (placement.reason or "").startswith("ambiguous"):
+            continue
+        if not hunks[index].old_start:
+            continue
+        following = next((p for p, _ in results[index + 1 :] if p.placed and p.offset is not None), None)
+        if following is None:
+            continue
+        before = [edit.end for _, edit in results[:index] if edit is not None]
+        after = [edit.start for _, edit in results[index + 1 :] if edit is not None]
+        placer.drift = following.offset or 0
+        placer.previous_end = before[-1] if before else None
+        taken = len(placer.taken)
+        retried, edit = placer.place(hunks[index], index + 1)
+        in_order = (
+            edit is not None
+            and (not before or edit.start >= before[-1])
+            and (not after or edit.end <= after[0])
+        )
+        if retried.placed and in_order:
+            results[index] = (retried, edit)
+        else:
+            del placer.taken[taken:]
+    return results
