@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -478,3 +479,64 @@ def test_offset_of_the_next_hunk_settles_an_ambiguous_one():
     # Alone, the first hunk is ambiguous.
     _, [(alone, _)] = _place(text, diff[: diff.index("@@ -103")])
     assert alone.status == "failed" and "ambiguous" in alone.reason
+
+
+_TWO_COPIES = (
+    "def f():\n    x = 1\n    y = 2\n    return x + y\n\n\ndef f():\n    x = 1\n    y = 2\n    return x + y\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "diff", "says"),
+    [
+        (numbered(30), "@@ -5,3 +5,3 @@\n line 5\n-line 5b\n+x\n line 6\n", "removed lines not found"),
+        (
+            _TWO_COPIES,
+            "@@ @@\n def f():\n-    x = 1\n+    x = 3\n     y = 2\n",
+            "ambiguous: it fits lines 1-3",
+        ),
+        (
+            numbered(9),
+            "@@ -2,2 +2,2 @@\n-line 2\n+A\n line 3\n@@ -2,2 +2,2 @@\n-line 2\n+B\n line 3\n",
+            "overlaps hunk 1",
+        ),
+        (
+            CALC,
+            "@@ @@\n def test_mul():\n     calc = Calculator()\n-    calc.apply('sub')\n+    x\n",
+            "is at line 17",
+        ),
+        (numbered(9) + "extra\n", "@@ -8,2 +8,3 @@\n line 8\n line 9\n+extra\n", "already applied at line 8"),
+        (numbered(3), "@@ -0,0 +1,1 @@\n+new\n", "exists and is not empty"),
+        (numbered(30), "@@ -3,4 +3,5 @@\n line 3\n zeta\n+new\n eta\n theta\n", "matches too weakly"),
+        (
+            "class Alpha:\n    def run(self):\n        go()\n\n\nclass Beta:\n    def run(self):\n        go()\n",
+            "@@ -1,2 +1,2 @@ class Beta:\n     def run(self):\n-        go()\n+        stop()\n",
+            "the evidence disagrees",
+        ),
+    ],
+)
+def test_every_refusal_says_why_in_one_sentence_and_names_the_closest_region(text, diff, says):
+    _, results = _place(text, diff)
+    placement, edit = results[-1]
+    assert placement.status == "failed" and edit is None
+    assert says in placement.reason
+    assert "\n" not in placement.reason and ". " not in placement.reason
+    assert placement.closest is not None and 0 <= placement.closest_score <= 1
+    assert re.search(r"\(closest: lines \d+-\d+, \d+%\)$", placement.describe())
+
+
+def test_patchbay_apply_twice_says_already_applied_and_writes_nothing(tree, tmp_path, capsys):
+    from tui.cli import main
+
+    root = tree({"m.py": numbered(20)})
+    answer = tmp_path / "answer.md"
+    answer.write_text(
+        "```diff\n--- a/m.py\n+++ b/m.py\n@@ -19,2 +19,3 @@\n line 19\n line 20\n+line 21\n```\n"
+    )
+    assert main(["apply", "--workdir", str(root), str(answer)]) == 0
+    once = (root / "m.py").read_bytes()
+    capsys.readouterr()
+    assert main(["apply", "--workdir", str(root), str(answer)]) == 1
+    out = capsys.readouterr()
+    assert "the change is already applied at line 19" in out.out + out.err
+    assert (root / "m.py").read_bytes() == once == numbered(21).encode()
