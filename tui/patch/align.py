@@ -83,7 +83,7 @@ def align_at(
     if low >= high or size == 0:
         return None
     similar = _Similarity(memo if memo is not None else {})
-    mapping, drifted = _match_lines(keys, old_keys, start, low, high, exact_only, similar)
+    mapping, drifted = _match_lines(keys, old_keys, start, (low, high, slack), exact_only, similar)
     if all(position is None for position in mapping):
         return None
     return _score(keys, old_keys, start, mapping, drifted, low, high, similar)
@@ -116,8 +116,7 @@ def _match_lines(
     keys: Sequence[str],
     old_keys: Sequence[str],
     start: int,
-    low: int,
-    high: int,
+    bounds: tuple[int, int, int],
     exact_only: Sequence[bool] | None,
     similar: _Similarity,
 ) -> tuple[list[int | None], list[tuple[int, int, float]]]:
@@ -126,8 +125,10 @@ def _match_lines(
     earns its similarity's share. Returns the exact matches and the drifted pairs.
 
     best[p]: the best score of old[:i+1] against the window with its last pair at or before p,
-    the file lines after that pair up to p already paid for.
+    the file lines after that pair up to p already paid for. Old line i only pairs within
+    `slack` lines of the candidate's diagonal (the window is that wide on each side anyway).
     """
+    low, high, slack = bounds
     width = high - low
     window = keys[low:high]
     skip = [SKIP_COST * weight(key) for key in window]
@@ -147,7 +148,7 @@ def _match_lines(
         current = [minus] * width
         how = bytearray(width)
         fresh = bytearray(width)
-        for p in range(width):
+        for p in range(max(0, diagonal - slack), min(width, diagonal + slack + 1)):
             value, reached = minus, 0
             if window[p] == key:
                 value = gain
