@@ -11,6 +11,7 @@ Unmatched lines between and around the matched ones then earn credit for their s
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -106,7 +107,10 @@ class _Similarity:
         if not a or not b:
             return 0.0
         shorter, longer = sorted((len(a), len(b)))
-        if 2 * shorter / (shorter + longer) < EDGE_SIMILARITY:  # an upper bound of the ratio
+        if 2 * shorter / (shorter + longer) < EDGE_SIMILARITY:  # upper bounds of the ratio,
+            return 0.0
+        common = (Counter(a) & Counter(b)).total()  # cheap ones first
+        if 2 * common / (len(a) + len(b)) < EDGE_SIMILARITY:
             return 0.0
         ratio = self(a, b)
         return ratio if ratio >= EDGE_SIMILARITY else 0.0
