@@ -14,8 +14,8 @@ _SECTION = re.compile(r"^@@.*?@@(.*)$")
 # Lines that open a scope, at any indentation (git's default funcname rule only knows
 # unindented ones; a model copies whichever it saw).
 _SCOPE = re.compile(
-    r"^(?:async\s+def|def|class|function|fn|func|impl|struct|enum|interface|trait|module|sub|"
-    r"(?:public|private|protected|static|export)\b.*?\()\b"
+    r"^(?:(?:async\s+def|def|class|function|fn|func|impl|struct|enum|interface|trait|module|sub)\b"
+    r"|(?:public|private|protected|static|export)\b.*\()"
 )
 # A context line is distinctive enough to point at a place when it is at least this long
 # (normalised) and occurs at most this often in the file.
