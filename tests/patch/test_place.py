@@ -540,3 +540,20 @@ def test_patchbay_apply_twice_says_already_applied_and_writes_nothing(tree, tmp_
     out = capsys.readouterr()
     assert "the change is already applied at line 19" in out.out + out.err
     assert (root / "m.py").read_bytes() == once == numbered(21).encode()
+
+
+def test_line_number_against_slightly_better_lines_is_a_refusal():
+    body = "    a = 1\n    b = 2\n    c = a + b\n    total = c * 2\n    return total\n"
+    text = "".join(f"def func_{name}():\n{body}\n\n" for name in ("one", "two"))
+    hunk = " def func_twe():\n     a = 1\n-    b = 2\n+    b = 3\n     c = a + b\n     total = c * 2\n"
+    # The lines lean a little to func_two (line 9), too little to decide alone.
+    _, [(placement, _)] = _place(text, "@@ @@\n" + hunk)
+    assert placement.status == "failed" and placement.reason.startswith("ambiguous")
+    _, [(placement, edit)] = _place(text, "@@ -9,5 +9,5 @@\n" + hunk)
+    assert placement.placed and edit.start == 10
+    _, [(placement, _)] = _place(text, "@@ -1,5 +1,5 @@\n" + hunk)
+    assert placement.status == "failed"
+    assert placement.reason == (
+        "the evidence disagrees about where it goes (its line number points at line 1; "
+        "its content points at line 9)"
+    )

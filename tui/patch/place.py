@@ -12,84 +12,37 @@ A hunk goes where the evidence says or fails with the reason and the closest reg
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from tui.patch.evidence import Sections, context_elsewhere, occurrences, section_text
-from tui.patch.fuzzy import Alignment, FuzzyConfig, KeyIndex, cost, fuzzy_alignments, normalize, weight
+from tui.patch.candidates import (
+    Candidate,
+    Outcome,
+    Sides,
+    anchored,
+    describe_tolerance,
+    failed,
+    later_part,
+    list_similarity,
+    raw_similarity,
+    shows_result,
+    with_drifted,
+)
+from tui.patch.evidence import Sections, context_elsewhere, occurrences
+from tui.patch.fuzzy import Alignment, FuzzyConfig, KeyIndex, cost, fuzzy_alignments, normalize
 from tui.patch.hunk_edit import build_edit, indent_for, overlaps
-from tui.patch.model import HunkLine, LineEdit, Placement
+from tui.patch.model import LineEdit, Placement
 from tui.patch.split_hunk import join_edits, layout
 from tui.patch.text_file import FileText
 from tui.patch.unified_parse import ParsedHunk
 
 # A stated line picks one of several equally good places only when it is this close to it.
 NEAR_LINES = 10
+# Among places that fit about equally well, one whose score is this much higher still counts
+# against evidence (a line number) pointing at another.
+CONTENT_MARGIN = 0.02
 # A fuzzy placement that left any line unmatched never reports more than this similarity.
 MAX_INEXACT_SCORE = 0.99
-
-
-@dataclass(frozen=True)
-class _Match:
-    mapping: tuple[int | None, ...]
-    start: int  # where old line 0 sits (estimated for fuzzy matches)
-    kind: str  # "exact", "tolerant" or "fuzzy"
-    score: float
-    first: int
-    last: int
-    matched: tuple[int | None, ...] | None = None  # fuzzy: lines matched exactly (not drifted)
-
-    @property
-    def unmatched(self) -> int:
-        return sum(1 for position in self.matched or self.mapping if position is None)
-
-    @property
-    def region(self) -> str:
-        return f"lines {self.first + 1}-{self.last + 1} ({round(self.score * 100)}%)"
-
-
-@dataclass(frozen=True)
-class _Sides:
-    """What placing one hunk needs, worked out once."""
-
-    lines: tuple[HunkLine, ...]
-    old: list[str]
-    old_keys: list[str]
-    removed: list[bool]
-    new_keys: list[str]
-    stated: int | None
-    expected: int | None
-    section: str | None
-    final_newline: bool | None
-    not_before: int = 0  # a later part of a split hunk goes after the part before it
-
-    @classmethod
-    def of(cls, hunk: ParsedHunk, lines: Sequence[HunkLine], drift: int) -> _Sides:
-        old = [line.text for line in lines if line.kind != "added"]
-        stated = hunk.old_start if hunk.old_start else None
-        return cls(
-            lines=tuple(lines),
-            old=old,
-            old_keys=[normalize(text) for text in old],
-            removed=[line.kind == "removed" for line in lines if line.kind != "added"],
-            new_keys=[normalize(line.text) for line in lines if line.kind != "removed"],
-            stated=stated,
-            expected=stated - 1 + drift if stated is not None else None,
-            section=section_text(hunk.header),
-            final_newline=False if hunk.new_no_eol else (True if hunk.old_no_eol else None),
-        )
-
-
-Outcome = tuple[Placement, LineEdit | None]
-
-
-def _failed(reason: str, closest: _Match | Alignment | None = None) -> Outcome:
-    if closest is None:
-        return Placement("failed", reason=reason), None
-    region = (closest.first + 1, closest.last + 1)
-    return Placement("failed", reason=reason, closest=region, closest_score=round(closest.score, 2)), None
 
 
 class HunkPlacer:
@@ -126,7 +79,7 @@ class HunkPlacer:
         return self._sections
 
     def place(self, hunk: ParsedHunk, number: int) -> Outcome:
-        sides = _Sides.of(hunk, hunk.lines, self.drift)
+        sides = Sides.of(hunk, hunk.lines, self.drift)
         if not sides.old:
             return self._place_insertion(hunk, sides)
         applied = self._already_applied(sides)
@@ -140,20 +93,22 @@ class HunkPlacer:
 
     # -- stages -------------------------------------------------------------------------------
 
-    def _place_whole(self, sides: _Sides, number: int, *, strict: bool = False) -> Outcome:
+    def _place_whole(self, sides: Sides, number: int, *, strict: bool = False) -> Outcome:
         old = sides.old
         for kind, starts in (("exact", self._exact_starts(old)), ("tolerant", self._tolerant_starts(old))):
             if not starts:
                 continue
             matches = [
-                _Match(tuple(range(start, start + len(old))), start, kind, 1.0, start, start + len(old) - 1)
+                Candidate(
+                    tuple(range(start, start + len(old))), start, kind, 1.0, start, start + len(old) - 1
+                )
                 for start in starts
             ]
             outcome = self._choose(matches, sides, number)
             if outcome is not None:
                 return outcome
         if strict:
-            return _failed("its lines are not in the file in this order")
+            return failed("its lines are not in the file in this order")
         return self._place_fuzzy(sides, number)
 
     def _exact_starts(self, old: list[str]) -> list[int]:
@@ -174,23 +129,23 @@ class HunkPlacer:
     def _tolerant_starts(self, old: list[str]) -> list[int]:
         return occurrences(self.keys, [normalize(line) for line in old], limit=len(self.file.lines) + 1)
 
-    def _place_fuzzy(self, sides: _Sides, number: int) -> Outcome:
+    def _place_fuzzy(self, sides: Sides, number: int) -> Outcome:
         config = self.config
         hint = sides.expected if sides.expected is not None else self.previous_end
         alignments = fuzzy_alignments(self.keys, sides.old_keys, hint, config, sides.removed)
         threshold = config.min_score if any(sides.removed) else config.min_insert_score
         candidates = [
-            (item, _with_drifted(item, sides.removed))
+            (item, with_drifted(item, sides.removed))
             for item in alignments
             if self._removed_ok(item, sides.removed)
         ]
-        candidates = [(item, mapping) for item, mapping in candidates if _anchored(mapping, sides.lines)]
+        candidates = [(item, mapping) for item, mapping in candidates if anchored(mapping, sides.lines)]
         valid = [pair for pair in candidates if pair[0].score >= threshold]
         if not valid and candidates and not any(sides.removed):
             valid = self._unique_insertion(candidates, alignments)
         if valid:
             matches = [
-                _Match(
+                Candidate(
                     mapping, item.estimated_start, "fuzzy", item.score, item.first, item.last, item.mapping
                 )
                 for item, mapping in sorted(valid, key=lambda pair: cost(pair[0], hint, config))
@@ -214,7 +169,7 @@ class HunkPlacer:
                 return []
         return [(best, mapping)]
 
-    def _place_insertion(self, hunk: ParsedHunk, sides: _Sides) -> Outcome:
+    def _place_insertion(self, hunk: ParsedHunk, sides: Sides) -> Outcome:
         """A hunk of added lines only: its stated line is all there is to place it by."""
         added = tuple((line.text, None) for line in hunk.lines)
         keys = self.keys.keys
@@ -223,34 +178,34 @@ class HunkPlacer:
         if size == 0:
             at = 0
         elif hunk.old_len == 0 and hunk.old_start == 0:
-            whole = _Match(
-                tuple(range(size)), 0, "exact", _list_similarity(sides.new_keys, keys), 0, size - 1
+            whole = Candidate(
+                tuple(range(size)), 0, "exact", list_similarity(sides.new_keys, keys), 0, size - 1
             )
             if keys == sides.new_keys:
-                return _failed(
+                return failed(
                     "the change is already applied: the file already holds exactly these lines", whole
                 )
-            return _failed(
+            return failed(
                 "its `@@ -0,0` header creates the file, but the file exists and is not empty", whole
             )
         elif hunk.old_len == 0 and hunk.old_start is not None:
             at = min(hunk.old_start, size)  # `-N,0`: insert after line N (diff -U0 style)
             for start in (at, at - count):
                 if start >= 0 and keys[start : start + count] == sides.new_keys:
-                    here = _Match(
+                    here = Candidate(
                         tuple(range(start, start + count)), start, "exact", 1.0, start, start + count - 1
                     )
-                    return _failed(f"the change is already applied at line {start + 1}", here)
+                    return failed(f"the change is already applied at line {start + 1}", here)
         else:
-            return _failed("the hunk has no context or removed lines to place it by")
+            return failed("the hunk has no context or removed lines to place it by")
         edit = LineEdit(at, at, added, count, 0, sides.final_newline)
         other = overlaps(edit, self.taken)
         if other is not None:
-            return _failed(f"it collides with hunk {other} at line {at + 1}")
+            return failed(f"it collides with hunk {other} at line {at + 1}")
         self.taken.append((edit, 0))
         return Placement("exact", line=at + 1, score=1.0), edit
 
-    def _already_applied(self, sides: _Sides) -> Outcome | None:
+    def _already_applied(self, sides: Sides) -> Outcome | None:
         """A change whose new side is in the file and whose old side is not (or only away from
         the stated line) was applied before: applying it again would do it twice."""
         if sides.new_keys == sides.old_keys:
@@ -258,7 +213,7 @@ class HunkPlacer:
         found = [
             start
             for start in occurrences(self.keys, sides.new_keys, limit=8)
-            if _shows_result(sides, start, len(self.file.lines))
+            if shows_result(sides, start, len(self.file.lines))
         ]
         if not found:
             return None
@@ -273,10 +228,10 @@ class HunkPlacer:
                 return None
         at = min(found, key=lambda start: abs(start - expected)) if expected is not None else found[0]
         size = len(sides.new_keys)
-        here = _Match(tuple(range(at, at + size)), at, "exact", 1.0, at, at + size - 1)
-        return _failed(f"the change is already applied at line {at + 1}", here)
+        here = Candidate(tuple(range(at, at + size)), at, "exact", 1.0, at, at + size - 1)
+        return failed(f"the change is already applied at line {at + 1}", here)
 
-    def _place_in_parts(self, hunk: ParsedHunk, sides: _Sides, number: int) -> Outcome | None:
+    def _place_in_parts(self, hunk: ParsedHunk, sides: Sides, number: int) -> Outcome | None:
         """Place each change run of the hunk on its own (see split_hunk); None when that fails
         too. Every line of the hunk is used: each part must be found exactly, uniquely and after
         the one before."""
@@ -292,9 +247,9 @@ class HunkPlacer:
             choices = [len(after)] if index == last else range(len(after), -1, -1)
             for keep in choices:
                 lines = (*lead, *change, *after[:keep])
-                part = _Sides.of(hunk, lines, self.drift)
+                part = Sides.of(hunk, lines, self.drift)
                 if index:
-                    part = _later_part(part, placed[-1][2])
+                    part = later_part(part, placed[-1][2])
                 placement, edit = self._place_whole(part, number, strict=True)
                 if edit is not None:
                     placed.append((placement, edit, self.previous_end or edit.end))
@@ -327,10 +282,10 @@ class HunkPlacer:
 
     # -- choosing among candidates -----------------------------------------------------------
 
-    def _choose(self, matches: list[_Match], sides: _Sides, number: int) -> Outcome | None:
+    def _choose(self, matches: list[Candidate], sides: Sides, number: int) -> Outcome | None:
         """Pick the one best match (None: none usable here, try the next stage)."""
-        usable: list[tuple[_Match, LineEdit]] = []
-        collided: tuple[int, _Match] | None = None
+        usable: list[tuple[Candidate, LineEdit]] = []
+        collided: tuple[int, Candidate] | None = None
         for match in matches:
             if match.first < sides.not_before:
                 continue
@@ -349,18 +304,18 @@ class HunkPlacer:
             usable.append((match, edit))
         if not usable:
             if collided is not None:
-                return _failed(f"it overlaps hunk {collided[0]}", collided[1])
+                return failed(f"it overlaps hunk {collided[0]}", collided[1])
             return None
         chosen = self._pick(usable, sides)
         if isinstance(chosen, str):
-            return _failed(chosen, usable[0][0])
+            return failed(chosen, usable[0][0])
         match, edit = chosen
         conflict = self._conflict(match, sides)
         if conflict is not None:
-            return _failed(conflict, match)
+            return failed(conflict, match)
         return self._accept(match, edit, number, sides)
 
-    def _conflict(self, match: _Match, sides: _Sides) -> str | None:
+    def _conflict(self, match: Candidate, sides: Sides) -> str | None:
         """Why a fuzzy place contradicts the hunk's own context, or None."""
         if match.matched is None:
             return None
@@ -374,7 +329,9 @@ class HunkPlacer:
             f"away from the lines {match.first + 1}-{match.last + 1} that match the rest"
         )
 
-    def _pick(self, usable: list[tuple[_Match, LineEdit]], sides: _Sides) -> tuple[_Match, LineEdit] | str:
+    def _pick(
+        self, usable: list[tuple[Candidate, LineEdit]], sides: Sides
+    ) -> tuple[Candidate, LineEdit] | str:
         """One place, or the reason there is none. Places that fit about equally well (within
         the tie margin; exact places always do) are told apart by evidence: context lines that
         belong elsewhere rule a place out, then the stated line, the section text and (without
@@ -401,9 +358,9 @@ class HunkPlacer:
         return self._by_evidence(ties, sides)
 
     def _by_evidence(
-        self, ties: list[tuple[_Match, LineEdit]], sides: _Sides
-    ) -> tuple[_Match, LineEdit] | str:
-        votes: dict[str, tuple[_Match, LineEdit]] = {}
+        self, ties: list[tuple[Candidate, LineEdit]], sides: Sides
+    ) -> tuple[Candidate, LineEdit] | str:
+        votes: dict[str, tuple[Candidate, LineEdit]] = {}
         expected = sides.expected
         if expected is not None:
             ranked = sorted(ties, key=lambda item: abs(item[0].start - expected))
@@ -424,18 +381,23 @@ class HunkPlacer:
                 votes["hunk order"] = later[0]
         picks = {id(item): item for item in votes.values()}
         if len(picks) == 1:
-            return next(iter(picks.values()))
+            # The lines themselves may still prefer another place, if not by enough to decide.
+            scored = sorted(ties, key=lambda item: -item[0].score)
+            if scored[0][0].score - scored[1][0].score >= CONTENT_MARGIN and id(scored[0]) not in picks:
+                votes["its content"] = scored[0]
+            else:
+                return next(iter(picks.values()))
         first, second = sorted(ties[:2], key=lambda item: item[0].start)
         if picks:
             said = "; ".join(f"{what} points at line {item[0].start + 1}" for what, item in votes.items())
             return f"the evidence disagrees about where it goes ({said})"
         return f"ambiguous: it fits {first[0].region} and {second[0].region} about equally well"
 
-    def _cost(self, match: _Match, expected: int | None) -> float:
+    def _cost(self, match: Candidate, expected: int | None) -> float:
         distance = abs(match.start - expected) if expected is not None else 0
         return (1 - match.score) + distance / self.config.match_distance
 
-    def _accept(self, match: _Match, edit: LineEdit, number: int, sides: _Sides) -> Outcome:
+    def _accept(self, match: Candidate, edit: LineEdit, number: int, sides: Sides) -> Outcome:
         self.taken.append((edit, number))
         self.previous_end = max(match.last + 1, edit.end)
         line = match.start + 1
@@ -447,10 +409,10 @@ class HunkPlacer:
             status = "exact" if not offset else "offset"
             return Placement(status, line=line, offset=offset, score=1.0), edit
         region = [self.file.lines[p] if p is not None else None for p in match.mapping]
-        score = match.score if match.kind == "fuzzy" else _raw_similarity(sides.old, region)
+        score = match.score if match.kind == "fuzzy" else raw_similarity(sides.old, region)
         if match.kind == "fuzzy" and match.unmatched:
             score = min(score, MAX_INEXACT_SCORE)
-        note = _describe_tolerance(sides.old, match, self.file)
+        note = describe_tolerance(sides.old, match, self.file)
         return Placement("fuzzy", line=max(line, 1), offset=offset, score=round(score, 3), reason=note), edit
 
     def _removed_ok(self, alignment: Alignment, removed: list[bool]) -> bool:
@@ -465,7 +427,7 @@ class HunkPlacer:
             previous = position
         return True
 
-    def _failure(self, alignments: list[Alignment], sides: _Sides, threshold: float) -> Outcome:
+    def _failure(self, alignments: list[Alignment], sides: Sides, threshold: float) -> Outcome:
         removable = [item for item in alignments if self._removed_ok(item, sides.removed)]
         if any(sides.removed) and not removable:
             reason = "removed lines not found in the file"
@@ -477,92 +439,13 @@ class HunkPlacer:
                 reason = f"the context matches too weakly (best {best.score:.2f}, needs {threshold:.2f})"
             else:
                 reason = "the lines around its added lines do not match the file"
-            return _failed(reason, best)
-        return _failed(reason, alignments[0] if alignments else None)
+            return failed(reason, best)
+        return failed(reason, alignments[0] if alignments else None)
 
 
 def _may_split(placement: Placement) -> bool:
     reason = placement.reason or ""
     return not reason.startswith(("ambiguous", "it overlaps", "the change is already", "the evidence"))
-
-
-def _later_part(sides: _Sides, after: int) -> _Sides:
-    """A later part of a split hunk: its line is unknown; it goes after the part before it."""
-    return replace(sides, stated=None, expected=None, not_before=after)
-
-
-def _shows_result(sides: _Sides, start: int, size: int) -> bool:
-    """Whether the new side found at `start` proves the change is done: it adds lines, or the
-    context closing up around the removed lines shows they are gone. Removed lines at the edge
-    of a hunk have context on one side only: the new side must then sit at that edge of the file
-    (the top when the hunk says it starts at line 1, the end)."""
-    lines = sides.lines
-    if any(line.kind == "added" for line in lines):
-        return True
-    if lines[0].kind == "removed" and not (start == 0 and sides.stated == 1):
-        return False
-    return lines[-1].kind != "removed" or start + len(sides.new_keys) == size
-
-
-def _with_drifted(alignment: Alignment, removed: list[bool]) -> tuple[int | None, ...]:
-    """The alignment's mapping with drifted context lines standing for their file lines (a
-    removed line must match exactly, so it never does)."""
-    mapping = list(alignment.mapping)
-    for i, position in alignment.drifted:
-        if not removed[i]:
-            mapping[i] = position
-    return tuple(mapping)
-
-
-def _anchored(mapping: Sequence[int | None], lines: Sequence[HunkLine]) -> bool:
-    """Added lines between two context lines need those two lines matched and adjacent in the
-    file: otherwise an insertion could land in drifted text, or be applied twice."""
-    old_kinds: list[str] = []
-    runs: list[int] = []  # old-side index just before each run of added lines (-1: none)
-    in_run = False
-    for line in lines:
-        if line.kind == "added":
-            if not in_run:
-                runs.append(len(old_kinds) - 1)
-            in_run = True
-        else:
-            old_kinds.append(line.kind)
-            in_run = False
-    for before in runs:
-        after = before + 1
-        has_before, has_after = before >= 0, after < len(old_kinds)
-        if (has_before and old_kinds[before] == "removed") or (has_after and old_kinds[after] == "removed"):
-            continue
-        left = mapping[before] if has_before else None
-        right = mapping[after] if has_after else None
-        if (has_before and left is None) or (has_after and right is None):
-            return False
-        if left is not None and right is not None and right != left + 1:
-            return False
-    return True
-
-
-def _list_similarity(a: list[str], b: list[str]) -> float:
-    return round(difflib.SequenceMatcher(None, a, b, autojunk=False).ratio(), 2)
-
-
-def _raw_similarity(old: list[str], region: list[str | None]) -> float:
-    total = sum(weight(line) for line in old)
-    same = sum(weight(line) for line, other in zip(old, region, strict=True) if line == other)
-    rest = sum(weight(line) * 0.9 for line, other in zip(old, region, strict=True) if line != other)
-    return (same + rest) / total if total else 1.0
-
-
-def _describe_tolerance(old: list[str], match: _Match, file: FileText) -> str:
-    if match.kind == "fuzzy":
-        unmatched = match.unmatched
-        return (
-            f"{unmatched} context line{'s' if unmatched != 1 else ''} differ" if unmatched else "whitespace"
-        )
-    indent = indent_for(old, [True] * len(old), match.mapping, file)
-    if indent.delta:
-        return f"indentation {indent.delta:+d}"
-    return "whitespace"
 
 
 def place_hunks(
