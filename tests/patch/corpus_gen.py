@@ -454,6 +454,7 @@ def _escape(number, files, rng) -> Case | None:
         outside[Path(path).name] = _bytes(old)
         symlinks["linked"] = "<outside>"
     diff.old_header, diff.new_header = f"--- a/{target}", f"+++ b/{target}"
+    diff.path = target  # headers written without a/ b/ name it too
     if kind == "absolute":
         diff.old_header, diff.new_header = f"--- {target}", f"+++ {target}"
     answer = wrap_answer([(diff_text(diff, rng, tags), None)], rng, tags)
