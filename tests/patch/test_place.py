@@ -557,3 +557,21 @@ def test_line_number_against_slightly_better_lines_is_a_refusal():
         "the evidence disagrees about where it goes (its line number points at line 1; "
         "its content points at line 9)"
     )
+
+
+def test_creating_a_file_that_exists_and_is_not_empty_is_refused(tree):
+    from tui.patch.apply_change import plan_writes
+
+    create = "--- /dev/null\n+++ b/new.py\n@@ -0,0 +1,2 @@\n+x = 1\n+y = 2\n"
+    root = tree({"new.py": "kept = True\n"})
+    change_set = build_change_set(create, root)
+    assert change_set.files[0].error == "the diff creates new.py, which exists"
+    with pytest.raises(ApplyRefused):
+        plan_writes(change_set)
+    # Applying the same creation twice: the second time finds it done and writes nothing.
+    (root / "new.py").unlink()
+    once, again = _apply_twice(root, "new.py", create)
+    assert once == b"x = 1\ny = 2\n"
+    assert again.files[0].error == "the diff creates new.py, which exists with this content already"
+    with pytest.raises(ApplyRefused):
+        plan_writes(again)
