@@ -192,3 +192,33 @@ def test_applying_the_same_diff_twice_writes_nothing_the_second_time(pair):
         raise AssertionError(
             f"applied twice: {[h.placement.describe() for h in again.hunks]} -> {writes[0].new!r}"
         )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 4), BODY, st.data())
+def test_context_of_one_function_with_removed_line_of_another_never_writes(count, body, data):
+    names = [f"f{n}" for n in range(1, count + 1)]
+    old = _functions(names, body)
+    named, other = data.draw(st.permutations(range(count)))[:2]
+    offset = data.draw(st.integers(1, len(body)))
+    # Only `other` has this line; the hunk's context is `named`'s def line and body.
+    unique = f"    only_in_{names[other]}()"
+    old[old.index(f"def {names[other]}():") + offset] = unique
+    start = old.index(f"def {names[named]}():")
+    context = old[start : start + offset]
+    after = old[start + offset + 1 : start + offset + 3]
+    numbers = data.draw(
+        st.sampled_from([f"@@ -{start + 1},{offset + 3} +{start + 1},{offset + 3} @@", "@@ ... @@"])
+    )
+    hunk = (
+        "".join(f" {x}\n" for x in context)
+        + f"-{unique}\n+    changed()\n"
+        + "".join(f" {x}\n" for x in after)
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        original = "".join(f"{x}\n" for x in old).encode()
+        (root / "f.txt").write_bytes(original)
+        change_set = build_change_set(f"--- a/f.txt\n+++ b/f.txt\n{numbers}\n{hunk}", root)
+        assert not change_set.all_placed, [h.placement.describe() for h in change_set.hunks]
+        assert (root / "f.txt").read_bytes() == original

@@ -97,13 +97,18 @@ def context_elsewhere(
     first: int,
     last: int,
 ) -> Conflict | None:
-    """A distinctive context line the placement left unmatched although the file has it, away
-    from the placed region: the hunk's context points at one place and its lines at another."""
+    """A distinctive context line the placement left unmatched although the file has it where
+    the placement cannot have it (outside the gap between the matched lines around it, give or
+    take NEARBY lines at the ends): the hunk's context points at one place, its lines at another."""
     for i, position in enumerate(mapping):
         if position is not None or removed[i] or not distinctive(index, old_keys[i]):
             continue
+        before = [p for p in mapping[:i] if p is not None]
+        after = [p for p in mapping[i + 1 :] if p is not None]
+        low = before[-1] + 1 if before else first - NEARBY
+        high = after[0] - 1 if after else last + NEARBY
         for where in index.where.get(old_keys[i], ()):
-            if where < first - NEARBY or where > last + NEARBY:
+            if not low <= where <= high:
                 return Conflict(old_texts[i].strip(), where)
     return None
 
