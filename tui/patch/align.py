@@ -1,11 +1,12 @@
 """Aligning a hunk's old side with the file around one candidate place.
 
 Each candidate is aligned on its own: a dynamic programme over the lines near the candidate
-finds the monotone matching of equal lines that keeps the most line weight while paying for
-file lines the hunk skips, and breaks ties toward the candidate's own diagonal. (A longest-run
-matcher such as difflib's anchors on the earliest equal run in the window, so when the window
-also holds a neighbouring copy of the same block, the candidate itself is never scored.)
-Unmatched lines between and around the matched ones then earn credit for their similarity.
+finds the monotone pairing of lines that keeps the most line weight (equal lines earn their
+weight, a drifted line near the candidate's diagonal a share of it) while paying for file lines
+the hunk skips, and breaks ties toward the candidate's own diagonal. (A longest-run matcher such
+as difflib's anchors on the earliest equal run in the window, so when the window also holds a
+neighbouring copy of the same block, the candidate itself is never scored.) Unpaired lines
+between and around the paired ones then earn credit for their similarity.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ parts are joined into one edit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tui.patch.model import HunkLine, LineEdit
@@ -36,11 +36,6 @@ def layout(lines: Sequence[HunkLine]) -> Layout:
     if len(contexts) == len(changes):
         contexts.append([])
     return Layout(tuple(map(tuple, contexts)), tuple(map(tuple, changes)))
-
-
-def trailing_choices(context: tuple[HunkLine, ...]) -> Iterator[int]:
-    """How many lines of the context after a part that part may take, most first."""
-    return iter(range(len(context), -1, -1))
 
 
 def join_edits(file: FileText, parts: Sequence[LineEdit]) -> LineEdit:
