@@ -82,7 +82,7 @@ class HunkPlacer:
         sides = Sides.of(hunk, hunk.lines, self.drift)
         if not sides.old:
             return self._place_insertion(hunk, sides)
-        applied = self._already_applied(sides)
+        applied = None if self._not_done_yet(sides) else self._already_applied(sides)
         if applied is not None:
             return applied
         outcome = self._place_whole(sides, number)
@@ -95,7 +95,10 @@ class HunkPlacer:
 
     def _place_whole(self, sides: Sides, number: int, *, strict: bool = False) -> Outcome:
         old = sides.old
-        for kind, starts in (("exact", self._exact_starts(old)), ("tolerant", self._tolerant_starts(old))):
+        # Whitespace-tolerant starts are looked for only when no exact place will do: normalising
+        # every line of the file is most of the cost of placing a pristine diff.
+        for kind, find in (("exact", self._exact_starts), ("tolerant", self._tolerant_starts)):
+            starts = find(old)
             if not starts:
                 continue
             matches = [
@@ -204,6 +207,15 @@ class HunkPlacer:
             return failed(f"it collides with hunk {other} at line {at + 1}")
         self.taken.append((edit, 0))
         return Placement("exact", line=at + 1, score=1.0), edit
+
+    def _not_done_yet(self, sides: Sides) -> bool:
+        """The quick answer for a pristine diff: the old side is exactly at the stated line, and
+        it either removes lines or has context on both sides of its added lines (so they cannot
+        be sitting there already)."""
+        at = sides.expected
+        if at is None or at < 0 or tuple(sides.old) != self.file.lines[at : at + len(sides.old)]:
+            return False
+        return any(sides.removed) or (sides.lines[0].kind != "added" and sides.lines[-1].kind != "added")
 
     def _already_applied(self, sides: Sides) -> Outcome | None:
         """A change whose new side is in the file and whose old side is not (or only away from
