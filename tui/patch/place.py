@@ -442,7 +442,7 @@ class HunkPlacer:
     def _failure(self, alignments: list[Alignment], sides: Sides, threshold: float) -> Outcome:
         removable = [item for item in alignments if self._removed_ok(item, sides.removed)]
         if any(sides.removed) and not removable:
-            reason = "removed lines not found in the file"
+            reason = "removed lines not found"
         elif not alignments:
             reason = "its context is not in the file"
         else:
