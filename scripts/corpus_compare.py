@@ -1,7 +1,7 @@
 """Run the patch corpus (tests/patch/corpus_gen.py) through `patchbay apply`, `git apply` and
 GNU `patch --fuzz=3` (whichever are installed) and print success and false-apply rates.
 
-    .venv/bin/python scripts/corpus_compare.py [--good N] [--bad N] [--failures]
+    .venv/bin/python scripts/corpus_compare.py [--good N] [--bad N] [--similar N] [--failures]
 
 Every tool gets the same answer file (prose, fences and all, as the model wrote it) and the same
 fresh tree. Good case: success when every file ends byte for byte as intended. Bad case: a false
@@ -72,12 +72,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--good", type=int, default=200)
     parser.add_argument("--bad", type=int, default=60)
+    parser.add_argument(
+        "--similar",
+        type=int,
+        default=20,
+        help="good and bad cases each about look-alike functions and re-applied insertions",
+    )
     parser.add_argument("--failures", action="store_true", help="list the cases each tool got wrong")
     args = parser.parse_args()
     tools = {
         name: run for name, run in TOOLS.items() if name == "patchbay apply" or shutil.which(name.split()[0])
     }
-    cases = build_corpus(args.good, args.bad)
+    cases = build_corpus(args.good, args.bad, similar=args.similar)
     results: dict[str, Counter] = {name: Counter() for name in tools}
     wrong: dict[str, list[str]] = {name: [] for name in tools}
     for case in cases:

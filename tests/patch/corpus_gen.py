@@ -454,6 +454,7 @@ def _escape(number, files, rng) -> Case | None:
         outside[Path(path).name] = _bytes(old)
         symlinks["linked"] = "<outside>"
     diff.old_header, diff.new_header = f"--- a/{target}", f"+++ b/{target}"
+    diff.path = target  # headers written without a/ b/ name it too
     if kind == "absolute":
         diff.old_header, diff.new_header = f"--- {target}", f"+++ {target}"
     answer = wrap_answer([(diff_text(diff, rng, tags), None)], rng, tags)
@@ -513,7 +514,128 @@ def _bytes(lines: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def build_corpus(good: int = 200, bad: int = 60, seed: int = SEED) -> list[Case]:
+# -- similar functions and re-applied insertions ---------------------------------------------------
+# Made with their own random stream, so that adding them left every case above unchanged.
+
+_COPIES = ("_copy_a", "_copy_b", "_copy_c")
+
+
+def _similar_functions(files, rng) -> tuple[str, list[str], list[int], list[str]] | None:
+    """A real file with three functions appended whose bodies are the same real block.
+    Returns (path, lines, where each copy's def line is, the block)."""
+    path, text = rng.choice(files)
+    lines = text.split("\n")[:-1]
+    body = _body_lines(lines)
+    if not body:
+        return None
+    at = rng.choice(body)
+    block = [line for line in lines[max(0, at - 6) : at + 7] if line.strip()]
+    if len(block) < 8 or len({line.strip() for line in block}) < len(block):
+        return None
+    out = list(lines)
+    defs = []
+    for name in _COPIES:
+        out += ["", ""]
+        defs.append(len(out))
+        out += [f"def {name}():", *["    " + line for line in block]]
+    return path, [*out, ""], defs, block
+
+
+def _neighbour_good(number, files, rng) -> Case | None:
+    """A hunk for one of three look-alike functions: its def line is in its context, exact (and
+    another context line drifted) or itself drifted with a line number that is about right."""
+    made = _similar_functions(files, rng)
+    if made is None:
+        return None
+    path, old, defs, _block = made
+    target = rng.randrange(len(_COPIES))
+    new = list(old)
+    edit_at = defs[target] + rng.randint(1, 3)
+    new[edit_at] = new[edit_at] + "  # changed"
+    diff = make_diff(path, old, new)
+    [hunk] = diff.hunks
+    tags = ["similar-functions"]
+    define = f" def {_COPIES[target]}():"
+    if rng.random() < 0.5:
+        tags.append("no-numbers")
+        hunk[0] = "@@ ... @@"
+        # A context line below the edit drifted in the model's copy: no exact match anywhere.
+        for k in range(len(hunk) - 1, 0, -1):
+            if hunk[k].startswith(" ") and hunk[k].strip() and hunk[k] != define:
+                hunk[k] = hunk[k] + "  # as I remember it"
+                break
+    else:
+        tags.append("drifted-def")
+        hunk[1:] = [line.replace("():", "() :") if line == define else line for line in hunk[1:]]
+        m = _HEADER.match(hunk[0])
+        if m:
+            shift = rng.choice([-2, -1, 0, 1, 2])
+            hunk[0] = f"@@ -{int(m.group(1)) + shift},{m.group(2)} +{int(m.group(3)) + shift},{m.group(4)} @@"
+    answer = wrap_answer([(diff_text(diff, rng, tags), None)], rng, tags)
+    return Case(f"good-{number:03d}-neighbour", True, {path: _bytes(old)}, answer, {path: _bytes(new)}, tags)
+
+
+def _neighbour_conflict(number, files, rng) -> Case | None:
+    """The hunk's context names one look-alike function, its removed line is only in another."""
+    made = _similar_functions(files, rng)
+    if made is None:
+        return None
+    path, old, defs, _block = made
+    named, other = rng.sample(range(len(_COPIES)), 2)
+    offset = rng.randint(2, 3)
+    unique = old[defs[other] + offset] + "  # only here"
+    old[defs[other] + offset] = unique
+    lines = [
+        *old[defs[named] : defs[named] + offset],
+        unique,
+        *old[defs[named] + offset + 1 : defs[named] + offset + 3],
+    ]
+    body = [" " + line for line in lines]
+    body[offset] = "-" + unique
+    body.insert(offset + 1, "+" + unique.replace("  # only here", "  # fixed"))
+    start = defs[named] + 1 if rng.random() < 0.5 else None
+    header = f"@@ -{start},{len(lines)} +{start},{len(lines)} @@" if start else "@@ ... @@"
+    diff = Diff(path, f"--- a/{path}", f"+++ b/{path}", [[header, *body]])
+    tags = ["neighbour-conflict"]
+    answer = wrap_answer([(diff_text(diff, rng, tags), None)], rng, tags)
+    return Case(f"bad-{number:03d}-neighbour", False, {path: _bytes(old)}, answer, tags=tags)
+
+
+def _insertion_reapplied(number, files, rng) -> Case | None:
+    """An add-only hunk at the top or the end of a file, given to the file that already has it."""
+    path, text = rng.choice(files)
+    lines = text.split("\n")[:-1]
+    added = ["# Added by the model.", "_REGISTERED = True"]
+    if rng.random() < 0.5:
+        new = added + lines
+        body = [*("+" + line for line in added), *(" " + line for line in lines[:3])]
+        header = "@@ -1,3 +1,5 @@"
+        tags = ["reapplied-insertion", "top"]
+    else:
+        new = lines + added
+        start = len(lines) - 2
+        body = [*(" " + line for line in lines[-3:]), *("+" + line for line in added)]
+        header = f"@@ -{start},3 +{start},5 @@"
+        tags = ["reapplied-insertion", "end"]
+    diff = Diff(path, f"--- a/{path}", f"+++ b/{path}", [[header, *body]])
+    answer = wrap_answer([(diff_text(diff, rng, tags), None)], rng, tags)
+    return Case(f"bad-{number:03d}-reinserted", False, {path: _bytes(new)}, answer, tags=tags)
+
+
+def _more_cases(files, makers, count: int, first: int, rng: random.Random) -> list[Case]:
+    cases: list[Case] = []
+    attempts = 0
+    while len(cases) < count and attempts < count * 20:
+        attempts += 1
+        case = makers[len(cases) % len(makers)](first + len(cases), files, rng)
+        if case is not None:
+            cases.append(case)
+    return cases
+
+
+def build_corpus(good: int = 200, bad: int = 60, seed: int = SEED, similar: int = 20) -> list[Case]:
+    """`good` and `bad` sloppy answers, then `similar` more of each kind about look-alike
+    functions and re-applied insertions."""
     rng = random.Random(seed)
     files = source_files()
     cases: list[Case] = []
@@ -524,4 +646,7 @@ def build_corpus(good: int = 200, bad: int = 60, seed: int = SEED) -> list[Case]
             cases.append(case)
             number += 1
     cases.extend(bad_cases(files, rng, bad))
+    more = random.Random(seed + 1)
+    cases.extend(_more_cases(files, [_neighbour_good], similar, good, more))
+    cases.extend(_more_cases(files, [_neighbour_conflict, _insertion_reapplied], similar, bad, more))
     return cases

@@ -59,6 +59,13 @@ def test_good_cases_apply_exactly_and_bad_cases_never(tmp_path: Path):
     assert false_applies == [], f"bad cases applied: {false_applies}"
 
 
-@pytest.mark.parametrize("tag", ["drifted", "no-headers", "crlf", "no-numbers", "dedented", "context-drift"])
+@pytest.mark.parametrize(
+    "tag", ["drifted", "no-headers", "crlf", "no-numbers", "dedented", "context-drift", "similar-functions"]
+)
 def test_every_kind_of_sloppiness_is_represented(tag: str):
     assert any(tag in case.tags for case in CORPUS if case.good)
+
+
+@pytest.mark.parametrize("tag", ["neighbour-conflict", "reapplied-insertion", "reapplied", "ambiguous"])
+def test_every_kind_of_bad_answer_is_represented(tag: str):
+    assert sum(tag in case.tags for case in CORPUS if not case.good) >= 5

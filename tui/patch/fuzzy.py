@@ -11,9 +11,12 @@ lines) only adds a small cost that breaks near-ties; it never rejects a match on
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from dataclasses import dataclass
+
+from tui.patch.align import Alignment, align_at, weight
+
+__all__ = ["Alignment", "FuzzyConfig", "KeyIndex", "cost", "fuzzy_alignments", "normalize", "weight"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class FuzzyConfig:
     match_distance: int = 10_000
     # Candidates whose costs differ by less than this are "equally good": the hunk fails.
     tie_margin: float = 0.05
+    # An insertion below min_insert_score (but above min_score) is still placed when every
+    # other place scores at least this much lower.
+    unique_margin: float = 0.2
     # A line found more often than this in the file is too common to vote for a place.
     max_anchor_hits: int = 64
     # How many voted places to align and score.
@@ -37,28 +43,6 @@ class FuzzyConfig:
 def normalize(line: str) -> str:
     """Whitespace-insensitive key: runs of spaces/tabs collapse, ends are stripped."""
     return " ".join(line.split())
-
-
-def weight(key: str) -> int:
-    # Blank and tiny lines say little about a place; long lines say much.
-    return len(key) + 1
-
-
-@dataclass(frozen=True)
-class Alignment:
-    start: int  # candidate start that produced it (0-based, may be < 0)
-    mapping: tuple[int | None, ...]  # file index for each old-side line, None = unmatched
-    first: int  # file region [first, last] covered by matched lines
-    last: int
-    score: float
-
-    @property
-    def estimated_start(self) -> int:
-        """Where old line 0 would sit, judged from the first matched line."""
-        for offset, position in enumerate(self.mapping):
-            if position is not None:
-                return position - offset
-        return self.first
 
 
 class KeyIndex:
@@ -93,50 +77,20 @@ def candidate_starts(
     return starts
 
 
-def align_at(index: KeyIndex, old_keys: list[str], start: int) -> Alignment | None:
-    """Align the old side to the file around `start`; None when no line matches."""
-    size = len(old_keys)
-    slack = max(4, size // 2)
-    low = max(0, start - slack)
-    high = min(len(index.keys), start + size + slack)
-    if low >= high:
-        return None
-    window = index.keys[low:high]
-    # SequenceMatcher anchors on the longest common runs and takes the earliest of equal
-    # choices; a minimal edit script (Myers) may instead match a blank line far below.
-    matcher = difflib.SequenceMatcher(None, old_keys, window, autojunk=False)
-    mapping: list[int | None] = [None] * size
-    matched = 0.0
-    partial = 0.0
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for step in range(i2 - i1):
-                mapping[i1 + step] = low + j1 + step
-                matched += weight(old_keys[i1 + step])
-        elif tag == "replace":
-            # Changed lines still say something about the place: credit their similarity.
-            for old_index, file_index in zip(range(i1, i2), range(j1, j2), strict=False):
-                a, b = old_keys[old_index], window[file_index]
-                ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() if a and b else 0.0
-                partial += ratio * (weight(a) + weight(b)) / 2
-    hits = [position for position in mapping if position is not None]
-    if not hits:
-        return None
-    first, last = hits[0], hits[-1]
-    old_weight = sum(weight(key) for key in old_keys)
-    region_weight = sum(weight(key) for key in index.keys[first : last + 1])
-    score = (matched + partial) / ((old_weight + region_weight) / 2)
-    return Alignment(start, tuple(mapping), first, last, min(score, 1.0))
-
-
 def fuzzy_alignments(
-    index: KeyIndex, old_keys: list[str], expected: int | None, config: FuzzyConfig
+    index: KeyIndex,
+    old_keys: list[str],
+    expected: int | None,
+    config: FuzzyConfig,
+    exact_only: list[bool] | None = None,
 ) -> list[Alignment]:
-    """Distinct alignments, best (highest score) first."""
+    """Distinct alignments, best (highest score) first. `exact_only` marks old lines that may
+    only match exactly (removed lines)."""
     seen: set[tuple[int, int]] = set()
     found: list[Alignment] = []
+    memo: dict[tuple[str, str], float] = {}
     for start in candidate_starts(index, old_keys, expected, config):
-        alignment = align_at(index, old_keys, start)
+        alignment = align_at(index.keys, old_keys, start, exact_only, memo)
         if alignment is None or (alignment.first, alignment.last) in seen:
             continue
         seen.add((alignment.first, alignment.last))

@@ -2,33 +2,47 @@
 fuzzy → failed. All hunks are placed against the current file (not one after another), so a
 hunk's edit is a region of the current file; later hunks expect the drift of earlier ones.
 
-A hunk whose removed lines are not in the file fails: removed lines must match (after whitespace
-normalisation) at every stage; only context may drift. Two equally good places fail too.
+A hunk goes where the evidence says or fails with the reason and the closest region:
+- removed lines must match (after whitespace normalisation) at every stage; only context drifts;
+- places that fit about equally well are told apart by the stated line, the `@@ … @@` section
+  text and hunk order; when none of them decides (or they disagree) the hunk fails naming both;
+- a fuzzy place fails when a distinctive context line of the hunk sits elsewhere in the file;
+- a change whose new side is already in the file is reported as already applied.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from itertools import pairwise
 
-from tui.patch.fuzzy import Alignment, FuzzyConfig, KeyIndex, cost, fuzzy_alignments, normalize, weight
+from tui.patch.candidates import (
+    Candidate,
+    Outcome,
+    Sides,
+    anchored,
+    describe_tolerance,
+    failed,
+    later_part,
+    list_similarity,
+    raw_similarity,
+    shows_result,
+    with_drifted,
+)
+from tui.patch.evidence import Sections, context_elsewhere, occurrences
+from tui.patch.fuzzy import Alignment, FuzzyConfig, KeyIndex, cost, fuzzy_alignments, normalize
 from tui.patch.hunk_edit import build_edit, indent_for, overlaps
-from tui.patch.model import HunkLine, LineEdit, Placement
+from tui.patch.model import LineEdit, Placement
+from tui.patch.split_hunk import join_edits, layout
 from tui.patch.text_file import FileText
 from tui.patch.unified_parse import ParsedHunk
 
 # A stated line picks one of several equally good places only when it is this close to it.
 NEAR_LINES = 10
-
-
-@dataclass(frozen=True)
-class _Match:
-    mapping: tuple[int | None, ...]
-    start: int  # where old line 0 sits (estimated for fuzzy matches)
-    kind: str  # "exact", "tolerant" or "fuzzy"
-    score: float
-    first: int
-    last: int
+# Among places that fit about equally well, one whose score is this much higher still counts
+# against evidence (a line number) pointing at another.
+CONTENT_MARGIN = 0.02
+# A fuzzy placement that left any line unmatched never reports more than this similarity.
+MAX_INEXACT_SCORE = 0.99
 
 
 class HunkPlacer:
@@ -39,6 +53,7 @@ class HunkPlacer:
         self.config = config or FuzzyConfig()
         self._exact: dict[str, list[int]] | None = None
         self._keys: KeyIndex | None = None
+        self._sections: Sections | None = None
         self.drift = 0
         self.previous_end: int | None = None
         self.taken: list[tuple[LineEdit, int]] = []
@@ -57,33 +72,47 @@ class HunkPlacer:
             self._keys = KeyIndex(self.file.lines)
         return self._keys
 
-    def place(self, hunk: ParsedHunk, number: int) -> tuple[Placement, LineEdit | None]:
-        lines = hunk.lines
-        old = [line.text for line in lines if line.kind != "added"]
-        removed = [line.kind == "removed" for line in lines if line.kind != "added"]
-        final_newline = False if hunk.new_no_eol else (True if hunk.old_no_eol else None)
-        stated = hunk.old_start if hunk.old_start else None
-        expected = stated - 1 + self.drift if stated is not None else None
-        if not old:
-            return self._place_insertion(hunk, final_newline)
+    @property
+    def sections(self) -> Sections:
+        if self._sections is None:
+            self._sections = Sections(self.file.lines)
+        return self._sections
 
-        attempts = [
-            ("exact", self._exact_starts(old)),
-            ("tolerant", self._tolerant_starts(old)),
-        ]
-        for kind, starts in attempts:
+    def place(self, hunk: ParsedHunk, number: int) -> Outcome:
+        sides = Sides.of(hunk, hunk.lines, self.drift)
+        if not sides.old:
+            return self._place_insertion(hunk, sides)
+        applied = None if self._not_done_yet(sides) else self._already_applied(sides)
+        if applied is not None:
+            return applied
+        outcome = self._place_whole(sides, number)
+        if outcome[0].placed or not _may_split(outcome[0]):
+            return outcome
+        split = self._place_in_parts(hunk, sides, number)
+        return split if split is not None else outcome
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _place_whole(self, sides: Sides, number: int, *, strict: bool = False) -> Outcome:
+        old = sides.old
+        # Whitespace-tolerant starts are looked for only when no exact place will do: normalising
+        # every line of the file is most of the cost of placing a pristine diff.
+        for kind, find in (("exact", self._exact_starts), ("tolerant", self._tolerant_starts)):
+            starts = find(old)
             if not starts:
                 continue
             matches = [
-                _Match(tuple(range(start, start + len(old))), start, kind, 1.0, start, start + len(old) - 1)
+                Candidate(
+                    tuple(range(start, start + len(old))), start, kind, 1.0, start, start + len(old) - 1
+                )
                 for start in starts
             ]
-            outcome = self._choose(matches, hunk, number, stated, expected, old, removed, final_newline)
+            outcome = self._choose(matches, sides, number)
             if outcome is not None:
                 return outcome
-        return self._place_fuzzy(hunk, number, stated, expected, old, removed, final_newline)
-
-    # -- stages -------------------------------------------------------------------------------
+        if strict:
+            return failed("its lines are not in the file in this order")
+        return self._place_fuzzy(sides, number)
 
     def _exact_starts(self, old: list[str]) -> list[int]:
         index = self.exact_index
@@ -101,153 +130,290 @@ class HunkPlacer:
         return starts
 
     def _tolerant_starts(self, old: list[str]) -> list[int]:
-        keys = self.keys
-        old_keys = [normalize(line) for line in old]
-        rarest = min(range(len(old)), key=lambda i: len(keys.where.get(old_keys[i], ())))
-        size = len(keys.keys)
-        starts = []
-        for position in keys.where.get(old_keys[rarest], ()):
-            start = position - rarest
-            if start >= 0 and start + len(old) <= size and keys.keys[start : start + len(old)] == old_keys:
-                starts.append(start)
-        return starts
+        return occurrences(self.keys, [normalize(line) for line in old], limit=len(self.file.lines) + 1)
 
-    def _place_fuzzy(
-        self,
-        hunk: ParsedHunk,
-        number: int,
-        stated: int | None,
-        expected: int | None,
-        old: list[str],
-        removed: list[bool],
-        final_newline: bool | None,
-    ) -> tuple[Placement, LineEdit | None]:
+    def _place_fuzzy(self, sides: Sides, number: int) -> Outcome:
         config = self.config
-        old_keys = [normalize(line) for line in old]
-        hint = expected if expected is not None else self.previous_end
-        alignments = fuzzy_alignments(self.keys, old_keys, hint, config)
-        threshold = config.min_score if any(removed) else config.min_insert_score
-        valid = [
-            item
+        hint = sides.expected if sides.expected is not None else self.previous_end
+        alignments = fuzzy_alignments(self.keys, sides.old_keys, hint, config, sides.removed)
+        threshold = config.min_score if any(sides.removed) else config.min_insert_score
+        candidates = [
+            (item, with_drifted(item, sides.removed))
             for item in alignments
-            if self._removed_ok(item, removed)
-            and self._anchored(item, hunk.lines)
-            and item.score >= threshold
+            if self._removed_ok(item, sides.removed)
         ]
+        candidates = [(item, mapping) for item, mapping in candidates if anchored(mapping, sides.lines)]
+        valid = [pair for pair in candidates if pair[0].score >= threshold]
+        if not valid and candidates and not any(sides.removed):
+            valid = self._unique_insertion(candidates, alignments)
         if valid:
             matches = [
-                _Match(item.mapping, item.estimated_start, "fuzzy", item.score, item.first, item.last)
-                for item in sorted(valid, key=lambda item: cost(item, hint, config))
+                Candidate(
+                    mapping, item.estimated_start, "fuzzy", item.score, item.first, item.last, item.mapping
+                )
+                for item, mapping in sorted(valid, key=lambda pair: cost(pair[0], hint, config))
             ]
-            outcome = self._choose(matches, hunk, number, stated, hint, old, removed, final_newline)
+            outcome = self._choose(matches, sides, number)
             if outcome is not None:
                 return outcome
-        return self._failure(alignments, removed, threshold, old, hunk), None
+        return self._failure(alignments, sides, threshold)
 
-    def _place_insertion(
-        self, hunk: ParsedHunk, final_newline: bool | None
-    ) -> tuple[Placement, LineEdit | None]:
+    def _unique_insertion(
+        self, candidates: list[tuple[Alignment, tuple[int | None, ...]]], alignments: list[Alignment]
+    ) -> list[tuple[Alignment, tuple[int | None, ...]]]:
+        """An insertion whose context drifted below min_insert_score is still placed when its
+        anchor lines hold and no other place comes anywhere near it."""
+        best, mapping = max(candidates, key=lambda pair: pair[0].score)
+        if best.score < self.config.min_score:
+            return []
+        for other in alignments:
+            overlapping = other.first <= best.last and best.first <= other.last
+            if not overlapping and other.score > best.score - self.config.unique_margin:
+                return []
+        return [(best, mapping)]
+
+    def _place_insertion(self, hunk: ParsedHunk, sides: Sides) -> Outcome:
+        """A hunk of added lines only: its stated line is all there is to place it by."""
         added = tuple((line.text, None) for line in hunk.lines)
-        size = len(self.file.lines)
+        keys = self.keys.keys
+        size = len(keys)
+        count = len(added)
         if size == 0:
             at = 0
+        elif hunk.old_len == 0 and hunk.old_start == 0:
+            whole = Candidate(
+                tuple(range(size)), 0, "exact", list_similarity(sides.new_keys, keys), 0, size - 1
+            )
+            if keys == sides.new_keys:
+                return failed(
+                    "the change is already applied: the file already holds exactly these lines", whole
+                )
+            return failed(
+                "its `@@ -0,0` header creates the file, but the file exists and is not empty", whole
+            )
         elif hunk.old_len == 0 and hunk.old_start is not None:
             at = min(hunk.old_start, size)  # `-N,0`: insert after line N (diff -U0 style)
+            for start in (at, at - count):
+                if start >= 0 and keys[start : start + count] == sides.new_keys:
+                    here = Candidate(
+                        tuple(range(start, start + count)), start, "exact", 1.0, start, start + count - 1
+                    )
+                    return failed(f"the change is already applied at line {start + 1}", here)
         else:
-            return Placement("failed", reason="the hunk has no context or removed lines to place it by"), None
-        edit = LineEdit(at, at, added, len(added), 0, final_newline)
-        if overlaps(edit, self.taken) is not None:
-            return Placement("failed", reason="it collides with an earlier hunk"), None
+            return failed("the hunk has no context or removed lines to place it by")
+        edit = LineEdit(at, at, added, count, 0, sides.final_newline)
+        other = overlaps(edit, self.taken)
+        if other is not None:
+            return failed(f"it collides with hunk {other} at line {at + 1}")
         self.taken.append((edit, 0))
         return Placement("exact", line=at + 1, score=1.0), edit
 
+    def _not_done_yet(self, sides: Sides) -> bool:
+        """The quick answer for a pristine diff: the old side is exactly at the stated line, and
+        it either removes lines or has context on both sides of its added lines (so they cannot
+        be sitting there already)."""
+        at = sides.expected
+        if at is None or at < 0 or tuple(sides.old) != self.file.lines[at : at + len(sides.old)]:
+            return False
+        return any(sides.removed) or (sides.lines[0].kind != "added" and sides.lines[-1].kind != "added")
+
+    def _already_applied(self, sides: Sides) -> Outcome | None:
+        """A change whose new side is in the file and whose old side is not (or only away from
+        the stated line) was applied before: applying it again would do it twice."""
+        if sides.new_keys == sides.old_keys:
+            return None
+        found = [
+            start
+            for start in occurrences(self.keys, sides.new_keys, limit=8)
+            if shows_result(sides, start, len(self.file.lines))
+        ]
+        if not found:
+            return None
+        olds = self._tolerant_starts(sides.old)
+        if olds and not any(line.kind == "added" for line in sides.lines):
+            return None  # a deletion's lines still there: not done yet, whatever else matches
+        expected = sides.expected
+        if olds and expected is not None:
+            nearest_old = min(abs(start - expected) for start in olds)
+            nearest_new = min(abs(start - expected) for start in found)
+            if nearest_old <= NEAR_LINES and nearest_old < nearest_new:
+                return None
+        at = min(found, key=lambda start: abs(start - expected)) if expected is not None else found[0]
+        size = len(sides.new_keys)
+        here = Candidate(tuple(range(at, at + size)), at, "exact", 1.0, at, at + size - 1)
+        return failed(f"the change is already applied at line {at + 1}", here)
+
+    def _place_in_parts(self, hunk: ParsedHunk, sides: Sides, number: int) -> Outcome | None:
+        """Place each change run of the hunk on its own (see split_hunk); None when that fails
+        too. Every line of the hunk is used: each part must be found exactly, uniquely and after
+        the one before."""
+        parts = layout(sides.lines)
+        if len(parts.changes) < 2:
+            return None
+        saved = (self.drift, self.previous_end, len(self.taken))
+        placed: list[tuple[Placement, LineEdit, int]] = []  # with the end of the matched region
+        lead = parts.contexts[0]
+        last = len(parts.changes) - 1
+        for index, change in enumerate(parts.changes):
+            after = parts.contexts[index + 1]
+            choices = [len(after)] if index == last else range(len(after), -1, -1)
+            for keep in choices:
+                lines = (*lead, *change, *after[:keep])
+                part = Sides.of(hunk, lines, self.drift)
+                if index:
+                    part = later_part(part, placed[-1][2])
+                placement, edit = self._place_whole(part, number, strict=True)
+                if edit is not None:
+                    placed.append((placement, edit, self.previous_end or edit.end))
+                    lead = after[keep:]
+                    break
+            else:
+                self.drift, self.previous_end = saved[0], saved[1]
+                del self.taken[saved[2] :]
+                return None
+        del self.taken[saved[2] :]
+        edit = join_edits(self.file, [edit for _, edit, _ in placed])
+        self.taken.append((edit, number))
+        gaps = [
+            f"{end + 1}-{following.line - 1}"
+            for (_, _, end), (following, _, _) in pairwise(placed)
+            if following.line is not None and following.line - 1 > end
+        ]
+        skipped = f"; it skips lines {', '.join(gaps)}" if gaps else ""
+        first = placed[0][0]
+        return (
+            Placement(
+                "fuzzy",
+                line=first.line,
+                offset=first.offset,
+                score=MAX_INEXACT_SCORE,
+                reason=f"in {len(placed)} parts{skipped}",
+            ),
+            edit,
+        )
+
     # -- choosing among candidates -----------------------------------------------------------
 
-    def _choose(
-        self,
-        matches: list[_Match],
-        hunk: ParsedHunk,
-        number: int,
-        stated: int | None,
-        expected: int | None,
-        old: list[str],
-        removed: list[bool],
-        final_newline: bool | None,
-    ) -> tuple[Placement, LineEdit | None] | None:
+    def _choose(self, matches: list[Candidate], sides: Sides, number: int) -> Outcome | None:
         """Pick the one best match (None: none usable here, try the next stage)."""
-        usable: list[tuple[_Match, LineEdit]] = []
-        collided: int | None = None
+        usable: list[tuple[Candidate, LineEdit]] = []
+        collided: tuple[int, Candidate] | None = None
         for match in matches:
-            indent = None if match.kind == "exact" else indent_for(old, removed, match.mapping, self.file)
-            edit = build_edit(hunk.lines, match.mapping, self.file, indent, final_newline)
+            if match.first < sides.not_before:
+                continue
+            indent = (
+                None
+                if match.kind == "exact"
+                else indent_for(sides.old, sides.removed, match.mapping, self.file)
+            )
+            edit = build_edit(sides.lines, match.mapping, self.file, indent, sides.final_newline)
             if edit is None:
                 continue
             other = overlaps(edit, self.taken)
             if other is not None:
-                collided = other
+                collided = collided or (other, match)
                 continue
             usable.append((match, edit))
         if not usable:
             if collided is not None:
-                return Placement("failed", reason=f"it overlaps hunk {collided}"), None
+                return failed(f"it overlaps hunk {collided[0]}", collided[1])
             return None
-        chosen = self._pick(usable, expected)
+        chosen = self._pick(usable, sides)
         if isinstance(chosen, str):
-            return Placement("failed", reason=chosen), None
+            return failed(chosen, usable[0][0])
         match, edit = chosen
-        return self._accept(match, edit, number, stated, old)
+        conflict = self._conflict(match, sides)
+        if conflict is not None:
+            return failed(conflict, match)
+        return self._accept(match, edit, number, sides)
+
+    def _conflict(self, match: Candidate, sides: Sides) -> str | None:
+        """Why a fuzzy place contradicts the hunk's own context, or None."""
+        if match.matched is None:
+            return None
+        found = context_elsewhere(
+            self.keys, sides.old_keys, sides.old, sides.removed, match.matched, match.first, match.last
+        )
+        if found is None:
+            return None
+        return (
+            f"its context line {found.text!r} is at line {found.elsewhere + 1}, "
+            f"away from the lines {match.first + 1}-{match.last + 1} that match the rest"
+        )
 
     def _pick(
-        self, usable: list[tuple[_Match, LineEdit]], expected: int | None
-    ) -> tuple[_Match, LineEdit] | str:
-        """One place, or the reason there is none. A stated line settles a choice between equal
-        places only when it points (within NEAR_LINES) at exactly one of them: line numbers from
-        small models are often far off, and a wrong guess is worse than a refusal."""
+        self, usable: list[tuple[Candidate, LineEdit]], sides: Sides
+    ) -> tuple[Candidate, LineEdit] | str:
+        """One place, or the reason there is none. Places that fit about equally well (within
+        the tie margin; exact places always do) are told apart by evidence: context lines that
+        belong elsewhere rule a place out, then the stated line, the section text and (without
+        a line number) hunk order decide."""
         if len(usable) == 1:
             return usable[0]
-        if usable[0][0].kind == "fuzzy":
+        best = usable[0]
+        ties = [best]
+        for item in usable[1:]:
+            match = item[0]
             # Sorted by cost already; overlapping regions are the same place.
-            best = usable[0]
-            ties = [best]
-            for item in usable[1:]:
-                match = item[0]
-                if match.first <= best[0].last and best[0].first <= match.last:
-                    continue
-                if self._cost(match, expected) - self._cost(best[0], expected) < self.config.tie_margin:
-                    ties.append(item)
-            if len(ties) == 1:
-                return best
-            return self._by_stated_line(ties, expected)
-        if expected is None and self.previous_end is not None:
-            # No line number: hunks come in file order, so places after the previous hunk count.
-            later = [item for item in usable if item[0].start >= self.previous_end]
-            if len(later) == 1:
-                return later[0]
-        return self._by_stated_line(usable, expected)
+            if match.kind == "fuzzy" and match.first <= best[0].last and best[0].first <= match.last:
+                continue
+            if (
+                self._cost(match, sides.expected) - self._cost(best[0], sides.expected)
+                < self.config.tie_margin
+            ):
+                ties.append(item)
+        if len(ties) > 1:
+            consistent = [item for item in ties if self._conflict(item[0], sides) is None]
+            ties = consistent or ties[:1]
+        if len(ties) == 1:
+            return ties[0]
+        return self._by_evidence(ties, sides)
 
-    def _by_stated_line(
-        self, tied: list[tuple[_Match, LineEdit]], expected: int | None
-    ) -> tuple[_Match, LineEdit] | str:
+    def _by_evidence(
+        self, ties: list[tuple[Candidate, LineEdit]], sides: Sides
+    ) -> tuple[Candidate, LineEdit] | str:
+        votes: dict[str, tuple[Candidate, LineEdit]] = {}
+        expected = sides.expected
         if expected is not None:
-            ranked = sorted(tied, key=lambda item: abs(item[0].start - expected))
+            ranked = sorted(ties, key=lambda item: abs(item[0].start - expected))
             near = [item for item in ranked if abs(item[0].start - expected) <= NEAR_LINES]
             if near and (
                 len(near) == 1 or abs(near[0][0].start - expected) < abs(near[1][0].start - expected)
             ):
-                return near[0]
-            tied = ranked
-        return _ambiguous(tied[0][0], tied[1][0])
+                votes["its line number"] = near[0]
+        if sides.section is not None:
+            named = [
+                item for item in ties if self.sections.matches(sides.section, item[0].first, item[0].last)
+            ]
+            if len(named) == 1:
+                votes["its section text"] = named[0]
+        if expected is None and self.previous_end is not None:
+            later = [item for item in ties if item[0].start >= self.previous_end]
+            if len(later) == 1:
+                votes["hunk order"] = later[0]
+        picks = {id(item): item for item in votes.values()}
+        if len(picks) == 1:
+            # The lines themselves may still prefer another place, if not by enough to decide.
+            scored = sorted(ties, key=lambda item: -item[0].score)
+            if scored[0][0].score - scored[1][0].score >= CONTENT_MARGIN and id(scored[0]) not in picks:
+                votes["its content"] = scored[0]
+            else:
+                return next(iter(picks.values()))
+        first, second = sorted(ties[:2], key=lambda item: item[0].start)
+        if picks:
+            said = "; ".join(f"{what} points at line {item[0].start + 1}" for what, item in votes.items())
+            return f"the evidence disagrees about where it goes ({said})"
+        return f"ambiguous: it fits {first[0].region} and {second[0].region} about equally well"
 
-    def _cost(self, match: _Match, expected: int | None) -> float:
+    def _cost(self, match: Candidate, expected: int | None) -> float:
         distance = abs(match.start - expected) if expected is not None else 0
         return (1 - match.score) + distance / self.config.match_distance
 
-    def _accept(
-        self, match: _Match, edit: LineEdit, number: int, stated: int | None, old: list[str]
-    ) -> tuple[Placement, LineEdit]:
+    def _accept(self, match: Candidate, edit: LineEdit, number: int, sides: Sides) -> Outcome:
         self.taken.append((edit, number))
         self.previous_end = max(match.last + 1, edit.end)
         line = match.start + 1
+        stated = sides.stated
         if stated is not None:
             self.drift = match.start - (stated - 1)
         offset = line - stated if stated is not None else None
@@ -255,8 +421,10 @@ class HunkPlacer:
             status = "exact" if not offset else "offset"
             return Placement(status, line=line, offset=offset, score=1.0), edit
         region = [self.file.lines[p] if p is not None else None for p in match.mapping]
-        score = match.score if match.kind == "fuzzy" else _raw_similarity(old, region)
-        note = _describe_tolerance(old, match, self.file, edit)
+        score = match.score if match.kind == "fuzzy" else raw_similarity(sides.old, region)
+        if match.kind == "fuzzy" and match.unmatched:
+            score = min(score, MAX_INEXACT_SCORE)
+        note = describe_tolerance(sides.old, match, self.file)
         return Placement("fuzzy", line=max(line, 1), offset=offset, score=round(score, 3), reason=note), edit
 
     def _removed_ok(self, alignment: Alignment, removed: list[bool]) -> bool:
@@ -271,101 +439,59 @@ class HunkPlacer:
             previous = position
         return True
 
-    @staticmethod
-    def _anchored(alignment: Alignment, lines: Sequence[HunkLine]) -> bool:
-        """Added lines between two context lines need those two lines matched and adjacent in
-        the file: otherwise an insertion could land in drifted text, or be applied twice."""
-        old_kinds: list[str] = []
-        runs: list[int] = []  # old-side index just before each run of added lines (-1: none)
-        in_run = False
-        for line in lines:
-            if line.kind == "added":
-                if not in_run:
-                    runs.append(len(old_kinds) - 1)
-                in_run = True
-            else:
-                old_kinds.append(line.kind)
-                in_run = False
-        for before in runs:
-            after = before + 1
-            has_before, has_after = before >= 0, after < len(old_kinds)
-            if (has_before and old_kinds[before] == "removed") or (
-                has_after and old_kinds[after] == "removed"
-            ):
-                continue
-            left = alignment.mapping[before] if has_before else None
-            right = alignment.mapping[after] if has_after else None
-            if (has_before and left is None) or (has_after and right is None):
-                return False
-            if left is not None and right is not None and right != left + 1:
-                return False
-        return True
-
-    def _failure(
-        self,
-        alignments: list[Alignment],
-        removed: list[bool],
-        threshold: float,
-        old: list[str],
-        hunk: ParsedHunk,
-    ) -> Placement:
-        best = alignments[0] if alignments else None
-        closest = (best.first + 1, best.last + 1) if best else None
-        closest_score = round(best.score, 2) if best else None
-        if any(removed):
-            if any(self._removed_ok(item, removed) for item in alignments):
-                reason = f"the context matches too weakly (below {threshold:.2f})"
-            else:
-                reason = "removed lines not found"
+    def _failure(self, alignments: list[Alignment], sides: Sides, threshold: float) -> Outcome:
+        removable = [item for item in alignments if self._removed_ok(item, sides.removed)]
+        if any(sides.removed) and not removable:
+            reason = "removed lines not found"
+        elif not alignments:
+            reason = "its context is not in the file"
         else:
-            reason = (
-                "context not found"
-                if not alignments
-                else f"the context matches too weakly (below {threshold:.2f})"
-            )
-        applied = self._already_applied(hunk)
-        if applied is not None:
-            reason += f"; the change looks already applied at line {applied}"
-        return Placement("failed", reason=reason, closest=closest, closest_score=closest_score)
-
-    def _already_applied(self, hunk: ParsedHunk) -> int | None:
-        if not any(line.kind == "added" for line in hunk.lines):
-            return None
-        new = [line.text for line in hunk.lines if line.kind != "removed"]
-        keys = [normalize(line) for line in new]
-        for position in self.keys.where.get(keys[0], ())[: self.config.max_anchor_hits]:
-            if self.keys.keys[position : position + len(keys)] == keys:
-                return position + 1
-        return None
+            best = (removable or alignments)[0]
+            if best.score < threshold:
+                reason = f"the context matches too weakly (best {best.score:.2f}, needs {threshold:.2f})"
+            else:
+                reason = "the lines around its added lines do not match the file"
+            return failed(reason, best)
+        return failed(reason, alignments[0] if alignments else None)
 
 
-def _ambiguous(first: _Match, second: _Match) -> str:
-    a, b = sorted((first.start + 1, second.start + 1))
-    return f"ambiguous: it fits equally well at lines {a} and {b}"
-
-
-def _raw_similarity(old: list[str], region: list[str | None]) -> float:
-    total = sum(weight(line) for line in old)
-    same = sum(weight(line) for line, other in zip(old, region, strict=True) if line == other)
-    rest = sum(weight(line) * 0.9 for line, other in zip(old, region, strict=True) if line != other)
-    return (same + rest) / total if total else 1.0
-
-
-def _describe_tolerance(old: list[str], match: _Match, file: FileText, edit: LineEdit) -> str:
-    if match.kind == "fuzzy":
-        unmatched = sum(1 for position in match.mapping if position is None)
-        return (
-            f"{unmatched} context line{'s' if unmatched != 1 else ''} differ" if unmatched else "whitespace"
-        )
-    indent = indent_for(old, [True] * len(old), match.mapping, file)
-    if indent.delta:
-        return f"indentation {indent.delta:+d}"
-    return "whitespace"
+def _may_split(placement: Placement) -> bool:
+    reason = placement.reason or ""
+    return not reason.startswith(("ambiguous", "it overlaps", "the change is already", "the evidence"))
 
 
 def place_hunks(
     file: FileText, hunks: Sequence[ParsedHunk], config: FuzzyConfig | None = None
-) -> list[tuple[Placement, LineEdit | None]]:
-    """Place every hunk of one file; results in hunk order."""
+) -> list[Outcome]:
+    """Place every hunk of one file; results in hunk order.
+
+    A hunk left ambiguous gets a second try once the others are placed: the offset of the next
+    placed hunk (line numbers of one answer tend to be off by the same amount) and the places
+    of its neighbours (hunks come in file order) may settle it.
+    """
     placer = HunkPlacer(file, config)
-    return [placer.place(hunk, number) for number, hunk in enumerate(hunks, start=1)]
+    results = [placer.place(hunk, number) for number, hunk in enumerate(hunks, start=1)]
+    for index, (placement, _) in enumerate(results):
+        if placement.placed or not (placement.reason or "").startswith("ambiguous"):
+            continue
+        if not hunks[index].old_start:
+            continue
+        following = next((p for p, _ in results[index + 1 :] if p.placed and p.offset is not None), None)
+        if following is None:
+            continue
+        before = [edit.end for _, edit in results[:index] if edit is not None]
+        after = [edit.start for _, edit in results[index + 1 :] if edit is not None]
+        placer.drift = following.offset or 0
+        placer.previous_end = before[-1] if before else None
+        taken = len(placer.taken)
+        retried, edit = placer.place(hunks[index], index + 1)
+        in_order = (
+            edit is not None
+            and (not before or edit.start >= before[-1])
+            and (not after or edit.end <= after[0])
+        )
+        if retried.placed and in_order:
+            results[index] = (retried, edit)
+        else:
+            del placer.taken[taken:]
+    return results
