@@ -6,13 +6,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import importlib.util
 import json
-import re
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tui.engine import exllamav2_env
 from tui.engine.base import (
     Backend,
     ChatMessage,
@@ -27,7 +29,13 @@ from tui.engine.base import (
     TokenCount,
 )
 from tui.engine.chat_template import ChatTemplate, find_chat_template, render_chat
-from tui.engine.exllamav2_errors import LoadSettings, explain_failure, explain_import_failure
+from tui.engine.exllamav2_env import AttentionPlan
+from tui.engine.exllamav2_errors import (
+    LoadSettings,
+    explain_failure,
+    explain_import_failure,
+    explain_missing_toolchain,
+)
 from tui.engine.exllamav2_worker import (
     GenerationWork,
     GeneratorThread,
@@ -42,38 +50,49 @@ CACHE_CLASSES = {
     "q6": "ExLlamaV2Cache_Q6",
     "q4": "ExLlamaV2Cache_Q4",
 }
-PAGE = 256  # the dynamic generator's page size; cache lengths must be multiples of it
+PAGE = 256  # the dynamic generator's page size; cache lengths must be multiples of it, paged or not
 AUTO_SEQ_LEN = 8192  # when max_seq_len is not set: this much, or less if the card cannot hold it
 SMALLEST_AUTO_SEQ_LEN = 2048
-PAGED_FLASH_ATTN = (2, 5, 7)
+COMPILING = "compiling exllamav2's CUDA extension (first use only; minutes)"
 
 
-def _flash_attn_version() -> tuple[int, ...] | None:
-    try:
-        module = importlib.import_module("flash_attn")
-    except Exception:  # absent, or built for another torch
-        return None
-    found = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", str(getattr(module, "__version__", "")))
-    if found is None:
-        return None
-    return tuple(int(part or 0) for part in found.groups())
+def round_to_page(tokens: int) -> int:
+    return max(PAGE, tokens // PAGE * PAGE)
 
 
-def _gpus_are_ampere_or_newer() -> bool:
-    """flash-attn 2 needs compute capability 8.0+ on every card (TabbyAPI checks the same)."""
-    try:
-        import torch
-    except ImportError:
-        return False
-    count = torch.cuda.device_count()
-    return count > 0 and all(torch.cuda.get_device_capability(i)[0] >= 8 for i in range(count))
+def length_candidates(native: int, requested: int | None) -> list[int]:
+    """Context lengths to try, largest first: the one asked for, or AUTO_SEQ_LEN halved (kept on
+    page boundaries: 6400 halves to 3072, not 3200) until SMALLEST_AUTO_SEQ_LEN."""
+    # Beyond the model's trained length needs RoPE scaling, which we do not configure.
+    ceiling = round_to_page(native)
+    if requested is not None:
+        return [min(round_to_page(requested), ceiling)]
+    sizes = [min(AUTO_SEQ_LEN, ceiling)]
+    while round_to_page(sizes[-1] // 2) >= SMALLEST_AUTO_SEQ_LEN and sizes[-1] > PAGE:
+        sizes.append(round_to_page(sizes[-1] // 2))
+    return sizes
 
 
-def paged_attention_usable(config: Any) -> bool:
-    if getattr(config, "no_flash_attn", False):
-        return False
-    version = _flash_attn_version()
-    return version is not None and version >= PAGED_FLASH_ATTN and _gpus_are_ampere_or_newer()
+def load_candidates(
+    native: int, requested: int | None, batch: int, paged: bool, cache_tokens: int | None
+) -> list[tuple[int, int]]:
+    """(context length, cache tokens) pairs to try in turn. Paged jobs share one cache and each
+    reserves prompt + max_new_tokens pages, so `batch` full-length jobs need `batch` times the
+    context; by default we try that, then less, before giving up context length. Unpaged, the
+    cache is the context: jobs run one at a time."""
+    pairs: list[tuple[int, int]] = []
+    for length in length_candidates(native, requested):
+        if not paged or batch <= 1:
+            pairs.append((length, length))
+        elif cache_tokens is not None:
+            pairs.append((length, max(length, round_to_page(cache_tokens))))
+        else:
+            size = length * batch
+            while size > length:
+                pairs.append((length, size))
+                size = max(length, round_to_page(size // 2))
+            pairs.append((length, length))
+    return list(dict.fromkeys(pairs))
 
 
 def sampler_settings(sampler: Any, settings: GenerationSettings) -> Any:
@@ -109,6 +128,7 @@ class ExLlamaV2Backend(Backend):
         max_batch_size: int = 1,
         chat_template: str = "auto",
         chat_template_fallback: str = "chatml",
+        cache_tokens: int | None = None,
     ) -> None:
         super().__init__()
         self.model_dir = Path(model_dir)
@@ -116,12 +136,17 @@ class ExLlamaV2Backend(Backend):
         self.cache_kind = cache
         self.gpu_split = gpu_split
         self.max_batch_size = max_batch_size
+        self.requested_cache_tokens = cache_tokens
+        self.cache_tokens: int | None = None
+        self.attention: AttentionPlan | None = None
+        self.close_timeout = 10.0  # seconds to wait for a forward pass before leaving the unload to it
         self.chat_template_choice = chat_template
         self.chat_template_fallback = chat_template_fallback
         self.seq_len: int | None = None
         self.paged: bool | None = None
         self._lib: Any = None
         self._gen_lib: Any = None
+        self._attn_lib: Any = None
         self._config: Any = None
         self._model: Any = None
         self._cache: Any = None
@@ -135,12 +160,14 @@ class ExLlamaV2Backend(Backend):
     def describe(self) -> str:
         detail = f"{self.cache_kind} cache"
         if self.seq_len:
-            detail = f"{self.seq_len} tokens, {detail}, {'paged' if self.paged else 'unpaged'}"
+            mode = f"paged, {self.max_concurrent_streams()} at once" if self.paged else "unpaged"
+            detail = f"{self.seq_len} tokens, {self.cache_tokens}-token {detail}, {mode}"
         return f"exllamav2 @ {self.model_dir} ({detail})"
 
-    def _settings(self, seq_len: int | None = None) -> LoadSettings:
+    def _settings(self, seq_len: int | None = None, cache_tokens: int | None = None) -> LoadSettings:
         size = seq_len or self.seq_len or self.requested_seq_len or AUTO_SEQ_LEN
-        return LoadSettings(self.model_dir, size, self.cache_kind, self.gpu_split)
+        cache = cache_tokens or self.cache_tokens or size
+        return LoadSettings(self.model_dir, size, self.cache_kind, self.gpu_split, cache)
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -149,7 +176,7 @@ class ExLlamaV2Backend(Backend):
             if self._worker is not None:
                 return
             self._check_files()
-            self._import_library()
+            self._import_library(progress)
             try:
                 self._load_model(progress)
                 self._prepare_prompting()
@@ -170,41 +197,61 @@ class ExLlamaV2Backend(Backend):
                     explain_failure(FileNotFoundError(f"Can't find {needed}"), self._settings())
                 )
 
-    def _import_library(self) -> None:
+    def _import_library(self, progress: ProgressCallback | None) -> None:
+        if not _library_imported():
+            if not _installed("exllamav2"):
+                raise EngineError(explain_import_failure(ModuleNotFoundError("No module named 'exllamav2'")))
+            # Checked first: without a toolchain the first import fails after a long wait, with
+            # it the import compiles for minutes and the user should know why nothing moves.
+            status = exllamav2_env.extension_status()
+            if status.state == "cannot-compile":
+                raise EngineError(explain_missing_toolchain(status.missing))
+            if status.state == "compile" and progress:
+                progress(LoadProgress(0, 1, COMPILING))
         try:
             self._lib = importlib.import_module("exllamav2")
             self._gen_lib = importlib.import_module("exllamav2.generator")
+            self._attn_lib = importlib.import_module("exllamav2.attn")
         except Exception as exc:  # ImportError, or OSError/RuntimeError from CUDA and the extension
             raise EngineError(explain_import_failure(exc)) from None
+        gpus = exllamav2_env.probe_torch()
+        if gpus.error is not None:
+            raise EngineError(f"{gpus.error}; ExLlamaV2 needs an NVIDIA (CUDA) or AMD (ROCm) GPU")
+        self.attention = exllamav2_env.attention_plan(gpus)
 
     def _load_model(self, progress: ProgressCallback | None) -> None:
         lib = self._lib
+        assert self.attention is not None
         config = lib.ExLlamaV2Config(str(self.model_dir))
         config.arch_compat_overrides(quiet=True)
-        native = int(config.max_seq_len)
-        # Beyond the model's trained length needs RoPE scaling, which we do not configure.
-        ceiling = max(PAGE, native // PAGE * PAGE)
-        if self.requested_seq_len is not None:
-            sizes = [min(self.requested_seq_len, ceiling)]
-        else:
-            first = min(AUTO_SEQ_LEN, ceiling)
-            sizes = [first]
-            while sizes[-1] // 2 >= SMALLEST_AUTO_SEQ_LEN:
-                sizes.append(sizes[-1] // 2)
-        for attempt, seq_len in enumerate(sizes):
+        if self.attention.no_flash_attn:
+            config.no_flash_attn = True  # before the model is built; attention reads it per call
+        self.paged = bool(self._attn_lib.has_flash_attn_with_paged) and not config.no_flash_attn
+        candidates = load_candidates(
+            int(config.max_seq_len),
+            self.requested_seq_len,
+            self.max_batch_size,
+            self.paged,
+            self.requested_cache_tokens,
+        )
+        for attempt, (seq_len, cache_tokens) in enumerate(candidates):
             try:
-                self._load_at(config, seq_len, progress)
-                self.seq_len = seq_len
+                self._load_at(config, seq_len, cache_tokens, progress)
+                self.seq_len, self.cache_tokens = seq_len, cache_tokens
                 self._config = config
                 return
             except Exception as exc:
                 self._unload()
-                if attempt + 1 == len(sizes) or not _is_out_of_memory(exc):
-                    raise EngineError(explain_failure(exc, self._settings(seq_len))) from None
+                if attempt + 1 == len(candidates) or not _is_out_of_memory(exc):
+                    raise EngineError(explain_failure(exc, self._settings(seq_len, cache_tokens))) from None
                 if progress:
-                    progress(LoadProgress(0, 1, f"{seq_len} tokens do not fit; trying {sizes[attempt + 1]}"))
+                    progress(
+                        LoadProgress(0, 1, _retry_message((seq_len, cache_tokens), candidates[attempt + 1]))
+                    )
 
-    def _load_at(self, config: Any, seq_len: int, progress: ProgressCallback | None) -> None:
+    def _load_at(
+        self, config: Any, seq_len: int, cache_tokens: int, progress: ProgressCallback | None
+    ) -> None:
         lib = self._lib
         config.max_seq_len = seq_len  # before the model is built: it sizes the RoPE tables
         config.max_output_len = 16  # text only: no need for full-length logits (as TabbyAPI does)
@@ -213,14 +260,15 @@ class ExLlamaV2Backend(Backend):
 
         def report(index: int, total: int) -> None:
             if progress:
-                progress(LoadProgress(index, total, f"loading layer {index}/{total} ({seq_len}-token cache)"))
+                message = f"loading layer {index}/{total} ({cache_tokens}-token cache)"
+                progress(LoadProgress(index, total, message))
 
         if self.gpu_split == "auto":
-            self._cache = cache_class(model, max_seq_len=seq_len, lazy=True)
+            self._cache = cache_class(model, max_seq_len=cache_tokens, lazy=True)
             model.load_autosplit(self._cache, callback=report)
         else:
             model.load(list(self.gpu_split), callback=report)
-            self._cache = cache_class(model, max_seq_len=seq_len)
+            self._cache = cache_class(model, max_seq_len=cache_tokens)
         self._tokenizer = lib.ExLlamaV2Tokenizer(config)
 
     def _prepare_prompting(self) -> None:
@@ -249,8 +297,7 @@ class ExLlamaV2Backend(Backend):
         return data if isinstance(data, dict) else {}
 
     def _start_worker(self) -> None:
-        self.paged = paged_attention_usable(self._config)
-        # Unpaged mode runs one job at a time (the library's limit).
+        # Unpaged mode runs one job at a time (its single page is the whole cache).
         batch = self.max_batch_size if self.paged else 1
         model, cache, tokenizer = self._model, self._cache, self._tokenizer
         generator_class = self._gen_lib.ExLlamaV2DynamicGenerator
@@ -294,11 +341,12 @@ class ExLlamaV2Backend(Backend):
         return self.seq_len
 
     def max_concurrent_streams(self) -> int:
-        """Jobs batched together in the one generator: max_batch_size when paged, else one at a time
-        (more streams still work; the generator thread queues them)."""
-        if self._worker is None or not self.paged:
+        """Jobs the generator can run together: as many full-context jobs as the shared cache holds
+        (each reserves prompt + max_new_tokens pages), at most max_batch_size; one when unpaged.
+        More streams still work: the generator queues them."""
+        if self._worker is None or not self.paged or not self.seq_len or not self.cache_tokens:
             return 1
-        return max(1, self.max_batch_size)
+        return max(1, min(self.max_batch_size, self.cache_tokens // self.seq_len))
 
     # -- generation -----------------------------------------------------------------------------
 
@@ -362,19 +410,50 @@ class ExLlamaV2Backend(Backend):
     # -- shutting down --------------------------------------------------------------------------
 
     def _unload(self) -> None:
-        if self._model is not None:
-            with contextlib.suppress(Exception):
-                self._model.unload()
+        _unload_model(self._model, self._cache)
         self._model = self._cache = self._tokenizer = None
-        _free_cuda_memory()
 
     def close(self) -> None:
         self.cancel()
         with self._load_lock:
-            if self._worker is not None:
-                self._worker.stop()
-                self._worker = None
+            worker, self._worker = self._worker, None
+            if worker is not None and not worker.stop(self.close_timeout):
+                # A forward pass is still running on the GPU: freeing the model under it would
+                # crash it, so the generator thread unloads when the pass ends.
+                model, cache = self._model, self._cache
+                self._model = self._cache = self._tokenizer = None
+                if worker.finish_with(lambda: _unload_model(model, cache)):
+                    return
+                self._model, self._cache = model, cache
             self._unload()
+
+
+def _unload_model(model: Any, cache: Any) -> None:
+    if model is not None:
+        with contextlib.suppress(Exception):
+            model.unload()
+    del model, cache
+    _free_cuda_memory()
+
+
+def _retry_message(failed: tuple[int, int], following: tuple[int, int]) -> str:
+    (length, cache), (next_length, next_cache) = failed, following
+    if length == next_length:
+        return (
+            f"a {cache}-token cache does not fit; trying {next_cache} tokens ({next_cache // length} at once)"
+        )
+    return f"{length} tokens do not fit; trying {next_length}"
+
+
+def _library_imported() -> bool:
+    return sys.modules.get("exllamav2") is not None
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

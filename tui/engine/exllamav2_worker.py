@@ -26,7 +26,12 @@ class GenerationWork:
     results: queue.Queue[object] = field(default_factory=queue.Queue)
     identifier: int = 0
     job: Any = None
-    new_tokens: int = 0
+
+    def new_tokens(self) -> int:
+        """Tokens generated so far, from the job itself: results carry no `token_ids` while text is
+        held back or at a stop-token end (generator/dynamic.py emit)."""
+        # max(): the count starts at -1 when token healing is on
+        return max(0, int(self.job.new_tokens)) if self.job is not None else 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ class GeneratorThread:
         self._inbox: queue.Queue[object] = queue.Queue()
         self._ready: queue.Queue[BaseException | None] = queue.Queue()
         self._serials = itertools.count(1)
+        self._exit_lock = threading.Lock()
+        self._finished = False
+        self._on_exit: Callable[[], None] | None = None
         self.generator: Any = None
         self.thread = threading.Thread(target=self._run, name="patchbay-exllamav2", daemon=True)
 
@@ -70,12 +78,34 @@ class GeneratorThread:
         work.identifier = next(self._serials)
         self._inbox.put(work)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the thread to cancel its jobs and end; True when it ended within `timeout`."""
         if self.thread.is_alive():
             self._inbox.put(_STOP)
             self.thread.join(timeout=timeout)
+        return not self.thread.is_alive()
+
+    def finish_with(self, callback: Callable[[], None]) -> bool:
+        """Have the thread run `callback` as its last act; False when it has already ended (then
+        the caller runs it). Freeing the model under a forward pass that is still running would
+        crash it, so a thread that outlives `stop()` unloads the model itself."""
+        with self._exit_lock:
+            if self._finished:
+                return False
+            self._on_exit = callback
+            return True
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            with self._exit_lock:
+                self._finished = True
+                callback, self._on_exit = self._on_exit, None
+            if callback is not None:
+                callback()
+
+    def _serve(self) -> None:
         try:
             self.generator = self._make_generator()
         except BaseException as exc:
@@ -127,7 +157,7 @@ class GeneratorThread:
             except Exception as exc:
                 work.results.put(WorkFailed(exc))
                 continue
-            work.results.put(WorkCancelled(work.new_tokens))
+            work.results.put(WorkCancelled(work.new_tokens()))
 
     def _step(self, active: dict[int, GenerationWork]) -> None:
         try:
@@ -138,21 +168,44 @@ class GeneratorThread:
             for work in active.values():
                 work.results.put(WorkFailed(exc))
             active.clear()
+            # Empty the old generator first: should the rebuild fail, it is kept, and its failed
+            # jobs must not go on holding cache pages or running.
+            try:
+                self.generator.clear_queue()
+            except Exception:
+                pass
             try:
                 self.generator = self._make_generator()
-            except Exception:  # keeps the old one; the next request reports what happens then
+            except Exception:  # keeps the (now empty) old one; the next request reports what happens
                 pass
             return
         for result in results:
             work = active.get(result.get("identifier"))  # type: ignore[arg-type]
+            # "started" and "prefill" results carry no text
             if work is None or result.get("stage") != "streaming":
                 continue
-            ids = result.get("token_ids")
-            if ids is not None and hasattr(ids, "shape"):
-                work.new_tokens += int(ids.shape[-1])
             text = result.get("text")
             if text:
                 work.results.put(Chunk(text))
             if result.get("eos"):
+                held = held_answer_text(result)
+                if held:
+                    work.results.put(Chunk(held))
                 del active[work.identifier]
                 work.results.put(WorkFinished(result))
+
+
+def held_answer_text(result: dict[str, Any]) -> str:
+    """Text the generator held back and never emitted because a stop token ended the job.
+
+    Text is held while it might begin a stop string or ends in half a character; at a stop-token
+    end the library leaves it in `held` only (on other ends it is flushed into `text`). It is part
+    of the answer the model wrote, so it is shown, less the end token's own piece and any
+    half-decoded character."""
+    if result.get("eos_reason") != "stop_token":
+        return ""
+    text = str((result.get("held") or {}).get("text") or "")
+    piece = result.get("eos_triggering_token_str")
+    if piece and text.endswith(piece):
+        text = text[: -len(piece)]
+    return text.rstrip("\ufffd")
