@@ -60,17 +60,20 @@ class ExLlamaV2Spec(_Spec):
     cache: Literal["fp16", "q8", "q6", "q4"] = "q4"
     gpu_split: Literal["auto"] | list[Annotated[float, Field(gt=0)]] = "auto"
     max_batch_size: int = Field(default=1, ge=1, le=64)
+    # Tokens of the cache all jobs share (paged mode only); None: max_batch_size full contexts,
+    # or as much as fits.
+    cache_tokens: int | None = None
     chat_template: str = "auto"  # "auto": the model's own; or one of CHAT_FORMATS
     chat_template_fallback: str = "chatml"
 
     _model_dir = field_validator("model_dir")(_resolve_path)
 
-    @field_validator("max_seq_len")
+    @field_validator("max_seq_len", "cache_tokens")
     @classmethod
-    def _multiple_of_256(cls, value: int | None) -> int | None:
+    def _multiple_of_256(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is not None and (value < 256 or value % 256):
             raise ValueError(
-                f"max_seq_len must be a multiple of 256 (e.g. {max(256, round(value / 256) * 256)})"
+                f"{info.field_name} must be a multiple of 256 (e.g. {max(256, round(value / 256) * 256)})"
             )
         return value
 

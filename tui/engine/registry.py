@@ -105,6 +105,7 @@ def _backend_for(spec: ModelSpec, replay_rate: float | None) -> Backend:
             cache=spec.cache,
             gpu_split=spec.gpu_split,
             max_batch_size=spec.max_batch_size,
+            cache_tokens=spec.cache_tokens,
             chat_template=spec.chat_template,
             chat_template_fallback=spec.chat_template_fallback,
         )

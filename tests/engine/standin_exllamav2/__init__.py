@@ -1,31 +1,53 @@
 """STAND-IN for the `exllamav2` package (0.3.2), for tests on machines without a CUDA GPU.
 
-This is NOT exllamav2. It follows the signatures, assertions and result dicts documented in
-/work/shared/reference/exllamav2.md closely enough to check what Patchbay's adapter calls and how
-it maps the results; nothing here touches a GPU. Tests inject it as `exllamav2` and
-`exllamav2.generator` through sys.modules. Everything it is asked to do is recorded in `STATE`.
+This is NOT exllamav2. It mirrors what exllamav2 0.3.2's source does where Patchbay's adapter can
+see it: the config checks of config.py (one architecture, required keys, safetensors tensor names
+read from the real file headers), flash-attn switched on whenever it is "installed" whatever the
+GPU (attn.py), paged mode and its assertions, and the dynamic generator's results with their
+stages, held-back text and missing `token_ids` (generator/dynamic.py). The GPUs themselves are a
+stand-in `torch` (see `gpu_torch`). Tests inject these as `exllamav2`, `exllamav2.attn`,
+`exllamav2.generator` and `torch` through sys.modules. Every call is recorded in `STATE`.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import struct
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass
+class FakeGpu:
+    name: str = "NVIDIA GeForce RTX 3090"
+    capability: tuple[int, int] = (8, 6)
+    free_bytes: int = 20 << 30
+    total_bytes: int = 24 << 30
+
+
+@dataclass
 class StandInState:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    gpus: list[FakeGpu] = field(default_factory=lambda: [FakeGpu()])
+    rocm: bool = False
+    flash_attn_version: str | None = None  # the "installed" flash-attn; None: not installed
     # Largest cache (in tokens) the pretend card holds; bigger ones fail like load_autosplit does.
     vram_tokens: int = 1 << 20
-    flash_attn_ok: bool = False  # what the library's own paged-attention check would find
+    # What the model "writes", one piece per token; pieces that are special tokens end it.
     script: list[str] = field(default_factory=lambda: ["Hello", ",", " world", "<|im_end|>"])
     iterate_error: BaseException | None = None
+    generator_error: BaseException | None = None  # raised by the next generator construction
     generators: list[Any] = field(default_factory=list)
     thread_ids: dict[str, set[int]] = field(default_factory=dict)
-    iterate_delay: float = 0.0  # seconds each iterate() takes, like a forward pass
+    # A hook inside iterate(), like a forward pass: tests block it to hold the GPU "busy".
+    in_forward_pass: threading.Event = field(default_factory=threading.Event)
+    forward_pass_may_end: threading.Event = field(default_factory=lambda: _set(threading.Event()))
+    # When set, each forward pass takes one permit, and every finished pass releases `passes_done`.
+    passes: threading.Semaphore | None = None
+    passes_done: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
 
     def record(self, what: str, **details: Any) -> None:
         self.calls.append((what, details))
@@ -35,16 +57,64 @@ class StandInState:
         return [name for name, _ in self.calls]
 
 
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
+
+
 STATE = StandInState()
 
 
 def reset() -> StandInState:
     global STATE
     STATE = StandInState()
-    from . import generator
+    from . import attn, generator, gpu_torch
 
-    generator.STATE_REF[0] = STATE
+    for module in (attn, generator, gpu_torch):
+        module.STATE_REF[0] = STATE
+    attn.detect()
     return STATE
+
+
+def _flash_attn_refuses_this_gpu(config: ExLlamaV2Config) -> None:
+    """flash-attn's kernels raise this on a pre-Ampere GPU; exllamav2 calls them whenever
+    has_flash_attn and not config.no_flash_attn (attn.py), at load (autosplit's test forward
+    passes) and at every forward pass."""
+    from . import attn
+
+    if attn.has_flash_attn and not config.no_flash_attn and any(g.capability[0] < 8 for g in STATE.gpus):
+        raise RuntimeError("FlashAttention only supports Ampere GPUs or newer.")
+
+
+# -- config.py ---------------------------------------------------------------------------------
+
+LLAMA_LAYER_KEYS = [
+    "input_layernorm",
+    "post_attention_layernorm",
+    "self_attn.q_proj",
+    "self_attn.k_proj",
+    "self_attn.v_proj",
+    "self_attn.o_proj",
+    "mlp.gate_proj",
+    "mlp.up_proj",
+    "mlp.down_proj",
+]
+
+
+def _read(data: dict[str, Any], keys: list[str], default: Any = ...) -> Any:
+    for key in keys:
+        if key in data:
+            return data[key]
+    if default is ...:
+        raise ValueError(f"Missing any of the following keys: {keys}")
+    return default
+
+
+def _safetensors_keys(path: str) -> list[str]:
+    with open(path, "rb") as handle:
+        (length,) = struct.unpack("<Q", handle.read(8))
+        header = json.loads(handle.read(length))
+    return [key for key in header if key != "__metadata__"]
 
 
 class ExLlamaV2Config:
@@ -63,28 +133,68 @@ class ExLlamaV2Config:
         assert os.path.exists(path), "Can't find " + path
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-        self.num_hidden_layers = data["num_hidden_layers"]
-        self.max_seq_len = data.get("max_position_embeddings", 2048)
-        self.bos_token_id = data.get("bos_token_id", 1)
-        eos = data.get("eos_token_id", 2)
-        self.eos_token_id = eos[0] if isinstance(eos, list) else eos
         gen_path = os.path.join(self.model_dir, "generation_config.json")
         if os.path.exists(gen_path):
             with open(gen_path, encoding="utf-8") as handle:
-                gen = json.load(handle)
-            ids = gen.get("eos_token_id")
+                ids = json.load(handle).get("eos_token_id")
             self.generation_config["eos_token_id"] = ids if isinstance(ids, list) else [ids]
+        assert len(data["architectures"]) == 1, "Multiple architectures defined in config.json"
+        self.architecture = data["architectures"][0]
+        self.bos_token_id = data.get("bos_token_id")
+        eos = data.get("eos_token_id")
+        self.eos_token_id = eos[0] if isinstance(eos, list) else eos
+        self.vocab_size = _read(data, ["vocab_size"])
+        self.num_hidden_layers = _read(data, ["num_hidden_layers", "n_layers", "n_layer"])
+        self.norm_eps = _read(data, ["rms_norm_eps"])
+        self.hidden_size = _read(data, ["hidden_size", "d_model", "n_embd"])
+        self.intermediate_size = _read(data, ["intermediate_size"])
+        self.num_attention_heads = _read(data, ["num_attention_heads", "n_heads", "n_head"], 0)
+        self.head_dim = data.get("head_dim") or self.hidden_size // self.num_attention_heads
+        self.num_key_value_heads = data.get("num_key_value_heads", self.num_attention_heads)
+        self.max_seq_len = _read(
+            data,
+            [
+                "max_sequence_length",
+                "model_max_length",
+                "max_position_embeddings",
+                "max_seq_len",
+                "n_positions",
+            ],
+            2048,
+        )
         STATE.record("config.prepare", model_dir=self.model_dir)
+        if no_tensors:
+            return
+        files = glob.glob(os.path.join(self.model_dir, "*.safetensors"))
+        if not files:
+            raise ValueError(f" ## No .safetensors files found in {self.model_dir}")
+        keys = {key for file in files for key in _safetensors_keys(file)}
+        expected = ["model.embed_tokens", "model.norm"]
+        if not data.get("tie_word_embeddings"):
+            expected.append("lm_head")
+        for layer in range(self.num_hidden_layers):
+            expected += [f"model.layers.{layer}.{name}" for name in LLAMA_LAYER_KEYS]
+        for prefix in expected:
+            if not any(prefix + suffix in keys for suffix in (".q_weight", ".qweight", ".weight", "")):
+                raise ValueError(f" ## Could not find {prefix}.* in model")
 
     def arch_compat_overrides(self, quiet: bool = False, warn_only: bool = False) -> None:
         STATE.record("config.arch_compat_overrides", quiet=quiet)
+
+
+# -- model.py ----------------------------------------------------------------------------------
 
 
 class ExLlamaV2:
     def __init__(self, config: ExLlamaV2Config, lazy_load: bool = False, archparams: Any = None) -> None:
         self.config = config
         self.modules = list(range(2 * config.num_hidden_layers + 3))
-        STATE.record("model.init", max_seq_len=config.max_seq_len, max_output_len=config.max_output_len)
+        STATE.record(
+            "model.init",
+            max_seq_len=config.max_seq_len,
+            max_output_len=config.max_output_len,
+            no_flash_attn=config.no_flash_attn,
+        )
 
     def _report(self, callback: Any) -> None:
         total = len(self.modules)
@@ -110,11 +220,15 @@ class ExLlamaV2:
         assert cache.lazy, "load_autosplit needs a lazy cache"
         STATE.record("model.load_autosplit", cache=cache)
         self._report(callback)
+        _flash_attn_refuses_this_gpu(self.config)  # each module runs a test forward pass
         if cache.max_seq_len > STATE.vram_tokens:
             raise RuntimeError("Insufficient VRAM for model and cache")
 
     def unload(self) -> None:
         STATE.record("model.unload")
+
+
+# -- cache.py ----------------------------------------------------------------------------------
 
 
 class ExLlamaV2CacheBase:
@@ -157,6 +271,9 @@ class ExLlamaV2Cache_8bit(ExLlamaV2CacheBase):
     kind = "fp8"
 
 
+# -- tokenizer ---------------------------------------------------------------------------------
+
+
 class TokenIds:
     """What `encode` returns: shaped like a (1, n) tensor."""
 
@@ -166,7 +283,8 @@ class TokenIds:
 
 
 class ExLlamaV2Tokenizer:
-    """Every character is a token, except special tokens (from tokenizer.json added_tokens)."""
+    """Every character is a token, except special tokens (from tokenizer.json added_tokens).
+    (The real tokenizer runs in tests/engine/test_exllamav2_real_modules.py.)"""
 
     def __init__(self, config, lazy_init=True, force_json=False, force_spm=False) -> None:
         assert not force_spm, "Sentencepiece is no longer supported"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from . import STATE as _FIRST_STATE
+from . import attn
+
+PAGE = 256  # PAGED_PAGE_SIZE
 
 STATE_REF = [_FIRST_STATE]  # reset() swaps the state object; the generator reads it from here
 
@@ -67,11 +69,82 @@ class ExLlamaV2DynamicJob:
         self.stop_conditions = list(stop_conditions) if stop_conditions is not None else []
         self.identifier = identifier
         self.new_tokens = 0
-        self.completion = ""
+        self.full_completion = ""
+        self.held_text = ""
+        self.held_tokens: list[int] = []
+        self.prefilled = False
+        self.generator: Any = None
+        self.stop_tokens = {c for c in self.stop_conditions if isinstance(c, int)}
+        self.stop_strings = [c for c in self.stop_conditions if isinstance(c, str)]
         _state().record("job.init", job=self)
+
+    def result(self, stage: str, **more: Any) -> dict[str, Any]:
+        r: dict[str, Any] = {"job": self, "stage": stage, "eos": False, "serial": 1, **more}
+        if self.identifier is not None:
+            r["identifier"] = self.identifier
+        return r
+
+    def _emit_held(self, r: dict[str, Any]) -> None:
+        if self.held_text:
+            self.full_completion += self.held_text
+            r["text"] = self.held_text
+            self.held_text = ""
+        if self.held_tokens:
+            r["token_ids"] = _Ids(self.held_tokens)
+            self.held_tokens = []
+
+    def stream_held(self) -> dict[str, Any]:
+        """Emit what is held unless it may begin a stop string; end on a whole stop string."""
+        r = self.result("streaming")
+        for stop in self.stop_strings:
+            at = self.held_text.find(stop)
+            if at >= 0:
+                rest, self.held_text = self.held_text[at:], self.held_text[:at]
+                done = self.finish("stop_string", emit_held=True, eos_triggering_string=stop)
+                done["held"] = {"text": rest}
+                return done
+        if any(
+            stop.startswith(self.held_text[i:])
+            for stop in self.stop_strings
+            for i in range(len(self.held_text))
+        ):
+            return r  # held back: no text, no token_ids
+        self._emit_held(r)
+        return r
+
+    def finish(self, reason: str, emit_held: bool = False, **more: Any) -> dict[str, Any]:
+        r = self.result("streaming", eos_reason=reason, **more)
+        if emit_held:
+            self._emit_held(r)
+        r.update(
+            eos=True,
+            full_completion=self.full_completion,
+            new_tokens=self.new_tokens,
+            prompt_tokens=self.input_ids.shape[-1],
+            time_enqueued=0.01,
+            time_prefill=0.09,
+            time_generate=0.5,
+            cached_pages=0,
+            cached_tokens=0,
+        )
+        held: dict[str, Any] = {}
+        if self.held_text:
+            held["text"] = self.held_text
+        if self.held_tokens:
+            held["token_ids"] = _Ids(self.held_tokens)
+        if held:
+            r["held"] = held
+        if self.generator is not None and self in self.generator.active_jobs:
+            self.generator.active_jobs.remove(self)  # its pages are free again
+        return r
 
 
 class ExLlamaV2DynamicGenerator:
+    """Pages, scheduling and result dicts as in generator/dynamic.py: jobs start when their pages
+    (prompt + max_new_tokens) are free; unpaged, the whole cache is one page, so one job runs at a
+    time; text that may begin a stop string is held back, and a stop-token end leaves it in
+    `held` only; results carry `token_ids` only when text is emitted."""
+
     def __init__(
         self,
         model,
@@ -93,97 +166,129 @@ class ExLlamaV2DynamicGenerator:
         **kwargs,
     ) -> None:
         state = _state()
-        if paged:
-            assert state.flash_attn_ok, "Paged attention required Flash Attention 2.5.7 or later"
-        assert cache.batch_size == 1
-        assert cache.max_seq_len % 256 == 0, (
-            f"cache.max_seq_len must be multiple of 256, received {cache.max_seq_len}"
-        )
-        if not paged:
-            assert max_batch_size in (None, 1), "unpaged mode supports batch size 1 only"
-        self.cache, self.tokenizer, self.paged, self.max_batch_size = cache, tokenizer, paged, max_batch_size
-        self.jobs: list[ExLlamaV2DynamicJob] = []
-        state.generators.append(self)
         state.record("generator.init", paged=paged, max_batch_size=max_batch_size)
+        if state.generator_error is not None:
+            error, state.generator_error = state.generator_error, None
+            raise error
+        cfg = model.config
+        if paged:
+            attn.assert_paged_attn()
+            assert not cfg.no_flash_attn, (
+                "Paged mode requires flash-attn, but flash-attn is disabled in model config."
+            )
+        assert cache.kind != "fp8", (
+            "Dynamic generator does not currently work with 8-bit cache. Use either FP16 or Q4."
+        )
+        self.max_batch_size = max_batch_size or cfg.max_input_len // max_q_size
+        self.paged = paged
+        self.page_size = PAGE if paged else cache.max_seq_len
+        assert cache.batch_size == 1, "DynamicGenerator requires cache to have batch_size = 1"
+        assert cache.max_seq_len % PAGE == 0, (
+            f"cache.max_seq_len must be multiple of {PAGE}, received {cache.max_seq_len}"
+        )
+        self.max_pages = max(cache.max_seq_len // self.page_size, 1)
+        self.model, self.cache, self.tokenizer = model, cache, tokenizer
+        self.pending_jobs: list[ExLlamaV2DynamicJob] = []
+        self.active_jobs: list[ExLlamaV2DynamicJob] = []
+        state.generators.append(self)
+
+    def _pages(self, job: ExLlamaV2DynamicJob) -> int:
+        return math.ceil((job.input_ids.shape[-1] + job.max_new_tokens) / self.page_size)
 
     def enqueue(self, job: ExLlamaV2DynamicJob) -> int:
-        pages = math.ceil((job.input_ids.shape[-1] + job.max_new_tokens) / 256)
-        available = self.cache.max_seq_len // 256
-        if pages > available:
+        pages = self._pages(job)
+        if pages > self.max_pages:
             raise AssertionError(
-                f"Job requires {pages} pages (only {available} available) and cannot be enqueued. "
-                f"Total cache allocated is {available} * 256 = {self.cache.max_seq_len} tokens"
+                f"Job requires {pages} pages (only {self.max_pages} available) and cannot be enqueued. "
+                f"Total cache allocated is {self.max_pages} * {self.page_size} = {self.cache.max_seq_len} tokens"
             )
         _state().record("generator.enqueue", job=job)
-        self.jobs.append(job)
-        return len(self.jobs)
+        job.generator = self
+        self.pending_jobs.append(job)
+        return len(self.pending_jobs)
 
     def num_remaining_jobs(self) -> int:
-        return len(self.jobs)
+        return len(self.pending_jobs) + len(self.active_jobs)
+
+    def clear_queue(self) -> None:
+        _state().record("generator.clear_queue")
+        self.pending_jobs.clear()
+        self.active_jobs.clear()
 
     def cancel(self, job: ExLlamaV2DynamicJob) -> None:
         _state().record("generator.cancel", job=job)
-        if job in self.jobs:
-            self.jobs.remove(job)
+        if job in self.pending_jobs:
+            self.pending_jobs.remove(job)
+        elif job in self.active_jobs:
+            self.active_jobs.remove(job)
 
     def iterate(self) -> list[dict[str, Any]]:
         state = _state()
-        state.record("generator.iterate")
-        if state.iterate_delay:
-            time.sleep(state.iterate_delay)
+        state.record("generator.iterate", active=len(self.active_jobs))
+        if state.passes is not None:
+            state.passes.acquire()
+        state.in_forward_pass.set()
+        state.forward_pass_may_end.wait()
+        state.in_forward_pass.clear()
+        try:
+            return self._iterate(state)
+        finally:
+            state.passes_done.release()
+
+    def _iterate(self, state: Any) -> list[dict[str, Any]]:
         if state.iterate_error is not None:
             raise state.iterate_error
-        results = []
-        for job in list(self.jobs):
-            results.append(self._step(job, state.script))
+        results: list[dict[str, Any]] = []
+        self._start_jobs(results)
+        for job in list(self.active_jobs):
+            if not job.prefilled:
+                job.prefilled = True
+                prompt = job.input_ids.shape[-1]
+                results.append(job.result("prefill", curr_progress=prompt, max_progress=prompt))
+                continue
+            self._generate_one(job, state.script, results)
+        if self.active_jobs:
+            _flash_attn_refuses_this_gpu(self.model.config)
         return results
 
-    def _step(self, job: ExLlamaV2DynamicJob, script: list[str]) -> dict[str, Any]:
+    def _start_jobs(self, results: list[dict[str, Any]]) -> None:
+        used = sum(self._pages(job) for job in self.active_jobs)
+        for job in list(self.pending_jobs):
+            if len(self.active_jobs) >= self.max_batch_size or used + self._pages(job) > self.max_pages:
+                break
+            self.pending_jobs.remove(job)
+            self.active_jobs.append(job)
+            used += self._pages(job)
+            results.append(job.result("started"))
+        _state().record("generator.scheduled", active=len(self.active_jobs), pending=len(self.pending_jobs))
+
+    def _generate_one(self, job: ExLlamaV2DynamicJob, script: list[str], results: list) -> None:
         piece = script[job.new_tokens % len(script)]
         token_id = self.tokenizer.single_id(piece)
         token_id = token_id if token_id is not None else 5000 + job.new_tokens
         job.new_tokens += 1
-        result: dict[str, Any] = {
-            "job": job,
-            "stage": "streaming",
-            "eos": False,
-            "serial": 1,
-            "identifier": job.identifier,
-            "token_ids": _Ids(1),
-        }
-        reason = None
-        if token_id in job.stop_conditions:
-            reason = "stop_token"
-        else:
-            job.completion += piece
-            result["text"] = piece
-            for stop in (s for s in job.stop_conditions if isinstance(s, str)):
-                if stop in job.completion:
-                    reason = "stop_string"
-                    cut = job.completion.index(stop)
-                    result["text"] = piece[: max(0, len(piece) - (len(job.completion) - cut))]
-                    job.completion = job.completion[:cut]
-                    break
-        if reason is None and job.new_tokens >= job.max_new_tokens:
-            reason = "max_new_tokens"
-        if reason is not None:
-            self.jobs.remove(job)
-            result.update(
-                eos=True,
-                eos_reason=reason,
-                full_completion=job.completion,
-                new_tokens=job.new_tokens,
-                prompt_tokens=job.input_ids.shape[-1],
-                time_enqueued=0.01,
-                time_prefill=0.09,
-                time_generate=0.5,
-                cached_pages=0,
-                cached_tokens=0,
-                held={},
+        job.held_text += piece  # (a special token's piece too, as in a vocabulary that holds it)
+        job.held_tokens.append(token_id)
+        if token_id in job.stop_tokens:
+            results.append(
+                job.finish("stop_token", eos_triggering_token_id=token_id, eos_triggering_token_str=piece)
             )
-        return result
+        elif job.new_tokens >= job.max_new_tokens:
+            results.append(job.finish("max_new_tokens", emit_held=True))
+        else:
+            results.append(job.stream_held())
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("the stand-in models iterate() only")
+
+
+def _flash_attn_refuses_this_gpu(config: Any) -> None:
+    from . import _flash_attn_refuses_this_gpu as check
+
+    check(config)
 
 
 class _Ids:
-    def __init__(self, n: int) -> None:
-        self.shape = (1, n)
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = list(ids)
+        self.shape = (1, len(ids))
