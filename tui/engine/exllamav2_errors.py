@@ -86,6 +86,16 @@ def explain_failure(exc: BaseException, load: LoadSettings) -> str:
         return (
             f"the model folder {load.model_dir} has no config.json; point model_dir at an EXL2 or FP16 model"
         )
+    if "missing any of the following keys" in lowered:
+        return (
+            f"the model's config.json in {load.model_dir} lacks a setting ExLlamaV2 needs ({_short(text)}); "
+            "the folder is incomplete or holds an architecture ExLlamaV2 does not support"
+        )
+    if "multiple architectures defined" in lowered:
+        return (
+            f"the model's config.json in {load.model_dir} lists more than one architecture; ExLlamaV2 "
+            "needs exactly one"
+        )
     if "no .safetensors files found" in lowered:
         return f"the model folder {load.model_dir} has no .safetensors weights"
     if "could not find" in lowered and "in model" in lowered:

@@ -102,9 +102,15 @@ LLAMA_LAYER_KEYS = [
 
 
 def _read(data: dict[str, Any], keys: list[str], default: Any = ...) -> Any:
+    """config.py's read() with opt_subkey="text_config": "a->b" looks inside a nested dict."""
+    keys = keys + ["text_config->" + key for key in keys]
     for key in keys:
-        if key in data:
-            return data[key]
+        *outer, last = key.split("->")
+        found: Any = data
+        for part in outer:
+            found = found.get(part) or {}
+        if found.get(last) is not None:
+            return found[last]
     if default is ...:
         raise ValueError(f"Missing any of the following keys: {keys}")
     return default
@@ -147,7 +153,7 @@ class ExLlamaV2Config:
         self.num_hidden_layers = _read(data, ["num_hidden_layers", "n_layers", "n_layer"])
         self.norm_eps = _read(data, ["rms_norm_eps"])
         self.hidden_size = _read(data, ["hidden_size", "d_model", "n_embd"])
-        self.intermediate_size = _read(data, ["intermediate_size"])
+        self.intermediate_size = _read(data, ["intermediate_size", "ffn_config->ffn_hidden_size", "n_inner"])
         self.num_attention_heads = _read(data, ["num_attention_heads", "n_heads", "n_head"], 0)
         self.head_dim = data.get("head_dim") or self.hidden_size // self.num_attention_heads
         self.num_key_value_heads = data.get("num_key_value_heads", self.num_attention_heads)
