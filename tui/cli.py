@@ -1,6 +1,6 @@
 """Command line: argument parsing and dispatch. Each command lives in tui/commands/<name>.py.
 
-Headless commands (validate, status, next, reset, apply, run, import) must never import Textual;
+Headless commands (validate, status, next, reset, apply, run, import, doctor) must never import Textual;
 only the TUI entry points (the default command and `demo`) do, and only when they run.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from tui.errors import PatchbayError, UsageError
 
-COMMANDS = ("demo", "validate", "status", "next", "reset", "run", "apply", "import")
+COMMANDS = ("demo", "validate", "status", "next", "reset", "run", "apply", "import", "doctor")
 # One example line per command, shown at the end of its --help (tests/docs checks that each parses).
 EXAMPLES = {
     "open": "patchbay runbooks/demo --theme patchbay-light",
@@ -136,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("plan", metavar="PLAN.md")
     p.add_argument("-o", "--output", metavar="DIR", required=True)
     p.add_argument("--force", action="store_true", help="overwrite an existing runbook")
+    _add_common(p)
+
+    p = sub.add_parser("doctor", help="check this machine for a model: GPU, server, terminal")
+    p.add_argument("--json", action="store_true", help="print JSON (for bug reports)")
     _add_common(p)
     return parser
 
