@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import sys
 import types
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.doctor.exllamav2_checks import SUPPORTED_ARCHITECTURES
 from tui.engine.base import ChatMessage
 from tui.engine.exllamav2_backend import ExLlamaV2Backend
 from tui.engine.exllamav2_errors import LoadSettings, explain_failure
@@ -140,3 +142,11 @@ def test_the_stand_in_reads_the_smoke_model_as_the_library_does(exllamav2, tiny_
 def test_flash_attn_detection_without_flash_attn_matches_the_stand_in(exllamav2):
     attn = importlib.import_module("exllamav2.attn")
     assert (attn.has_flash_attn, attn.has_flash_attn_with_paged) == (False, False)
+
+
+def test_doctors_architecture_list_is_the_librarys(exllamav2):
+    source = Path(importlib.util.find_spec("exllamav2.architecture").origin).read_text(encoding="utf-8")
+    names = set(re.findall(r'arch_string\s*[=!]=\s*"(\w+)"', source))
+    for listed in re.findall(r"arch_string in \[([^\]]*)\]", source):
+        names |= set(re.findall(r'"(\w+)"', listed))
+    assert names == SUPPORTED_ARCHITECTURES
