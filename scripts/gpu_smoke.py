@@ -3,10 +3,12 @@
 
 Builds a 2-layer FP16 Llama with random weights (config.json, model.safetensors, a byte-level
 tokenizer.json, a ChatML template) in a temporary folder, loads it with our backend, streams a
-greedy answer, cancels a second one, and prints tokens per second. The text is gibberish by
-design; what is checked is that load, counting, streaming, stop/length and cancel all work.
+greedy answer, cancels a second one (checking its token count), and prints tokens per second.
+The text is gibberish by design; what is checked is that load, counting, streaming, stop/length
+and cancel all work. `--no-flash-attn` runs the way a pre-Ampere card (Turing, e.g. RTX 2080)
+does on any card: flash-attn off, unpaged, one job at a time.
 
-    python scripts/gpu_smoke.py [--keep DIR] [--cache fp16|q8|q6|q4] [--tokens N]
+    python scripts/gpu_smoke.py [--keep DIR] [--cache fp16|q8|q6|q4] [--tokens N] [--no-flash-attn]
 
 Needs: an NVIDIA GPU and `pip install 'patchbay[exllamav2]'` (torch, exllamav2 0.3.2, tokenizers).
 Exit status 0 when everything worked.
@@ -166,14 +168,17 @@ def build_tiny_llama(folder: Path) -> Path:
     return folder
 
 
-def run_smoke(model_dir: Path, cache: str, tokens: int) -> int:
+def run_smoke(model_dir: Path, cache: str, tokens: int, no_flash_attn: bool = False) -> int:
     from tui.engine.base import ChatMessage, Chunk, FinalRecord, GenerationRequest, GenerationSettings
     from tui.engine.exllamav2_backend import ExLlamaV2Backend
 
-    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024, cache=cache)
+    backend = ExLlamaV2Backend(model_dir, max_seq_len=1024, cache=cache, no_flash_attn=no_flash_attn)
     started = time.monotonic()
     backend.load(lambda p: print(f"  load {p.step}/{p.total}: {p.message}", flush=True))
     print(f"loaded in {time.monotonic() - started:.2f} s: {backend.describe()}")
+    ok = not (no_flash_attn and backend.paged)
+    if not ok:
+        print("FAILED: --no-flash-attn but the generator is paged")
     messages = [ChatMessage("system", "You are a test."), ChatMessage("user", "Count to ten.")]
     print(f"prompt tokens: {backend.count_tokens(messages)}")
 
@@ -190,7 +195,7 @@ def run_smoke(model_dir: Path, cache: str, tokens: int) -> int:
     ttft = f"{final.time_to_first_token * 1000:.1f} ms" if final.time_to_first_token is not None else "n/a"
     speed = f"{final.tokens_per_second:.1f}" if final.tokens_per_second else "n/a"
     print(f"tokens per second: {speed}   time to first token: {ttft}")
-    ok = final.finish_reason in ("stop", "length") and final.new_tokens >= 1
+    ok = ok and final.finish_reason in ("stop", "length") and final.new_tokens >= 1
 
     # Sampled this time, cancelled after a few chunks.
     cancel_request = GenerationRequest(
@@ -205,8 +210,20 @@ def run_smoke(model_dir: Path, cache: str, tokens: int) -> int:
                 backend.cancel()
         else:
             last = item
-    print(f"cancel: {last.finish_reason if last else 'no final record'} after {seen} chunks")
-    ok = ok and last is not None and (last.finish_reason == "cancelled" or seen < 5)
+    if last is None:
+        print("cancel: FAILED, no final record")
+        ok = False
+    elif last.finish_reason == "cancelled":
+        # every chunk is at least one token; held-back tokens count too (from the job, not the results)
+        counted = seen <= last.new_tokens < 900
+        print(
+            f"cancel: cancelled after {seen} chunks, {last.new_tokens} tokens"
+            + ("" if counted else " (WRONG COUNT)")
+        )
+        ok = ok and counted
+    else:
+        print(f"cancel: the model ended by itself ({last.finish_reason}) after {seen} chunks")
+        ok = ok and seen < 5
     backend.close()
     print("GPU smoke test " + ("passed" if ok else "FAILED"))
     return 0 if ok else 1
@@ -217,12 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", type=Path, help="build the model here and keep it")
     parser.add_argument("--cache", default="fp16", choices=["fp16", "q8", "q6", "q4"])
     parser.add_argument("--tokens", type=int, default=256, help="tokens to generate (default 256)")
+    parser.add_argument(
+        "--no-flash-attn", action="store_true", help="run as on a pre-Ampere card: flash-attn off, unpaged"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="patchbay-tiny-llama-") as scratch:
         folder = build_tiny_llama(args.keep or Path(scratch) / "tiny-llama")
         print(f"tiny random Llama in {folder}")
         try:
-            return run_smoke(folder, args.cache, args.tokens)
+            return run_smoke(folder, args.cache, args.tokens, args.no_flash_attn)
         except Exception as exc:  # one line, like the app, but keep the type for a bug report
             print(f"GPU smoke test FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1

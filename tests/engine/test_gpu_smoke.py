@@ -45,11 +45,15 @@ def test_the_tiny_model_has_what_exllamav2_needs(tmp_path):
 
 
 @pytest.mark.gpu
-def test_real_generation_on_the_gpu(capsys):
+@pytest.mark.parametrize("argv", [[], ["--no-flash-attn"]])
+def test_real_generation_on_the_gpu(capsys, argv):
     # Checked here rather than at collection: importing exllamav2 may build its CUDA extension.
     torch = pytest.importorskip("torch", reason="needs PyTorch with CUDA (patchbay[exllamav2])")
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU")
     pytest.importorskip("exllamav2", reason="needs the exllamav2 extra: pip install 'patchbay[exllamav2]'")
-    assert load_script().main([]) == 0
-    assert "tokens per second" in capsys.readouterr().out
+    assert load_script().main(argv) == 0
+    out = capsys.readouterr().out
+    assert "tokens per second" in out
+    if argv:
+        assert "unpaged" in out

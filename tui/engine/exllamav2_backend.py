@@ -129,6 +129,7 @@ class ExLlamaV2Backend(Backend):
         chat_template: str = "auto",
         chat_template_fallback: str = "chatml",
         cache_tokens: int | None = None,
+        no_flash_attn: bool = False,
     ) -> None:
         super().__init__()
         self.model_dir = Path(model_dir)
@@ -137,6 +138,7 @@ class ExLlamaV2Backend(Backend):
         self.gpu_split = gpu_split
         self.max_batch_size = max_batch_size
         self.requested_cache_tokens = cache_tokens
+        self.force_no_flash_attn = no_flash_attn  # what a Turing card gets, on any card (smoke test)
         self.cache_tokens: int | None = None
         self.attention: AttentionPlan | None = None
         self.close_timeout = 10.0  # seconds to wait for a forward pass before leaving the unload to it
@@ -218,6 +220,8 @@ class ExLlamaV2Backend(Backend):
         if gpus.error is not None:
             raise EngineError(f"{gpus.error}; ExLlamaV2 needs an NVIDIA (CUDA) or AMD (ROCm) GPU")
         self.attention = exllamav2_env.attention_plan(gpus)
+        if self.force_no_flash_attn:
+            self.attention = AttentionPlan(True, "flash-attn is off by request")
 
     def _load_model(self, progress: ProgressCallback | None) -> None:
         lib = self._lib
