@@ -134,32 +134,39 @@ def test_cancelling_one_server_stream_closes_only_its_connection():
 
 
 def test_exllamav2_paged_batches_jobs_in_its_one_generator_thread(state, model_dir, monkeypatch):  # noqa: F811
-    import sys
-    import types
+    import threading
 
-    from tui.engine import exllamav2_backend
+    from .standin_exllamav2 import attn as standin_attn
 
-    fake_flash = types.ModuleType("flash_attn")  # stand-in for the flash_attn package's version
-    fake_flash.__version__ = "2.6.3"
-    monkeypatch.setitem(sys.modules, "flash_attn", fake_flash)
-    monkeypatch.setattr(exllamav2_backend, "_gpus_are_ampere_or_newer", lambda: True)
-    state.flash_attn_ok = True
+    state.flash_attn_version = "2.6.3"  # and the stand-in's GPU is an Ampere card
+    standin_attn.detect()
     state.script = ["la"]
-    state.iterate_delay = 0.005
     backend = ExLlamaV2Backend(model_dir, max_seq_len=1024, max_batch_size=4)
     assert backend.max_concurrent_streams() == 1  # not loaded yet: nothing is known
     backend.load()
     assert backend.max_concurrent_streams() == 4
+    submitted = threading.Semaphore(0)
+    submit = backend._worker.submit
+    monkeypatch.setattr(backend._worker, "submit", lambda work: (submit(work), submitted.release()))
+    state.forward_pass_may_end.clear()  # the first pass waits until both jobs are queued
     settings = GenerationSettings(max_new_tokens=30)
-    first = backend.stream(GenerationRequest(MESSAGES, settings))
-    second = backend.stream(GenerationRequest(MESSAGES, settings))
-    assert isinstance(next(first), Chunk)
-    assert isinstance(next(second), Chunk)  # streaming while the first job is still running
-    rest_first, final_first = collect(first)
-    rest_second, final_second = collect(second)
+    results: dict[str, tuple[str, object]] = {}
+
+    def consume(name: str) -> None:
+        results[name] = collect(backend.stream(GenerationRequest(MESSAGES, settings)))
+
+    threads = [threading.Thread(target=consume, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    submitted.acquire()
+    submitted.acquire()
+    state.forward_pass_may_end.set()
+    for thread in threads:
+        thread.join()
     backend.close()
-    assert final_first.new_tokens == final_second.new_tokens == 30
-    assert rest_first == rest_second == "la" * 29  # each job's own tokens, after the first
+    for text, final in results.values():
+        assert final.new_tokens == 30 and text == "la" * 30  # each job's own tokens
+    assert max(d["active"] for what, d in state.calls if what == "generator.scheduled") == 2
     assert len(state.generators) == 1
     identifiers = [details["job"].identifier for what, details in state.calls if what == "generator.enqueue"]
     assert len(set(identifiers)) == 2
