@@ -13,13 +13,16 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 # For tests/engine/test_exllamav2_real_modules.py: exllamav2's pure-Python modules with a CPU-only
-# torch (its CUDA extension is stubbed there). exllamav2 without its deps, which would pull a CUDA
-# torch; the CPU index keeps torch's own download small. Failing here only skips that test.
+# torch (its CUDA extension is stubbed there). Both without their deps: exllamav2's would pull a
+# CUDA torch (GBs), and only torch itself is looked up on the CPU index (each lookup there costs
+# retries where it is unreachable). Failing here only skips that test.
 TEST_EXTRAS := $(VENV)/.test-extras
 $(TEST_EXTRAS): $(STAMP)
+	$(PY) -m pip install --quiet --retries 2 --no-deps --extra-index-url https://download.pytorch.org/whl/cpu \
+		torch==2.13.0 && \
 	$(PY) -m pip install --quiet --no-deps exllamav2==0.3.2 && \
-	$(PY) -m pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu \
-		torch==2.13.0 numpy rich tokenizers safetensors pillow regex && \
+	$(PY) -m pip install --quiet filelock typing-extensions sympy networkx jinja2 fsspec \
+		numpy rich tokenizers safetensors pillow regex && \
 	touch $@ || echo "make: exllamav2 0.3.2 or a CPU torch could not be installed; its real-module test will be skipped"
 
 test: $(STAMP) $(TEST_EXTRAS)
