@@ -21,7 +21,7 @@ $(TEST_EXTRAS): $(STAMP)
 	$(PY) -m pip install --quiet --retries 2 --no-deps --extra-index-url https://download.pytorch.org/whl/cpu \
 		torch==2.13.0 && \
 	$(PY) -m pip install --quiet --no-deps exllamav2==0.3.2 && \
-	$(PY) -m pip install --quiet filelock typing-extensions sympy networkx jinja2 fsspec \
+	$(PY) -m pip install --quiet filelock typing-extensions sympy networkx jinja2 fsspec setuptools \
 		numpy rich tokenizers safetensors pillow regex && \
 	touch $@ || echo "make: exllamav2 0.3.2 or a CPU torch could not be installed; its real-module test will be skipped"
 
