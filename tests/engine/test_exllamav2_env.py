@@ -123,3 +123,19 @@ def test_a_cpu_only_torch_is_reported_as_such(monkeypatch):
     cpu_torch.version = type("V", (), {"cuda": None, "hip": None})()
     monkeypatch.setitem(sys.modules, "torch", cpu_torch)
     assert exllamav2_env.probe_torch().error == "PyTorch 2.13.0+cpu is a CPU-only build"
+
+
+def test_extension_status_tells_prebuilt_cached_and_to_be_compiled(tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason="make test installs a CPU torch")
+    monkeypatch.setattr(exllamav2_env, "missing_build_tools", lambda *args: [])
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path / "ext"))
+    status = exllamav2_env.extension_status()
+    assert (status.state, status.build_dir) == ("compile", str(tmp_path / "ext" / "exllamav2_ext"))
+    assert not (tmp_path / "ext").exists()  # looking does not create torch's build folder
+    (tmp_path / "ext" / "exllamav2_ext").mkdir(parents=True)
+    (tmp_path / "ext" / "exllamav2_ext" / "exllamav2_ext.so").write_bytes(b"")
+    assert exllamav2_env.extension_status().state == "cached"
+    (tmp_path / "wheel").mkdir()
+    (tmp_path / "wheel" / "exllamav2_ext.py").write_text("")  # what a prebuilt wheel installs
+    monkeypatch.syspath_prepend(str(tmp_path / "wheel"))
+    assert exllamav2_env.extension_status().state == "prebuilt"

@@ -142,11 +142,27 @@ def _torch_build_facts() -> tuple[str | None, str | None, str | None, bool]:
         torch = importlib.import_module("torch")
     except Exception:
         return None, None, None, False
-    try:
-        build_dir = extension._get_build_directory("exllamav2_ext", False)
-    except Exception:  # a private helper; its absence only costs the "cached" answer
-        build_dir = None
-    hip = getattr(torch.version, "hip", None) is not None
+    hip_version, cuda_version = getattr(torch.version, "hip", None), getattr(torch.version, "cuda", None)
+    hip = hip_version is not None
+    # Where torch.utils.cpp_extension builds it (its _get_build_directory, which would also
+    # create the folder; a check should not).
+    root = os.environ.get("TORCH_EXTENSIONS_DIR")
+    if root is None:
+        try:
+            root = extension.get_default_build_root()
+        except Exception:
+            root = None
+        if root is not None:
+            accelerator = (
+                f"rocm{hip_version.replace('.', '')}"
+                if hip
+                else f"cu{cuda_version.replace('.', '')}"
+                if cuda_version
+                else "cpu"
+            )
+            python = f"py{sys.version_info.major}{sys.version_info.minor}{getattr(sys, 'abiflags', '')}"
+            root = os.path.join(root, f"{python}_{accelerator}")
+    build_dir = os.path.join(root, "exllamav2_ext") if root else None
     return build_dir, getattr(extension, "CUDA_HOME", None), getattr(extension, "ROCM_HOME", None), hip
 
 
