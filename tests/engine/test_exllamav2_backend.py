@@ -509,3 +509,15 @@ def test_close_never_unloads_the_model_under_a_running_forward_pass(state, model
     thread.join()
     assert state.names().count("model.unload") == 1
     assert state.names().index("generator.cancel") < state.names().index("model.unload")
+
+
+def test_cache_tokens_is_a_config_setting_in_pages(tmp_path):
+    from pydantic import ValidationError
+
+    from tui.config import ExLlamaV2Spec
+    from tui.engine.registry import create_backend
+
+    with pytest.raises(ValidationError, match=r"cache_tokens must be a multiple of 256 \(e\.g\. 1024\)"):
+        ExLlamaV2Spec(backend="exllamav2", model_dir=tmp_path, cache_tokens=1000)
+    spec = ExLlamaV2Spec(backend="exllamav2", model_dir=tmp_path, max_batch_size=4, cache_tokens=16384)
+    assert create_backend(spec).requested_cache_tokens == 16384
