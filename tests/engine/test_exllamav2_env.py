@@ -139,3 +139,16 @@ def test_extension_status_tells_prebuilt_cached_and_to_be_compiled(tmp_path, mon
     (tmp_path / "wheel" / "exllamav2_ext.py").write_text("")  # what a prebuilt wheel installs
     monkeypatch.syspath_prepend(str(tmp_path / "wheel"))
     assert exllamav2_env.extension_status().state == "prebuilt"
+
+
+def test_on_this_gpu_less_machine_loading_says_so_before_importing(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch", reason="make test installs a CPU torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    monkeypatch.delitem(sys.modules, "exllamav2", raising=False)
+    monkeypatch.setattr(exllamav2_backend, "_installed", lambda name: True)
+    with pytest.raises(EngineError, match=r"ExLlamaV2 needs an NVIDIA \(CUDA\) or AMD \(ROCm\) GPU$"):
+        ExLlamaV2Backend(tmp_path, max_seq_len=1024).load()
+    assert "exllamav2" not in sys.modules  # no attempt to import (and so to compile)

@@ -200,11 +200,16 @@ class ExLlamaV2Backend(Backend):
                 )
 
     def _import_library(self, progress: ProgressCallback | None) -> None:
-        if not _library_imported():
-            if not _installed("exllamav2"):
-                raise EngineError(explain_import_failure(ModuleNotFoundError("No module named 'exllamav2'")))
-            # Checked first: without a toolchain the first import fails after a long wait, with
-            # it the import compiles for minutes and the user should know why nothing moves.
+        imported = _library_imported()
+        if not imported and not _installed("exllamav2"):
+            raise EngineError(explain_import_failure(ModuleNotFoundError("No module named 'exllamav2'")))
+        # Before the import: without a GPU, importing would only fail on a missing CUDA toolkit.
+        gpus = exllamav2_env.probe_torch()
+        if gpus.error is not None:
+            raise EngineError(f"{gpus.error}; ExLlamaV2 needs an NVIDIA (CUDA) or AMD (ROCm) GPU")
+        if not imported:
+            # Without a toolchain the first import fails after a long wait; with one it compiles
+            # for minutes, and the user should know why nothing moves.
             status = exllamav2_env.extension_status()
             if status.state == "cannot-compile":
                 raise EngineError(explain_missing_toolchain(status.missing))
@@ -216,9 +221,6 @@ class ExLlamaV2Backend(Backend):
             self._attn_lib = importlib.import_module("exllamav2.attn")
         except Exception as exc:  # ImportError, or OSError/RuntimeError from CUDA and the extension
             raise EngineError(explain_import_failure(exc)) from None
-        gpus = exllamav2_env.probe_torch()
-        if gpus.error is not None:
-            raise EngineError(f"{gpus.error}; ExLlamaV2 needs an NVIDIA (CUDA) or AMD (ROCm) GPU")
         self.attention = exllamav2_env.attention_plan(gpus)
         if self.force_no_flash_attn:
             self.attention = AttentionPlan(True, "flash-attn is off by request")
