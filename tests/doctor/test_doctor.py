@@ -197,3 +197,21 @@ def test_doctor_does_not_import_textual(tmp_path):
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert "TEXTUAL:\n" in result.stdout + "\n", result.stdout
+
+
+def test_a_flash_attn_that_does_not_load_is_a_failure_with_the_fix(tiny_model, tmp_path, monkeypatch):
+    package = tmp_path / "flash_attn"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "raise ImportError('flash_attn_2_cuda.so: undefined symbol: _ZN3c10')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "flash_attn", raising=False)
+    monkeypatch.setattr("tui.engine.exllamav2_env.flash_attn_version", lambda: "2.7.4")
+    spec = ExLlamaV2Spec(backend="exllamav2", model_dir=tiny_model, max_seq_len=1024)
+    ampere = GpuInfo(0, "NVIDIA GeForce RTX 3090", (8, 6), 20 * 2**30, 24 * 2**30)
+    checks = {c.name: c for c in exllamav2_checks(spec, TorchInfo("2.7.0", "12.8", None, [ampere]))}
+    flash = checks["flash-attn"]
+    assert flash.status == "fail" and flash.needed
+    assert flash.detail == "2.7.4 is installed but does not load"
+    assert "pip uninstall flash-attn" in flash.advice

@@ -4,6 +4,7 @@ first import may spend minutes compiling."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import json
 import shutil
@@ -16,6 +17,7 @@ from tui.doctor.report import Check, fail, info, ok
 from tui.engine import exllamav2_env, exllamav2_vram
 from tui.engine.exllamav2_backend import AUTO_SEQ_LEN, round_to_page
 from tui.engine.exllamav2_env import TorchInfo
+from tui.engine.exllamav2_errors import explain_import_failure
 from tui.engine.exllamav2_vram import ModelShape, human
 
 GPU = "GPU"
@@ -165,13 +167,28 @@ def _flash_attn_check(torch_info: TorchInfo, spec: ExLlamaV2Spec) -> Check:
     if version is None:
         advice = "batching needs flash-attn 2.5.7+ on an Ampere or newer GPU" if batching else ""
         return info(GPU, "flash-attn", "not installed: unpaged, one job at a time", advice)
+    broken = _flash_attn_import_failure(torch_info)
+    if broken:
+        return fail(GPU, "flash-attn", f"{version} is installed but does not load", broken)
     plan = exllamav2_env.attention_plan(torch_info)
     if plan.no_flash_attn:
         return info(GPU, "flash-attn", f"{version}, not used ({plan.reason}): unpaged, one job at a time")
     parts = [int(p) for p in version.split(".")[:3] if p.isdigit()]
     if parts >= [2, 5, 7]:
-        return ok(GPU, "flash-attn", f"{version}, used: paged, up to {spec.max_batch_size} jobs at once")
+        return ok(GPU, "flash-attn", f"{version}, used: paged, so jobs can run in batches")
     return info(GPU, "flash-attn", f"{version}, used unpaged", "2.5.7 or later allows batching (paged mode)")
+
+
+def _flash_attn_import_failure(torch_info: TorchInfo) -> str | None:
+    """exllamav2 imports flash-attn when it is installed and fails with it when it is broken
+    (built for another torch); only a GPU build of torch can tell."""
+    if torch_info.error is not None:
+        return None
+    try:
+        importlib.import_module("flash_attn")
+    except Exception as exc:
+        return explain_import_failure(exc)
+    return None
 
 
 def _read_json(path: Path) -> Any:
