@@ -186,6 +186,8 @@ def _flash_attn_import_failure(torch_info: TorchInfo) -> str | None:
         return None
     try:
         importlib.import_module("flash_attn")
+    except ModuleNotFoundError:  # exllamav2 forgives this one (attn.py) and runs without it
+        return None
     except Exception as exc:
         return explain_import_failure(exc)
     return None
