@@ -215,3 +215,36 @@ def test_a_flash_attn_that_does_not_load_is_a_failure_with_the_fix(tiny_model, t
     assert flash.status == "fail" and flash.needed
     assert flash.detail == "2.7.4 is installed but does not load"
     assert "pip uninstall flash-attn" in flash.advice
+
+
+def test_inside_tmux_its_escape_time_and_clipboard_are_read_from_the_server(tmp_path):
+    import os
+    import shutil
+
+    from tui.doctor.system import terminal_checks
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    socket = f"patchbay-doctor-{os.getpid()}"
+    subprocess.run(["tmux", "-L", socket, "-f", "/dev/null", "new", "-d", "-s", "s"], check=True)
+    try:
+        subprocess.run(["tmux", "-L", socket, "set", "-sg", "escape-time", "500"], check=True)
+        subprocess.run(["tmux", "-L", socket, "set", "-g", "set-clipboard", "off"], check=True)
+        path = subprocess.run(
+            ["tmux", "-L", socket, "display", "-p", "#{socket_path}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        env = {"TERM": "tmux-256color", "TMUX": f"{path},1,0", "PATH": os.environ["PATH"]}
+        checks = {c.name: c for c in terminal_checks(env)}
+        assert checks["tmux escape-time"].detail == "500 ms"
+        assert "set -sg escape-time 10" in checks["tmux escape-time"].advice
+        assert checks["tmux set-clipboard"].detail == "off"
+        assert "set -g set-clipboard on" in checks["tmux set-clipboard"].advice
+        subprocess.run(["tmux", "-L", socket, "set", "-sg", "escape-time", "10"], check=True)
+        subprocess.run(["tmux", "-L", socket, "set", "-g", "set-clipboard", "on"], check=True)
+        checks = {c.name: c for c in terminal_checks(env)}
+        assert (checks["tmux escape-time"].status, checks["tmux set-clipboard"].status) == ("ok", "ok")
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], check=False)
