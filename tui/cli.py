@@ -138,7 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing runbook")
     _add_common(p)
 
-    p = sub.add_parser("doctor", help="check this machine for a model: GPU, server, terminal")
+    p = sub.add_parser(
+        "doctor",
+        help="check this machine for a model: GPU, server, terminal",
+        description="Check what this machine has for a model (the GPU box for exllamav2, the server for "
+        "openai) and the terminal; models come from ./patchbay.yaml, ~/.config/patchbay/config.yaml or "
+        "--config. Exit 0 when everything the chosen model needs is there, 1 otherwise.",
+    )
     p.add_argument("--json", action="store_true", help="print JSON (for bug reports)")
     _add_common(p)
     return parser
