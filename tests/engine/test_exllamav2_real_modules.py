@@ -82,6 +82,8 @@ def test_our_prompting_against_the_real_tokenizer(exllamav2, tiny_model):
     # one token per byte, but each special token (3 x 12 and 2 x 10 bytes) is one
     assert backend.count_tokens(messages).count == len(ids) == len(prompt.encode()) - 3 * 12 - 2 * 10 + 5
     assert backend._tokenizer.decode(backend._encode("héllo")[0]) == "héllo"
+    # what the generator adds to held text for an end token: nothing (the stand-in does the same)
+    assert backend._tokenizer.get_id_to_piece_list(False)[259] == ""
 
 
 def _break(folder: Path, how: str) -> None:

@@ -200,12 +200,8 @@ def held_answer_text(result: dict[str, Any]) -> str:
 
     Text is held while it might begin a stop string or ends in half a character; at a stop-token
     end the library leaves it in `held` only (on other ends it is flushed into `text`). It is part
-    of the answer the model wrote, so it is shown, less the end token's own piece and any
-    half-decoded character."""
+    of the answer the model wrote, so it is shown, less any half-decoded character. (The end
+    token itself adds nothing: special tokens decode to "" without decode_special_tokens.)"""
     if result.get("eos_reason") != "stop_token":
         return ""
-    text = str((result.get("held") or {}).get("text") or "")
-    piece = result.get("eos_triggering_token_str")
-    if piece and text.endswith(piece):
-        text = text[: -len(piece)]
-    return text.rstrip("\ufffd")
+    return str((result.get("held") or {}).get("text") or "").rstrip("\ufffd")

@@ -267,7 +267,8 @@ class ExLlamaV2DynamicGenerator:
         token_id = self.tokenizer.single_id(piece)
         token_id = token_id if token_id is not None else 5000 + job.new_tokens
         job.new_tokens += 1
-        job.held_text += piece  # (a special token's piece too, as in a vocabulary that holds it)
+        # special tokens decode to "" without decode_special_tokens (get_id_to_piece_list(False))
+        job.held_text += "" if token_id in self.tokenizer.special.values() else piece
         job.held_tokens.append(token_id)
         if token_id in job.stop_tokens:
             results.append(
