@@ -152,3 +152,49 @@ def test_doctors_architecture_list_is_the_librarys(exllamav2):
     for listed in re.findall(r"arch_string in \[([^\]]*)\]", source):
         names |= set(re.findall(r'"(\w+)"', listed))
     assert names == SUPPORTED_ARCHITECTURES
+
+
+SIGNATURES = [
+    ("exllamav2", "ExLlamaV2Config", "__init__"),
+    ("exllamav2", "ExLlamaV2Config", "arch_compat_overrides"),
+    ("exllamav2", "ExLlamaV2", "__init__"),
+    ("exllamav2", "ExLlamaV2", "load"),
+    ("exllamav2", "ExLlamaV2", "load_autosplit"),
+    ("exllamav2", "ExLlamaV2Cache_Q4", "__init__"),
+    ("exllamav2", "ExLlamaV2Cache", "__init__"),
+    ("exllamav2", "ExLlamaV2Tokenizer", "__init__"),
+    ("exllamav2", "ExLlamaV2Tokenizer", "encode"),
+    ("exllamav2.generator", "ExLlamaV2DynamicGenerator", "__init__"),
+    ("exllamav2.generator", "ExLlamaV2DynamicGenerator", "enqueue"),
+    ("exllamav2.generator", "ExLlamaV2DynamicGenerator", "iterate"),
+    ("exllamav2.generator", "ExLlamaV2DynamicGenerator", "cancel"),
+    ("exllamav2.generator", "ExLlamaV2DynamicGenerator", "clear_queue"),
+    ("exllamav2.generator", "ExLlamaV2DynamicGenerator", "num_remaining_jobs"),
+    ("exllamav2.generator", "ExLlamaV2DynamicJob", "__init__"),
+]
+
+
+@pytest.mark.parametrize(("module", "cls", "method"), SIGNATURES)
+def test_the_stand_in_has_the_librarys_signatures(exllamav2, module, cls, method):
+    import inspect
+
+    from .standin_exllamav2 import generator as standin_generator
+
+    real = getattr(getattr(importlib.import_module(module), cls), method)
+    standin_module = standin_exllamav2 if module == "exllamav2" else standin_generator
+    fake = getattr(getattr(standin_module, cls), method)
+    assert list(inspect.signature(fake).parameters) == list(inspect.signature(real).parameters)
+
+
+def test_the_sampler_settings_patchbay_sets_exist(exllamav2):
+    settings_class = importlib.import_module("exllamav2.generator").ExLlamaV2Sampler.Settings
+    chosen = settings_class()
+    for name in ("temperature", "top_p", "top_k", "token_repetition_penalty"):
+        assert hasattr(chosen, name), name
+    greedy = settings_class.greedy()
+    assert (greedy.top_k, greedy.top_p, greedy.temperature, greedy.token_repetition_penalty) == (
+        1,
+        0.0,
+        1.0,
+        1.0,
+    )
