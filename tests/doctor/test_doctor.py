@@ -248,3 +248,21 @@ def test_inside_tmux_its_escape_time_and_clipboard_are_read_from_the_server(tmp_
         assert (checks["tmux escape-time"].status, checks["tmux set-clipboard"].status) == ("ok", "ok")
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], check=False)
+
+
+def test_an_unset_length_that_does_not_fit_is_fine_when_a_halved_one_does(tiny_model, tmp_path):
+    import json
+    import shutil
+
+    folder = Path(shutil.copytree(tiny_model, tmp_path / "long"))
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "max_position_embeddings": 8192}))
+    # FP16 cache: 2 KiB a token; 8192 tokens need ~531 MiB in all, 4096 ~523 MiB
+    card = GpuInfo(0, "Small GPU", (8, 6), 525 * 2**20, 1 * 2**30)
+    spec = ExLlamaV2Spec(backend="exllamav2", model_dir=folder, cache="fp16")
+    vram = {c.name: c for c in exllamav2_checks(spec, TorchInfo("2.7.0", "12.8", None, [card]))}["VRAM"]
+    assert vram.status == "ok" and "8192-token fp16 cache" in vram.detail
+    assert vram.advice == "Patchbay will take 4096 tokens"
+    fixed = ExLlamaV2Spec(backend="exllamav2", model_dir=folder, cache="fp16", max_seq_len=8192)
+    vram = {c.name: c for c in exllamav2_checks(fixed, TorchInfo("2.7.0", "12.8", None, [card]))}["VRAM"]
+    assert vram.status == "fail"

@@ -15,7 +15,7 @@ from typing import Any
 from tui.config import ExLlamaV2Spec
 from tui.doctor.report import Check, fail, info, ok
 from tui.engine import exllamav2_env, exllamav2_vram
-from tui.engine.exllamav2_backend import AUTO_SEQ_LEN, round_to_page
+from tui.engine.exllamav2_backend import AUTO_SEQ_LEN, length_candidates, round_to_page
 from tui.engine.exllamav2_env import TorchInfo
 from tui.engine.exllamav2_errors import explain_import_failure
 from tui.engine.exllamav2_vram import ModelShape, human
@@ -312,6 +312,14 @@ def _vram_checks(spec: ExLlamaV2Spec, config: dict, torch_info: TorchInfo) -> li
     hint = f"largest max_seq_len that fits: {largest}" if largest else "the weights alone do not fit"
     if need.total <= free:
         return [ok(MODEL, "VRAM", f"{text}; {human(free)} free", hint)]
+    if spec.max_seq_len is None:
+        # the backend halves an unset length until model and cache fit
+        for length in length_candidates(native, None)[1:]:
+            size = spec.cache_tokens or length * batch
+            if exllamav2_vram.estimate(weights, shape, spec.cache, size).total <= free:
+                return [
+                    ok(MODEL, "VRAM", f"{text}; {human(free)} free", f"Patchbay will take {length} tokens")
+                ]
     advice = f"{hint}; or use cache: q4" if largest else "use a smaller quantisation (fewer bits per weight)"
     return [fail(MODEL, "VRAM", f"{text}; only {human(free)} free", advice)]
 
