@@ -89,8 +89,9 @@ def _gpu_checks(torch_info: TorchInfo) -> list[Check]:
             fail(
                 GPU,
                 "PyTorch",
-                "not installed",
-                "install PyTorch with CUDA (or ROCm) for your GPU from pytorch.org",
+                torch_info.error or "not installed",
+                "ExLlamaV2 needs an NVIDIA (CUDA) or AMD (ROCm) GPU and a PyTorch built for it "
+                "(pytorch.org); on a machine without one, use an openai model (a server elsewhere)",
             )
         ]
     if torch_info.error is not None:
