@@ -26,9 +26,7 @@ def statuses(folder: Path) -> dict[str, str]:
 
 
 def commits(project: Path) -> list[str]:
-    out = subprocess.run(
-        ["git", "log", "--format=%s"], cwd=project, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run(["git", "log", "--format=%s"], cwd=project, capture_output=True, text=True, check=True)
     return out.stdout.splitlines()
 
 
@@ -130,9 +128,7 @@ def test_branch_per_run_commits_on_the_new_branch(demo, capsys):
     project = demo / "project"
     branch = subprocess.run(["git", "branch", "--show-current"], cwd=project, capture_output=True, text=True)
     assert branch.stdout.strip() == "patchbay/run-1"
-    main_log = subprocess.run(
-        ["git", "log", "--format=%s", "main"], cwd=project, capture_output=True, text=True
-    )
+    main_log = subprocess.run(["git", "log", "--format=%s", "main"], cwd=project, capture_output=True, text=True)
     assert main_log.stdout.splitlines() == ["chore: textkit before the demo runbook"]
     assert commits(project)[0].startswith("feat(add_type_hints)")
     assert main(["run", str(demo), "--auto", "--branch", "patchbay/run-1", "--replay-rate", "0"]) == 1

@@ -22,9 +22,7 @@ def demo(tmp_path: Path) -> Path:
 
 
 def git_log(project: Path) -> list[str]:
-    out = subprocess.run(
-        ["git", "log", "--format=%s"], cwd=project, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run(["git", "log", "--format=%s"], cwd=project, capture_output=True, text=True, check=True)
     return out.stdout.splitlines()
 
 
