@@ -14,12 +14,11 @@ $(STAMP): $(PY) pyproject.toml
 
 # For tests/engine/test_exllamav2_real_modules.py: exllamav2's pure-Python modules with a CPU-only
 # torch (its CUDA extension is stubbed there). Both without their deps: exllamav2's would pull a
-# CUDA torch (GBs), and only torch itself is looked up on the CPU index (each lookup there costs
-# retries where it is unreachable). Failing here only skips that test.
+# CUDA torch (GBs). `torch==2.13.0` resolves to the CPU build (2.13.0+cpu) that pip's find-links
+# folder holds on this project's machines. Failing here only skips that test.
 TEST_EXTRAS := $(VENV)/.test-extras
 $(TEST_EXTRAS): $(STAMP)
-	$(PY) -m pip install --quiet --retries 2 --no-deps --extra-index-url https://download.pytorch.org/whl/cpu \
-		torch==2.13.0 && \
+	$(PY) -m pip install --quiet --no-deps torch==2.13.0 && \
 	$(PY) -m pip install --quiet --no-deps exllamav2==0.3.2 && \
 	$(PY) -m pip install --quiet filelock typing-extensions sympy networkx jinja2 fsspec setuptools \
 		numpy rich tokenizers safetensors pillow regex && \

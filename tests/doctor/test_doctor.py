@@ -266,3 +266,34 @@ def test_an_unset_length_that_does_not_fit_is_fine_when_a_halved_one_does(tiny_m
     fixed = ExLlamaV2Spec(backend="exllamav2", model_dir=folder, cache="fp16", max_seq_len=8192)
     vram = {c.name: c for c in exllamav2_checks(fixed, TorchInfo("2.7.0", "12.8", None, [card]))}["VRAM"]
     assert vram.status == "fail"
+
+
+def test_a_pool_is_checked_server_by_server_and_passes_while_one_server_works(tmp_path, monkeypatch, capsys):
+    with FakeOpenAIServer() as healthy, FakeOpenAIServer() as other:
+        _chat_server(healthy, ["qwen"])
+        down = other.base_url  # free a moment ago, closed once this block ends
+    with FakeOpenAIServer() as healthy:
+        _chat_server(healthy, ["qwen"])
+        write_config(
+            tmp_path,
+            "models:\n  pool:\n    backend: openai\n    model: qwen\n    servers:\n"
+            f"      - base_url: {healthy.base_url}\n      - base_url: {down}\n",
+        )
+        code, out = doctor(tmp_path, monkeypatch, capsys, "--model", "pool")
+    assert code == 0, out
+    assert "(openai @ a pool of 2 servers)" in out
+    assert f"Server 1/2 {healthy.base_url}" in out and f"Server 2/2 {down}" in out
+    assert "is the server running?" in out and "the pool goes on without this server" in out
+
+
+def test_a_pool_whose_every_server_is_down_fails(tmp_path, monkeypatch, capsys):
+    with FakeOpenAIServer() as one, FakeOpenAIServer() as two:
+        urls = [one.base_url, two.base_url]
+    write_config(
+        tmp_path,
+        "models:\n  pool:\n    backend: openai\n    model: qwen\n    servers:\n"
+        + "".join(f"      - base_url: {url}\n" for url in urls),
+    )
+    code, out = doctor(tmp_path, monkeypatch, capsys, "--model", "pool")
+    assert code == 1
+    assert out.count("is the server running?") == 2

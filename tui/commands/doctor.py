@@ -37,7 +37,8 @@ def model_checks(name: str | None, config_file: str | None) -> list[Check]:
     if isinstance(spec, OpenAISpec):
         from tui.doctor.openai_checks import openai_checks
 
-        return [ok(SECTION, "model", f"{name} (openai @ {spec.base_url})"), *openai_checks(spec)]
+        where = spec.base_url or f"a pool of {len(spec.server_list())} servers"
+        return [ok(SECTION, "model", f"{name} (openai @ {where})"), *openai_checks(spec)]
     if isinstance(spec, ReplaySpec):
         detail = f"{name} replays {spec.transcript}"
         if Path(spec.transcript).is_file():

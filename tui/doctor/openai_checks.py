@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import httpx
 
 from tui.config import OpenAISpec
-from tui.doctor.report import Check, fail, info, ok
+from tui.doctor.report import Check, exit_code, fail, info, ok
 from tui.engine.base import (
     ChatMessage,
     Chunk,
@@ -25,6 +26,28 @@ PROBE = [ChatMessage("user", "Say OK.")]
 
 
 def openai_checks(spec: OpenAISpec) -> list[Check]:
+    """Every server of the model, each checked on its own. A pool still works while one of its
+    servers does (the rest rest in back-off), so a down server fails the doctor only when no
+    server of the pool passes."""
+    servers = spec.per_server()
+    if len(servers) == 1:
+        return _one_server_checks(servers[0])
+    per_server = [
+        [replace(c, section=f"Server {n}/{len(servers)} {one.base_url}") for c in _one_server_checks(one)]
+        for n, one in enumerate(servers, start=1)
+    ]
+    if not any(exit_code(checks) == 0 for checks in per_server):
+        return [c for checks in per_server for c in checks]
+    return [
+        replace(c, needed=False, advice=f"{c.advice}; the pool goes on without this server")
+        if c.status == "fail"
+        else c
+        for checks in per_server
+        for c in checks
+    ]
+
+
+def _one_server_checks(spec: OpenAISpec) -> list[Check]:
     backend = OpenAICompatBackend(
         base_url=spec.base_url,
         model=spec.model,
