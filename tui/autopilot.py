@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tui.errors import PatchbayError
-from tui.runner import Answer, Phase, TaskRun
+from tui.runner import AUTOPILOT_GAVE_UP, Answer, Phase, TaskRun
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,8 @@ class Autopilot:
         except _Stop:
             self._undo_current(run)
             return False
+        except PatchbayError as exc:  # the runner has marked it ERROR (or _finish does)
+            return self._finish(run, False, str(exc))
         finally:
             self._current = None
 
@@ -195,7 +197,6 @@ class Autopilot:
             else:
                 prepared = run.prepare() if run.phase is not Phase.PROMPTED else run.prompt
                 self.say(f"autopilot: {run.task_id}: attempt {attempt}, prompt {prepared.budget.label()}")
-                self.session.load_model(prepared.model_name)
                 started = time.monotonic()
                 answer = run.generate(self._print)
                 self._print("\n")
@@ -219,10 +220,10 @@ class Autopilot:
             self._check_stop()
             failure = f"validation failed (exit {result.exit_code})" if result else "validation failed"
             self.say(f"autopilot: {run.task_id}: {failure}")
-        if run.phase in (Phase.APPLIED, Phase.VALIDATION_FAILED):
-            run.rollback()
-        run.mark_error(f"autopilot gave up after {attempts} attempt(s): {failure}")
-        return self._finish(run, False, failure)
+        said = run.mark_error(
+            f"autopilot gave up after {attempts} attempt(s): {failure}", issue_type=AUTOPILOT_GAVE_UP
+        )
+        return self._finish(run, False, said)
 
     def _count(self, answer: Answer) -> None:
         if answer.final is not None:
@@ -292,6 +293,8 @@ class Autopilot:
         except _Stop:
             self._undo_current(run)
             return False
+        except PatchbayError as exc:
+            return self._finish(run, False, str(exc))
         finally:
             self._current = None
 
@@ -327,7 +330,7 @@ class Autopilot:
         self.say(f"autopilot: {run.task_id}: {'DONE' if ok else 'ERROR'} — {note}")
         (self.summary.done if ok else self.summary.failed).append(run.task_id)
         if not ok and run.phase not in (Phase.ERROR, Phase.READY):
-            run.mark_error(note)
+            run.mark_error(note, issue_type=AUTOPILOT_GAVE_UP)
         return ok
 
     def _check_stop(self) -> None:
@@ -335,9 +338,14 @@ class Autopilot:
             raise _Stop
 
     def _undo_current(self, run: TaskRun) -> None:
-        """After Ctrl-C: roll back whatever this task applied, and leave it READY."""
+        """After Ctrl-C: roll back whatever this task applied, and leave it READY (ERROR, with the
+        change left in place, when the files changed after the apply and rolling back would lose that)."""
         if run.phase in (Phase.APPLIED, Phase.VALIDATING, Phase.VALIDATION_FAILED):
-            run.rollback()
+            if run.rollback_blockers():
+                self.say(f"autopilot: {run.task_id}: ERROR — {run.mark_error('stopped by Ctrl-C')}")
+                self.summary.failed.append(run.task_id)
+            else:
+                run.rollback()
         elif run.phase not in (Phase.DONE, Phase.ERROR, Phase.READY):
             run.set_aside("stopped by Ctrl-C")
 

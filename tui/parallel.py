@@ -131,8 +131,6 @@ class ParallelGeneration:
         try:
             if run.phase is not Phase.PROMPTED:
                 run.prepare()
-            assert run.prompt is not None
-            run.session.load_model(run.prompt.model_name)
             outcome.answer = run.generate(lambda text: self.on_chunk(run.task_id, text))
         except PatchbayError as exc:
             outcome.error = str(exc)

@@ -35,6 +35,15 @@ from tui.workspace.journal import AppliedChange
 __all__ = ["Answer", "Phase", "PreparedPrompt", "RunnerError", "Session", "TaskRun"]
 
 
+# The `type` of the issue each kind of failure writes under the task's `issues`.
+PROMPT_FAIL = "PROMPT_FAIL"  # the template cannot be rendered, or the prompt is over its budget
+GENERATION_FAIL = "GENERATION_FAIL"  # the model cannot be loaded or reached, or the stream broke
+VALIDATION_FAIL = "VALIDATION_FAIL"
+SCRIPT_FAIL = "SCRIPT_FAIL"
+MANUAL_ERROR = "MANUAL_ERROR"  # the user marked it ERROR, with a note
+AUTOPILOT_GAVE_UP = "AUTOPILOT_GAVE_UP"  # `--auto` ran out of attempts
+
+
 class RunnerError(PatchbayError):
     """A step asked for at the wrong moment, or a task that cannot run."""
 
@@ -106,23 +115,40 @@ class TaskRun:
     def prepare(self, *, prompt_override: str | None = None) -> PreparedPrompt:
         """Render the prompt (the fallback template on a retry) and count it against the budget."""
         self._expect(Phase.READY, Phase.PROMPTED, Phase.CANCELLED, Phase.ANSWERED, Phase.ERROR)
+        if self.phase is Phase.CANCELLED:
+            self._cancel.clear()  # the user starts it again: the old cancel is spent
         retry = None
         if self.attempt > 1 and self.answer is not None:
             retry = RetryContext(previous_answer=self.answer.text, failure=self.failure or "")
-        self.prompt = self.session.preview_prompt(self.task_id, prompt_override=prompt_override, retry=retry)
-        self._backend = self.session.backend(self.prompt.model_name)
         self._start()
+        try:
+            prompt = self.session.preview_prompt(self.task_id, prompt_override=prompt_override, retry=retry)
+            self._backend = self.session.backend(prompt.model_name)
+        except PatchbayError as exc:
+            self._fail(f"the prompt could not be prepared: {exc}", issue_type=PROMPT_FAIL)
+            raise RunnerError(f"task {self.task_id}: the prompt could not be prepared: {exc}") from None
+        self.prompt = prompt
+        if prompt.budget.over:
+            why = prompt.budget.explain()
+            self._fail(f"the prompt is over budget: {why}", issue_type=PROMPT_FAIL)
+            raise RunnerError(f"task {self.task_id}: the prompt is over budget: {why}")
         self.phase = Phase.PROMPTED
         return self.prompt
 
-    def generate(self, on_chunk: Callable[[str], None] = lambda _text: None) -> Answer:
-        """Stream the answer (blocking). A failed stream keeps its partial text and marks the task ERROR."""
+    def generate(self, on_chunk: Callable[[str], None] = lambda _text: None, progress=None) -> Answer:
+        """Load the model if needed, then stream the answer (blocking). A model that cannot be used or
+        a failed stream marks the task ERROR (with an issue); a partial answer is kept."""
         if self.phase is not Phase.PROMPTED:
             self.prepare()
         assert self.prompt is not None and self._backend is not None
-        if self.prompt.budget.over:
-            raise RunnerError(f"task {self.task_id}: {self.prompt.budget.explain()}")
-        self._cancel.clear()
+        try:
+            self.session.load_model(self.prompt.model_name, progress)
+        except PatchbayError as exc:
+            self._fail(
+                f"the model {self.prompt.model_name} cannot be used: {exc}", issue_type=GENERATION_FAIL
+            )
+            self.answer = Answer(text="", final=None, error=str(exc), output_path=None)
+            return self.answer
         self.phase = Phase.GENERATING
         settings = task_settings(self.task)
         request = GenerationRequest(
@@ -201,7 +227,7 @@ class TaskRun:
         log.append(self.task_id, EventType.AI_RESPONSE_RECEIVED, details=details)
         self.session.write_last_run(self.task_id, self.prompt, self.answer, success=error is None)
         if error:
-            self._fail(f"generation failed: {error}", issue_type="GENERATION_FAIL")
+            self._fail(f"generation failed: {error}", issue_type=GENERATION_FAIL)
         else:
             self.phase = Phase.ANSWERED
         return self.answer
@@ -222,10 +248,10 @@ class TaskRun:
 
     def _wait_for_slot(self, slots: threading.BoundedSemaphore) -> bool:
         """Wait for the model to take one more stream; False when cancelled meanwhile."""
-        while not slots.acquire(timeout=0.05):
-            if self._cancel.is_set():
-                return False
-        return True
+        while not self._cancel.is_set():  # a cancel that came before the stream wins too
+            if slots.acquire(timeout=0.05):
+                return True
+        return False
 
     def _forward_cancel(
         self, backend: Backend, stream_cancel: threading.Event, over: threading.Event
@@ -307,14 +333,11 @@ class TaskRun:
             self._complete()
             return None
         self.phase = Phase.VALIDATING
-        self._cancel.clear()
-        result = run_command(
+        result = self._run_command(
             command,
-            self.session.workdir,
             shell=settings.validation_shell,
             timeout=settings.validation_timeout,
             on_output=on_output,
-            cancel_event=self._cancel,
         )
         self.validation = result
         self.session.log.append(
@@ -333,8 +356,16 @@ class TaskRun:
         else:
             self.failure = _failure_text(command, result)
             self.phase = Phase.VALIDATION_FAILED
-            self.session.append_issue(self.task_id, "VALIDATION_FAIL", self.failure[-500:])
+            if not result.cancelled:  # a stopped check says nothing about the change
+                self.session.append_issue(self.task_id, VALIDATION_FAIL, self.failure[-500:])
+                self.session.set_last_run_outcome(self.task_id, "FAILURE")
         return result
+
+    def _run_command(self, command: str, **options) -> CommandResult:
+        """Run a validation or script command; a cancel that came before it means it never starts."""
+        if self._cancel.is_set():
+            return CommandResult(exit_code=-2, output="", timed_out=False, cancelled=True, duration=0.0)
+        return run_command(command, self.session.workdir, cancel_event=self._cancel, **options)
 
     def _complete(self) -> None:
         if task_settings(self.task).commit and self.applied is not None:
@@ -349,39 +380,85 @@ class TaskRun:
         self.failure = None
         self._complete()
 
+    def rollback_blockers(self) -> list[str]:
+        """Files of the applied change edited since it was applied (by the validation command or
+        by hand): rolling back would discard those edits, so it is refused while there are any."""
+        if self.applied is None:
+            return []
+        return self.session.restore_blockers(self.applied)
+
+    def _roll_back_applied(self) -> None:
+        """Put the files back exactly as before the apply, and log it; refuse over later edits."""
+        assert self.applied is not None
+        changed = self.rollback_blockers()
+        if changed:
+            raise RunnerError(
+                f"task {self.task_id}: {', '.join(changed)} changed after the change was applied; rolling "
+                "back would discard those edits, so the change is left in place"
+            )
+        self.session.restore(self.applied)
+        self.session.log.append(
+            self.task_id,
+            EventType.ROLLBACK,
+            details={"change_id": self.applied.id, "files": list(self.applied.files)},
+        )
+        self.applied = None
+
     def rollback(self) -> None:
         """Undo the applied change (files exactly as before) and make the task READY again."""
         self._expect(Phase.APPLIED, Phase.VALIDATION_FAILED, Phase.VALIDATING)
-        assert self.applied is not None
-        self.session.restore(self.applied)
-        self.session.log.append(self.task_id, EventType.ROLLBACK, details={"change_id": self.applied.id})
-        self.applied = None
-        self.session.write_status(self.task_id, "READY", event=None)
+        self._roll_back_applied()
+        self.session.write_status(
+            self.task_id, "READY", event=EventType.RESET_TASK, details={"reason": "rolled back"}
+        )
         self.phase = Phase.READY
 
     def retry(self) -> PreparedPrompt:
         """Roll back what was applied, then prepare the next attempt with the fallback template."""
         self._expect(Phase.VALIDATION_FAILED, Phase.REVIEWING, Phase.ANSWERED, Phase.ERROR, Phase.CANCELLED)
         if self.applied is not None:
-            self.session.restore(self.applied)
-            self.session.log.append(self.task_id, EventType.ROLLBACK, details={"change_id": self.applied.id})
-            self.applied = None
+            self._roll_back_applied()
         if self.failure is None and self.change_set is not None:
             self.failure = _placement_failure(self.change_set)
+        self._cancel.clear()  # the user asked for another attempt: an earlier cancel is spent
         self.attempt += 1
         self.session.log.append(self.task_id, EventType.RETRY, details={"attempt": self.attempt})
         self.phase = Phase.READY
         return self.prepare()
 
     # -- endings ---------------------------------------------------------------------------------------
-    def mark_error(self, note: str) -> None:
-        if self.applied is not None and self.phase in (Phase.APPLIED, Phase.VALIDATION_FAILED):
-            self.session.restore(self.applied)
-            self.applied = None
-        self._fail(note or "marked as an error", issue_type="MANUAL_ERROR")
+    def mark_error(self, note: str, *, issue_type: str = MANUAL_ERROR) -> str:
+        """ERROR with `note` as its issue. An applied change is rolled back first when it can be
+        (the note says so); one edited since its apply stays in place (the note says that too).
+        Returns the sentence that says what happened."""
+        note = note or "marked as an error"
+        said = f"{self.task_id} is ERROR"
+        if self.applied is not None and self.phase in (
+            Phase.APPLIED,
+            Phase.VALIDATION_FAILED,
+            Phase.VALIDATING,
+        ):
+            files = ", ".join(self.applied.files)
+            changed = self.rollback_blockers()
+            if changed:
+                kept = (
+                    f"the change to {files} was left in place (uncommitted): {', '.join(changed)} "
+                    "changed after it was applied"
+                )
+                note = f"{note}; {kept}"
+                said += f"; {kept}"
+            else:
+                self._roll_back_applied()
+                note = f"{note}; the change to {files} was rolled back"
+                said += f"; the change to {files} was rolled back"
+        self._fail(note, issue_type=issue_type)
+        return said + "."
 
     def _fail(self, note: str, *, issue_type: str) -> None:
+        self._start()
         self.session.append_issue(self.task_id, issue_type, note)
+        if self.answer is not None:
+            self.session.set_last_run_outcome(self.task_id, "FAILURE")
         self.session.write_status(self.task_id, "ERROR", event=EventType.ERROR_TASK, details={"note": note})
         self.phase = Phase.ERROR
 
@@ -404,14 +481,8 @@ class TaskRun:
         if script is None:
             raise RunnerError(f"task {self.task_id} has no script_details.command to run")
         self._start()
-        self._cancel.clear()
-        result = run_command(
-            script.command,
-            self.session.workdir,
-            shell=script.shell,
-            timeout=script.timeout,
-            on_output=on_output,
-            cancel_event=self._cancel,
+        result = self._run_command(
+            script.command, shell=script.shell, timeout=script.timeout, on_output=on_output
         )
         self.session.log.append(
             self.task_id,
@@ -426,7 +497,7 @@ class TaskRun:
             self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
             self.phase = Phase.DONE
         else:
-            self._fail(_failure_text(script.command, result)[-500:], issue_type="SCRIPT_FAIL")
+            self._fail(_failure_text(script.command, result)[-500:], issue_type=SCRIPT_FAIL)
         return result
 
 
@@ -461,6 +532,6 @@ def _placement_failure(change_set) -> str:
     lines = []
     for change in change_set.files:
         for hunk in change.hunks:
-            if hunk.placement.failed:
+            if not hunk.placement.placed:
                 lines.append(f"{change.path}: {hunk.placement.describe()}")
     return "\n".join(lines) or "the change was rejected in review"

@@ -14,7 +14,7 @@ from tui.prompts.budget import BudgetCheck, check_budget
 from tui.prompts.render import ContextFileSpec, PromptSource, RenderedPrompt, RetryContext, render_prompt
 from tui.runbook.driver_lock import DriverLock, RunbookLocked, acquire
 from tui.runbook.event_log import EventLog, EventType, utc_timestamp
-from tui.runbook.models import LastRun
+from tui.runbook.models import DEFAULT_MODEL, LastRun
 from tui.runbook.writer import append_task_list_item, set_detail_status, set_task_key, set_task_status
 from tui.workspace.atomic import write_atomically
 from tui.workspace.journal import AppliedChange, recover, undo, undo_blockers
@@ -189,6 +189,11 @@ class Session:
         self._applied: list[_Applied] = []
         self._git = None
         self._git_checked = False
+        self.sync_error: str | None = None  # why the READY promotions could not be written at open
+        try:
+            self.sync_ready_statuses()
+        except (PatchbayError, OSError) as exc:  # browsing a read-only runbook still works
+            self.sync_error = str(exc)
 
     # -- the runbook -------------------------------------------------------------------------------------
     @property
@@ -285,9 +290,13 @@ class Session:
 
     # -- models ------------------------------------------------------------------------------------------
     def model_name_for(self, task) -> str:
+        """--model, else the task's (or the runbook's) model, else the config's default_model."""
         if self.model_override:
             return self.model_override
-        return task.effective_model
+        name = task.effective_model
+        if name == DEFAULT_MODEL and name not in self.registry.names():
+            return self.registry.default_name() or name  # unknown: the registry names the known ones
+        return name
 
     def backend(self, model_name: str) -> Backend:
         from tui.engine.registry import create_backend
@@ -373,6 +382,10 @@ class Session:
     def remember_applied(self, task_id: str, change: AppliedChange) -> None:
         self._applied.append(_Applied(task_id, change))
 
+    def restore_blockers(self, change: AppliedChange) -> list[str]:
+        """Files of `change` edited since it was applied (restoring them would discard those edits)."""
+        return undo_blockers(self.workdir, change.id)
+
     def restore(self, change: AppliedChange) -> None:
         """Put the files of `change` back exactly as they were (its commit was never made)."""
         undo(self.workdir, change.id)
@@ -417,6 +430,50 @@ class Session:
             task.status = status
         if event is not None:
             self.log.append(task_id, event, status_change=f"{before}->{status}", details=details or {})
+        if status in ("DONE", "SKIPPED") or before in ("DONE", "SKIPPED"):
+            self.sync_ready_statuses()  # its dependents become READY (or wait again) in the file too
+
+    def sync_ready_statuses(self) -> list[str]:
+        """Write to the YAML what the graph shows: a PENDING task whose dependencies are all DONE or
+        SKIPPED becomes READY there too (and a stored READY one that waits again goes back to
+        PENDING), so a person or a script reading the file sees what is READY. Returns the ids."""
+        from tui.runbook.graph import effective_status
+
+        changed = []
+        for task in self.runbook.tasks:
+            stored = task.status
+            if stored not in ("PENDING", "READY"):
+                continue
+            shown = effective_status(task)
+            if shown == stored:
+                continue
+            with self._write_lock:
+                set_task_status(self.runbook_path, task.id, shown)
+                if task.task_detail_file is not None:
+                    set_detail_status(task.task_detail_file, shown)
+            with self._lock:
+                task.status = shown
+            reason = (
+                "its dependencies are done" if shown == "READY" else "it waits for its dependencies again"
+            )
+            self.log.append(
+                task.id, EventType.RESET_TASK, status_change=f"{stored}->{shown}", details={"reason": reason}
+            )
+            changed.append(task.id)
+        return changed
+
+    def set_last_run_outcome(self, task_id: str, outcome: str) -> None:
+        """The run ended otherwise than its answer suggested (validation failed, an error): say so."""
+        task = self.task(task_id)
+        if task.last_run is None or task.last_run.outcome == outcome:
+            return
+        fields = task.last_run.model_dump(exclude={"extra"})
+        fields.update(task.last_run.extra or {})
+        fields["outcome"] = outcome
+        path, entry = self._details_target(task)
+        with self._write_lock:
+            set_task_key(path, entry, "last_run", fields)
+        task.last_run = task.last_run.model_copy(update={"outcome": outcome})
 
     def _details_target(self, task) -> tuple[Path, str | None]:
         """Where a task's last_run and issues live: its detail file, or its entry in runbook.yaml."""

@@ -143,16 +143,19 @@ def _run_one(session, task_id: str | None) -> int:
 
     prepared = run.prepare()
     _say(f"task {task.id}: prompt {prepared.budget.label()} for model {prepared.model_name}")
-    session.load_model(prepared.model_name, lambda p: _say(f"loading {p.message} ({p.step}/{p.total})"))
     try:
-        answer = run.generate(print_text)
+        answer = run.generate(
+            print_text,
+            progress=lambda p: _say(f"loading {p.message} ({p.step}/{p.total})"),
+        )
     except KeyboardInterrupt:
         run.cancel()
         run.set_aside("interrupted")
         raise
     print(flush=True)
     if answer.error:
-        _say(f"task {task.id}: {answer.error}; the partial answer is kept in {answer.output_path}")
+        kept = f"; the partial answer is kept in {answer.output_path}" if answer.text else ""
+        _say(f"task {task.id}: {answer.error}; the task is ERROR{kept}")
         return 1
     if answer.final and answer.final.finish_reason == "cancelled":
         run.set_aside("cancelled")
