@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the temporary copy after the app exits (it is kept anyway once a commit was made in it)",
     )
+    _add_parallel(p)
     _add_common(p)
 
     p = sub.add_parser("validate", help="check a runbook; errors with file:line:col")
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-retries", type=int, default=1, metavar="N")
     p.add_argument("--min-fuzzy-score", type=float, default=0.8, metavar="S")
     p.add_argument("--keep-going", action="store_true")
-    p.add_argument("--parallel", type=int, default=1, metavar="N")
+    _add_parallel(p, default=1)
     p.add_argument("--branch", metavar="NAME", help="create git branch NAME at HEAD and commit there")
     _add_force_unlock(p)
     _add_common(p)
@@ -163,8 +164,29 @@ def build_tui_parser() -> argparse.ArgumentParser:
         help="a runbook.yaml or a folder of runbooks (default ./runbooks)",
     )
     _add_force_unlock(parser)
+    _add_parallel(parser)
     _add_common(parser)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
+def _add_parallel(parser: argparse.ArgumentParser, default: int = 2) -> None:
+    parser.add_argument(
+        "--parallel",
+        type=_positive,
+        default=default,
+        metavar="N",
+        help=f"how many independent tasks generate at once (p in the TUI; default {default})",
+    )
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

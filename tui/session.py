@@ -391,10 +391,34 @@ class Session:
         undo(self.workdir, change.id)
         self._applied = [entry for entry in self._applied if entry.change.id != change.id]
 
+    def interrupted_change(self) -> _Applied | None:
+        """An applied change a previous session left undecided: the journal's last change, applied
+        by a task still RUNNING on disk that nobody runs now (the app quit with it applied)."""
+        from tui.runbook.event_log import read
+        from tui.workspace.journal import last_undoable_change
+
+        change = last_undoable_change(self.workdir)
+        if change is None or change.undoes is not None:
+            return None
+        for record in reversed(read(self.log.path)):
+            details = record.get("details") or {}
+            if record.get("event_type") == EventType.PATCH_APPLIED and details.get("change_id") == change.id:
+                task_id = record.get("task_id")
+                try:
+                    running = self.task(task_id).status == "RUNNING"
+                except PatchbayError:
+                    return None
+                return _Applied(task_id, change) if running else None
+        return None
+
     def undo_last(self) -> str:
-        """Undo the last applied change: the files exactly, and its commit when that is still safe."""
+        """Undo the last applied change: the files exactly, and its commit when that is still safe.
+        After a restart, the change a task left applied-but-undecided is undone from the journal."""
         if not self._applied:
-            raise PatchbayError("there is no applied change to undo in this session")
+            interrupted = self.interrupted_change()
+            if interrupted is None:
+                raise PatchbayError("there is no applied change to undo in this session")
+            self._applied.append(interrupted)
         entry = self._applied[-1]
         changed = undo_blockers(self.workdir, entry.change.id)
         if changed:

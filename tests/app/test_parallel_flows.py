@@ -86,7 +86,9 @@ async def test_parallel_run_tabs_queue_and_one_at_a_time_review(demo):
         assert "2 answers waiting for review · v to review" in status
         rows = {row.key[1]: row.status for row in screen.task_rows(0)}
         assert rows["add_median"] == rows["add_cli_flag"] == "RUNNING"
-        assert screen.check_action("run", ()) is not True or screen.batch_pending  # single runs wait
+        screen.tree.select_task((0, "lint_check"))  # READY, and not in the batch
+        await settle(pilot, lambda: screen.selected_key == (0, "lint_check"))
+        assert not screen.check_action("run", ())  # a single run waits until the batch is reviewed
 
         retried = []
         for _ in range(4):  # two reviews, plus at most one retry each

@@ -31,8 +31,10 @@ class PatchbayApp(App, inherit_bindings=False):
         keymap: dict[str, str] | None = None,
         watch: bool = True,
         remember_theme: bool = True,
+        parallel: int = 2,
     ) -> None:
         super().__init__()
+        self.parallel = max(1, parallel)  # how many tasks `p` generates at once (--parallel)
         # A callable builds the sessions in a worker after the first frame (see launch.py).
         self.sessions_loader = sessions if callable(sessions) else None
         self.sessions: list[Any] = [] if callable(sessions) else sessions

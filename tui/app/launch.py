@@ -142,7 +142,7 @@ def launch(runbook: Path, args: argparse.Namespace) -> int:
             app.call_from_thread(app.apply_settings, config, getattr(args, "theme", None))
         return sessions
 
-    app = PatchbayApp(load, theme=first_frame_theme(runbook, args))
+    app = PatchbayApp(load, theme=first_frame_theme(runbook, args), parallel=getattr(args, "parallel", 2))
     try:
         app.run()
     finally:

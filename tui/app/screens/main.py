@@ -18,7 +18,7 @@ from tui.app import messages as m
 from tui.app.screens.main_background import BackgroundWork
 from tui.app.screens.parallel_flows import ParallelFlows
 from tui.app.screens.task_choices import TaskChoices
-from tui.app.screens.task_flows import BUSY_RUNNING, TaskFlows
+from tui.app.screens.task_flows import BUSY_RUNNING, TaskFlows, phase_of
 from tui.app.widgets.output_pane import OutputPane
 from tui.app.widgets.prompt_pane import PromptPane, TaskSummary
 from tui.app.widgets.runbook_tree import RunbookRows, RunbookTree, TaskKey, TaskRow
@@ -379,6 +379,26 @@ class MainScreen(BackgroundWork, ParallelFlows, TaskChoices, TaskFlows, Screen):
         self.app.push_screen(LogScreen(Path(session.runbook.folder) / "logs" / "run_log.jsonl"))
 
     def action_quit(self) -> None:
+        undecided = self.run is not None and phase_of(self.run) in (
+            "applied",
+            "validating",
+            "validation_failed",
+        )
+        if undecided and self.busy not in BUSY_RUNNING:
+            from tui.app.screens.modals import ConfirmScreen
+
+            def leave(yes: bool | None) -> None:
+                if yes:
+                    self.app.exit()
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"The change of {self.run.task_id} is applied and waits for your decision. Quit anyway? "
+                    "It stays in the tree uncommitted; after a restart u undoes it."
+                ),
+                leave,
+            )
+            return
         if self.busy in BUSY_RUNNING or self.batch is not None:
             from tui.app.screens.modals import ConfirmScreen
 

@@ -51,7 +51,7 @@ class ParallelFlows:
         self.review_queue: list = []
 
     def parallel_limit(self) -> int:
-        return max(1, int(getattr(self.app, "parallel", None) or PARALLEL_DEFAULT))
+        return max(1, self.app.parallel)
 
     def batch_pane_for(self, run) -> OutputPane | None:
         if run is None or self.batch_runs.get(run.task_id) is not run:
@@ -78,6 +78,8 @@ class ParallelFlows:
             return self.busy is None and self.run is None and bool(self.review_queue)
         if action == "cancel" and self.batch is not None:
             return True
+        if action == "run" and self.batch_pending:
+            return False  # one change at a time: the batch's answers are reviewed first
         return super().check_action(action, parameters)
 
     # -- starting ------------------------------------------------------------------------------------
@@ -154,12 +156,13 @@ class ParallelFlows:
             self.review_queue.append(run)
             pane.note("✓ answered: waiting for review (v reviews the next answer).")
         elif phase == "error":
+            # The runner marked it ERROR with an issue: a template error, a prompt over budget, a
+            # model that cannot be reached, or a broken stream.
             self.batch_pending.discard(run.task_id)
             why = outcome.error or (answer.error if answer is not None else "")
-            pane.note(f"Generation failed: {why}. The task is ERROR; R resets it.")
+            pane.note(f"Failed: {why}. The task is ERROR; R resets it.")
         else:
-            # Cancelled, or stopped before the stream (a template error, a prompt over budget):
-            # nothing to review, so the task goes back to READY.
+            # Cancelled: nothing to review, so the task goes back to READY.
             self.batch_pending.discard(run.task_id)
             pane.note(f"Stopped: {outcome.error}" if outcome.error else "Cancelled.")
             pane.note("The task is READY again.")

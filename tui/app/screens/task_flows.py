@@ -177,6 +177,8 @@ class TaskFlows:
             call()
         except PatchbayError as exc:
             self.post_message(m.RunStepFailed(run, step, str(exc)))
+        except Exception as exc:  # a bug: say it, and never leave the screen busy with nothing running
+            self.post_message(m.RunStepFailed(run, step, f"internal error ({type(exc).__name__}: {exc})"))
 
     # -- handlers (UI thread; they own the state) -----------------------------------------------
     def on_prompt_prepared(self, message: m.PromptPrepared) -> None:
@@ -202,7 +204,9 @@ class TaskFlows:
             self.output.note("Cancelled. r runs it again · x marks it ERROR · R resets it to READY.")
         elif phase == "error":
             self.review_failed = True
-            self.output.note(f"Generation failed: {answer.error}. r retries · x keeps it ERROR.")
+            self.output.note(
+                f"Generation failed: {answer.error}. The task is ERROR: r retries · R resets it."
+            )
         else:
             self.busy = "reviewing"
             self.review_worker(self.run)
@@ -301,6 +305,11 @@ class TaskFlows:
             self.finish_run(f"{self.run.task_id} is ERROR (exit {result.exit_code}).", severity="error")
 
     def on_run_step_failed(self, message: m.RunStepFailed) -> None:
+        if message.step == "action":  # a quick action (often on a run of its own): never stay busy
+            self.busy = None
+            self.notify(message.sentence, severity="error")
+            self.refresh_tree()
+            return
         if message.run is not self.run and message.run is not None:
             return
         self.busy = None
@@ -308,16 +317,12 @@ class TaskFlows:
         if message.step == "review":
             self.review_failed = True
             self.output.note(f"{message.sentence} r retries · x marks it ERROR.")
-        elif message.step == "action":
-            self.notify(message.sentence, severity="error")
-        elif phase_of(message.run) in ("ready", "prompted"):
-            # Nothing was generated (a template error, a prompt over budget): the task goes back to
-            # READY so the user can fix the template or edit the prompt (e) and run it again.
-            run = message.run
+        elif phase_of(message.run) == "error":
+            # Nothing was generated (a template error, a prompt over budget): the runner marked
+            # the task ERROR with an issue naming the cause.
             self.output.note(f"The {message.step} step failed: {message.sentence}")
-            self.notify(message.sentence, severity="error")
-            self.finish_run(None)
-            self._quick_session(lambda: (run.session.reset(run.task_id, "READY"), None)[1])
+            self.output.note("The task is ERROR; fix the cause, then R resets it to READY.")
+            self.finish_run(message.sentence, severity="error")
         else:
             self.review_failed = True  # offer retry / error
             self.output.note(f"The {message.step} step failed: {message.sentence}")
