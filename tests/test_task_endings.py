@@ -117,8 +117,16 @@ def test_a_cancel_before_validation_stops_it(demo):
     run.apply()
     run.cancel()  # lands after the apply, before the validation command starts
     result = run.validate()
-    assert result.cancelled and run.phase is Phase.VALIDATION_FAILED
+    assert result.cancelled and run.phase is Phase.CANCELLED
     assert stored(demo, kinds.TASK).issues == []  # a stopped check is not a failed change
+    stats = demo / "project/textkit/stats.py"
+    assert "def word_count(text: str)" in stats.read_text()
+    assert (
+        run.abandon("cancelled")
+        == "add_type_hints is READY again; the change to textkit/stats.py was rolled back."
+    )
+    assert "def word_count(text: str)" not in stats.read_text()
+    assert stored(demo, kinds.TASK).status == "READY"
 
 
 def test_after_a_cancel_running_again_starts_afresh(demo):

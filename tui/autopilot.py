@@ -171,7 +171,7 @@ class Autopilot:
                 self.say(f"autopilot: {task.id}: running the script")
                 result = run.run_script(self._print)
                 if self._stop.is_set():
-                    run.set_aside("stopped by Ctrl-C")
+                    run.abandon("stopped by Ctrl-C")
                     return False
                 return self._finish(run, result.passed, f"script exited {result.exit_code}")
             return self._run_ai(run)
@@ -340,14 +340,10 @@ class Autopilot:
     def _undo_current(self, run: TaskRun) -> None:
         """After Ctrl-C: roll back whatever this task applied, and leave it READY (ERROR, with the
         change left in place, when the files changed after the apply and rolling back would lose that)."""
-        if run.phase in (Phase.APPLIED, Phase.VALIDATING, Phase.VALIDATION_FAILED):
-            if run.rollback_blockers():
-                self.say(f"autopilot: {run.task_id}: ERROR — {run.mark_error('stopped by Ctrl-C')}")
-                self.summary.failed.append(run.task_id)
-            else:
-                run.rollback()
-        elif run.phase not in (Phase.DONE, Phase.ERROR, Phase.READY):
-            run.set_aside("stopped by Ctrl-C")
+        said = run.abandon("stopped by Ctrl-C")
+        if run.phase is Phase.ERROR:
+            self.say(f"autopilot: {run.task_id}: ERROR — {said}")
+            self.summary.failed.append(run.task_id)
 
     def _print(self, text: str) -> None:
         self.out.write(text)

@@ -38,6 +38,7 @@ __all__ = ["Answer", "Phase", "PreparedPrompt", "RunnerError", "Session", "TaskR
 # The `type` of the issue each kind of failure writes under the task's `issues`.
 PROMPT_FAIL = "PROMPT_FAIL"  # the template cannot be rendered, or the prompt is over its budget
 GENERATION_FAIL = "GENERATION_FAIL"  # the model cannot be loaded or reached, or the stream broke
+PATCH_FAIL = "PATCH_FAIL"  # a hunk of the answer does not place (or a file cannot be changed)
 VALIDATION_FAIL = "VALIDATION_FAIL"
 SCRIPT_FAIL = "SCRIPT_FAIL"
 MANUAL_ERROR = "MANUAL_ERROR"  # the user marked it ERROR, with a note
@@ -283,6 +284,9 @@ class TaskRun:
         )
         self.user_edited = self.session.user_edited(change.path for change in self.change_set.files)
         self.phase = Phase.REVIEWING
+        unplaced = _placement_failure(self.change_set, default="")
+        if unplaced:  # recorded once per answer, whoever then decides (the user, the autopilot)
+            self.session.append_issue(self.task_id, PATCH_FAIL, unplaced[-500:])
         return self.change_set
 
     def apply(self, accepted: set[str] | None = None, *, confirm_outside: bool = False) -> AppliedChange:
@@ -323,6 +327,24 @@ class TaskRun:
         )
         self.phase = Phase.READY
 
+    def abandon(self, reason: str) -> str:
+        """Stop this run wherever it is (a cancel, Ctrl-C, quitting): what was applied is rolled back
+        and the task is READY again; a change edited since its apply stays, and the task is ERROR.
+        The same in the TUI, `patchbay run` and `--auto`. Returns the sentence saying what happened."""
+        if self.phase in (Phase.DONE, Phase.ERROR, Phase.SKIPPED):
+            return f"{self.task_id} is {self.phase.value.upper()}."
+        if self.applied is not None:
+            if self.rollback_blockers():
+                return self.mark_error(reason)
+            files = ", ".join(self.applied.files)
+            self._roll_back_applied()
+            self.set_aside(reason)
+            return f"{self.task_id} is READY again; the change to {files} was rolled back."
+        if self.phase is Phase.READY and not self._started:
+            return f"{self.task_id} is READY."
+        self.set_aside(reason)
+        return f"{self.task_id} is READY again."
+
     # -- validation ------------------------------------------------------------------------------------
     def validate(self, on_output: Callable[[str], None] = lambda _text: None) -> CommandResult | None:
         """Run the task's validation command; pass → commit (if on) and DONE, fail → VALIDATION_FAILED."""
@@ -353,12 +375,13 @@ class TaskRun:
         )
         if result.passed:
             self._complete()
+        elif result.cancelled:  # a stopped check says nothing about the change; abandon() ends it
+            self.phase = Phase.CANCELLED
         else:
             self.failure = _failure_text(command, result)
             self.phase = Phase.VALIDATION_FAILED
-            if not result.cancelled:  # a stopped check says nothing about the change
-                self.session.append_issue(self.task_id, VALIDATION_FAIL, self.failure[-500:])
-                self.session.set_last_run_outcome(self.task_id, "FAILURE")
+            self.session.append_issue(self.task_id, VALIDATION_FAIL, self.failure[-500:])
+            self.session.set_last_run_outcome(self.task_id, "FAILURE")
         return result
 
     def _run_command(self, command: str, **options) -> CommandResult:
@@ -406,7 +429,7 @@ class TaskRun:
 
     def rollback(self) -> None:
         """Undo the applied change (files exactly as before) and make the task READY again."""
-        self._expect(Phase.APPLIED, Phase.VALIDATION_FAILED, Phase.VALIDATING)
+        self._expect(Phase.APPLIED, Phase.VALIDATION_FAILED, Phase.VALIDATING, Phase.CANCELLED)
         self._roll_back_applied()
         self.session.write_status(
             self.task_id, "READY", event=EventType.RESET_TASK, details={"reason": "rolled back"}
@@ -433,11 +456,7 @@ class TaskRun:
         Returns the sentence that says what happened."""
         note = note or "marked as an error"
         said = f"{self.task_id} is ERROR"
-        if self.applied is not None and self.phase in (
-            Phase.APPLIED,
-            Phase.VALIDATION_FAILED,
-            Phase.VALIDATING,
-        ):
+        if self.applied is not None:
             files = ", ".join(self.applied.files)
             changed = self.rollback_blockers()
             if changed:
@@ -496,6 +515,8 @@ class TaskRun:
         if result.passed:
             self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
             self.phase = Phase.DONE
+        elif result.cancelled:
+            self.phase = Phase.CANCELLED  # abandon() makes it READY again
         else:
             self._fail(_failure_text(script.command, result)[-500:], issue_type=SCRIPT_FAIL)
         return result
@@ -528,10 +549,12 @@ def _hunk_report(change_set, accepted: set[str] | None) -> list[dict]:
     return files
 
 
-def _placement_failure(change_set) -> str:
+def _placement_failure(change_set, default: str = "the change was rejected in review") -> str:
     lines = []
     for change in change_set.files:
+        if change.error:
+            lines.append(f"{change.path}: {change.error}")
         for hunk in change.hunks:
             if not hunk.placement.placed:
-                lines.append(f"{change.path}: {hunk.placement.describe()}")
-    return "\n".join(lines) or "the change was rejected in review"
+                lines.append(f"{change.path}: {hunk.id} {hunk.placement.describe()}")
+    return "\n".join(lines) or default

@@ -17,5 +17,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tui.commands.demo import copy_if_shipped_demo
 
-    runbook = copy_if_shipped_demo(Path(args.runbook), lambda text: print(f"patchbay: {text}", file=sys.stderr))
+    runbook = copy_if_shipped_demo(
+        Path(args.runbook), lambda text: print(f"patchbay: {text}", file=sys.stderr)
+    )
     return open_tui(runbook, args)

@@ -150,7 +150,7 @@ def _run_one(session, task_id: str | None) -> int:
         )
     except KeyboardInterrupt:
         run.cancel()
-        run.set_aside("interrupted")
+        run.abandon("interrupted")
         raise
     print(flush=True)
     if answer.error:
@@ -158,7 +158,7 @@ def _run_one(session, task_id: str | None) -> int:
         _say(f"task {task.id}: {answer.error}; the task is ERROR{kept}")
         return 1
     if answer.final and answer.final.finish_reason == "cancelled":
-        run.set_aside("cancelled")
+        run.abandon("cancelled")
         _say(f"task {task.id}: generation cancelled")
         return 1
     run.set_aside("answered; not applied (headless run without --auto)")

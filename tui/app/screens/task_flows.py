@@ -201,7 +201,8 @@ class TaskFlows:
         phase = phase_of(self.run)
         self.busy = None
         if phase == "cancelled":
-            self.output.note("Cancelled. r runs it again · x marks it ERROR · R resets it to READY.")
+            self.output.note("Cancelled; the partial answer stays here (c copies it).")
+            self._quick(message.run, lambda: message.run.abandon("cancelled"))
         elif phase == "error":
             self.review_failed = True
             self.output.note(
@@ -276,7 +277,10 @@ class TaskFlows:
         self.output.finish()
         self.busy = None
         run = self.run
-        if phase_of(run) == "done":
+        if phase_of(run) == "cancelled":
+            self.output.note("✗ validation cancelled.")
+            self._quick(run, lambda: run.abandon("cancelled"))
+        elif phase_of(run) == "done":
             commit = f", committed {run.commit_sha[:8]}" if getattr(run, "commit_sha", None) else ""
             self.output.note(f"✓ validation passed: {run.task_id} is DONE{commit}.")
             self.finish_run(f"{run.task_id} is DONE{commit}.")
@@ -297,7 +301,11 @@ class TaskFlows:
         self.output.finish()
         self.busy = None
         result = message.result
-        if phase_of(self.run) == "done":
+        run = self.run
+        if phase_of(run) == "cancelled":
+            self.output.note("✗ the script was cancelled.")
+            self._quick(run, lambda: run.abandon("cancelled"))
+        elif phase_of(run) == "done":
             self.output.note("✓ the script exited 0: DONE.")
             self.finish_run(f"{self.run.task_id} is DONE.")
         else:
