@@ -72,8 +72,9 @@ class Autopilot:
         self.out = out
         self.summary = AutopilotSummary()
         self._stop = threading.Event()
-        self._current: TaskRun | None = None
-        self._generating: list[TaskRun] = []  # a parallel batch while it streams
+        # Every run begun and not yet over: Ctrl-C cancels them all, and a run begun after Ctrl-C
+        # is cancelled at once, so the interrupt wins wherever it lands.
+        self._live: list[TaskRun] = []
 
     # -- the loop ------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -101,9 +102,7 @@ class Autopilot:
         if self._stop.is_set():
             return  # a second Ctrl-C changes nothing: the current step is being finished or undone
         self._stop.set()
-        if self._current is not None:
-            self._current.cancel()
-        for run in list(self._generating):
+        for run in list(self._live):
             run.cancel()
 
     def _loop(self) -> None:
@@ -135,6 +134,13 @@ class Autopilot:
                     return
                 self._block(blocked, task.id)
 
+    def _begin(self, task_id: str) -> TaskRun:
+        run = self.session.begin(task_id)
+        self._live.append(run)
+        if self._stop.is_set():  # Ctrl-C came before this run existed: it must still win
+            run.cancel()
+        return run
+
     def _block(self, blocked: set[str], task_id: str) -> None:
         """Set `task_id` aside with every task that waits on it, directly or not."""
         from tui.runbook.graph import dependents
@@ -164,8 +170,7 @@ class Autopilot:
 
     # -- one task ------------------------------------------------------------------------------------------
     def _run_task(self, task) -> bool:
-        run = self.session.begin(task.id)
-        self._current = run
+        run = self._begin(task.id)
         try:
             if task.type == "AUTOMATED_SCRIPT":
                 self.say(f"autopilot: {task.id}: running the script")
@@ -181,7 +186,7 @@ class Autopilot:
         except PatchbayError as exc:  # the runner has marked it ERROR (or _finish does)
             return self._finish(run, False, str(exc))
         finally:
-            self._current = None
+            self._live.remove(run)
 
     def _run_ai(self, run: TaskRun, first: Answer | None = None) -> bool:
         """Attempts until one validates; `first` is an answer already generated (a parallel batch)."""
@@ -239,7 +244,7 @@ class Autopilot:
         batch = independent_ready(self.session.runbook, self.options.parallel, exclude=blocked)
         runs: list[TaskRun] = []
         for task in batch:
-            run = self.session.begin(task.id)
+            run = self._begin(task.id)
             try:
                 prepared = run.prepare()
             except PatchbayError as exc:
@@ -257,12 +262,8 @@ class Autopilot:
             self.say(f"autopilot: generating {', '.join(r.task_id for r in runs)} in parallel")
         answers: dict[str, list[str]] = {run.task_id: [] for run in runs}
         generation = ParallelGeneration(runs, on_chunk=lambda task_id, text: answers[task_id].append(text))
-        self._generating = runs
         started = time.monotonic()
-        try:
-            outcomes = generation.run()
-        finally:
-            self._generating = []
+        outcomes = generation.run()
         self.summary.generation_seconds += time.monotonic() - started
         for index, outcome in enumerate(outcomes):
             run = outcome.run
@@ -286,7 +287,6 @@ class Autopilot:
         """Place, apply and validate one answer of a batch, holding the working tree meanwhile."""
         if answer is None:
             return self._finish(run, False, error or "generation failed")
-        self._current = run
         try:
             with self.session.tree_lock:
                 return self._run_ai(run, first=answer)
@@ -296,7 +296,8 @@ class Autopilot:
         except PatchbayError as exc:
             return self._finish(run, False, str(exc))
         finally:
-            self._current = None
+            if run in self._live:
+                self._live.remove(run)
 
     def _set_aside(self, runs: list[TaskRun], reason: str) -> None:
         """Answered but never applied: READY again (the answers stay under outputs/)."""

@@ -10,7 +10,10 @@ The runbook's lock (logs/.lock) is taken first: a runbook driven elsewhere is re
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,6 +121,20 @@ def pool_lines(backends: dict) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def _ctrl_c_cancels(run):
+    """While the answer streams, Ctrl-C cancels it (the stream ends, the task is set aside) instead of
+    unwinding through the runner, as --auto does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: run.cancel())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _start_branch(session, name: str) -> None:
     if session.git is None:
         raise PatchbayError(f"--branch needs a git repository, and {session.workdir} is not in one")
@@ -133,7 +150,9 @@ def _run_one(session, task_id: str | None) -> int:
     else:
         task = session.task(task_id)
     if task.type == "MANUAL":
-        raise PatchbayError(f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)")
+        raise PatchbayError(
+            f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)"
+        )
     run = session.begin(task.id)
     print_text = _printer(for_terminal(sys.stdout))
     if task.type == "AUTOMATED_SCRIPT":
@@ -143,24 +162,22 @@ def _run_one(session, task_id: str | None) -> int:
 
     prepared = run.prepare()
     _say(f"task {task.id}: prompt {prepared.budget.label()} for model {prepared.model_name}")
-    try:
+    with _ctrl_c_cancels(run):
         answer = run.generate(
             print_text,
             progress=lambda p: _say(f"loading {p.message} ({p.step}/{p.total})"),
         )
-    except KeyboardInterrupt:
-        run.cancel()
-        run.abandon("interrupted")
-        raise
     print(flush=True)
     if answer.error:
         kept = f"; the partial answer is kept in {answer.output_path}" if answer.text else ""
         _say(f"task {task.id}: {answer.error}; the task is ERROR{kept}")
         return 1
     if answer.final and answer.final.finish_reason == "cancelled":
-        run.abandon("cancelled")
-        _say(f"task {task.id}: generation cancelled")
-        return 1
+        run.abandon("interrupted")
+        _say(
+            f"task {task.id}: interrupted; the partial answer is kept in {answer.output_path}; the task is READY"
+        )
+        return 130
     run.set_aside("answered; not applied (headless run without --auto)")
     final = answer.final
     stats = ""

@@ -204,10 +204,9 @@ class TaskFlows:
             self.output.note("Cancelled; the partial answer stays here (c copies it).")
             self._quick(message.run, lambda: message.run.abandon("cancelled"))
         elif phase == "error":
-            self.review_failed = True
-            self.output.note(
-                f"Generation failed: {answer.error}. The task is ERROR: r retries · R resets it."
-            )
+            # The runner marked it ERROR with an issue naming the cause; the partial answer stays.
+            self.output.note(f"Generation failed: {answer.error}. The task is ERROR; R resets it to READY.")
+            self.finish_run(f"{message.run.task_id} is ERROR: {answer.error}", severity="error")
         else:
             self.busy = "reviewing"
             self.review_worker(self.run)
