@@ -19,7 +19,7 @@ from tui.commands.demo import prepare_demo
 from tui.parallel import ParallelGeneration, ancestors, independent_ready
 from tui.runbook.event_log import read as read_log
 from tui.runbook.loader import load_runbook
-from tui.runner import Phase
+from tui.runner import Phase, TaskRun
 from tui.session import Session
 
 TASKS = """\
@@ -92,7 +92,7 @@ def generate_together(folder: Path, slots: int | None = None) -> tuple[list[str]
     if slots is not None:  # a model that takes only this many streams at once
         session.load_model("demo")
         session._stream_slots["demo"] = threading.BoundedSemaphore(slots)
-    runs = [session.begin(task_id) for task_id in ("a", "d", "f")]
+    runs = [TaskRun.begin(session, task_id) for task_id in ("a", "d", "f")]
     order: list[str] = []
     texts = {run.task_id: "" for run in runs}
     lock = threading.Lock()
@@ -132,7 +132,7 @@ def test_streams_beyond_what_the_model_takes_wait_their_turn(tmp_path):
 
 def test_cancel_stops_every_stream_of_the_batch(tmp_path):
     session = Session(make_runbook(tmp_path / "rb", rate=5))
-    runs = [session.begin(task_id) for task_id in ("a", "d")]
+    runs = [TaskRun.begin(session, task_id) for task_id in ("a", "d")]
     generation = ParallelGeneration(runs)
     generation.start()
     time.sleep(0.3)
@@ -216,7 +216,7 @@ def test_ctrl_c_while_a_batch_generates_leaves_both_tasks_ready(tmp_path):
     demo = demo_copy(tmp_path / "demo", independent=True)
     # add_type_hints is done by hand first, so the run starts with the parallel pair.
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
+    run = TaskRun.begin(session, "add_type_hints")
     run.generate()
     run.review()
     run.apply()

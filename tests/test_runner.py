@@ -12,7 +12,7 @@ from tui.commands.demo import prepare_demo
 from tui.errors import PatchbayError
 from tui.runbook.event_log import read as read_log
 from tui.runbook.loader import load_runbook
-from tui.runner import Phase
+from tui.runner import Phase, TaskRun
 from tui.session import Session
 
 
@@ -43,7 +43,7 @@ def events(folder: Path, *, promotions: bool = False) -> list[str]:
 
 def test_ai_task_goes_from_ready_to_done_with_a_commit(demo):
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
+    run = TaskRun.begin(session, "add_type_hints")
     prepared = run.prepare()
     assert "textkit/stats.py" in prepared.rendered.user and prepared.rendered.system
     assert stored_status(demo, "add_type_hints") == "RUNNING"
@@ -76,7 +76,7 @@ def test_ai_task_goes_from_ready_to_done_with_a_commit(demo):
 
 def answer_and_apply(session: Session, task_id: str):
     """Begin a task, generate its answer, place and apply every hunk."""
-    run = session.begin(task_id)
+    run = TaskRun.begin(session, task_id)
     run.generate()
     run.review()
     run.apply()
@@ -158,17 +158,17 @@ def test_mark_error_rolls_back_and_records_the_note(demo):
 def test_script_task_exit_code_decides(demo):
     finish_type_hints(demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin("lint_check")
+    run = TaskRun.begin(session, "lint_check")
     result = run.run_script()
     assert result.passed and stored_status(demo, "lint_check") == "DONE"
 
 
 def test_manual_task_done_and_skip(demo):
     session = Session(demo, replay_rate=0)
-    session.begin("document_usage").skip()
+    TaskRun.begin(session, "document_usage").skip()
     assert stored_status(demo, "document_usage") == "SKIPPED"
     session.reset("document_usage")
-    session.begin("document_usage").mark_done("wrote it")
+    TaskRun.begin(session, "document_usage").mark_done("wrote it")
     assert stored_status(demo, "document_usage") == "DONE"
     assert "MANUAL_ACTION" in events(demo)
 
@@ -176,12 +176,12 @@ def test_manual_task_done_and_skip(demo):
 def test_a_blocked_task_cannot_begin(demo):
     session = Session(demo, replay_rate=0)
     with pytest.raises(PatchbayError, match="waits for add_type_hints"):
-        session.begin("add_median")
+        TaskRun.begin(session, "add_median")
 
 
 def test_cancel_mid_stream_keeps_the_partial_answer(demo):
     session = Session(demo, replay_rate=40)
-    run = session.begin("add_type_hints")
+    run = TaskRun.begin(session, "add_type_hints")
     received: list[str] = []
 
     def on_chunk(text: str) -> None:
@@ -202,7 +202,7 @@ def test_cancel_mid_stream_keeps_the_partial_answer(demo):
 def test_no_answer_in_the_transcript_is_an_error_with_a_sentence(demo):
     finish_type_hints(demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_median")
+    run = TaskRun.begin(session, "add_median")
     run.attempt = 7  # the transcript has answers for attempts 1 and 2 only
     answer = run.generate()
     assert answer.error and "no answer" in answer.error
@@ -213,7 +213,7 @@ def test_review_reports_target_files_with_the_users_own_edits(demo):
     stats = demo / "project/textkit/stats.py"
     stats.write_text(stats.read_text() + "\n# my own note\n")
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
+    run = TaskRun.begin(session, "add_type_hints")
     run.generate()
     run.review()
     assert run.user_edited == ["textkit/stats.py"]

@@ -15,7 +15,7 @@ from tui.commands.demo import prepare_demo
 from tui.errors import PatchbayError
 from tui.runbook.event_log import read as read_log
 from tui.runbook.loader import load_runbook
-from tui.runner import Phase, RunnerError
+from tui.runner import Phase, RunnerError, TaskRun
 from tui.session import Session
 
 
@@ -36,7 +36,7 @@ def log(folder: Path) -> list[dict]:
 def test_retry_from_a_review_with_unplaced_hunks_prepares_the_next_attempt(demo):
     kinds.apply_refused(demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     run.generate()
     change_set = run.review()
     assert not any(hunk.placement.placed for hunk in change_set.hunks)
@@ -58,7 +58,7 @@ def test_retry_from_a_review_with_unplaced_hunks_prepares_the_next_attempt(demo)
 def test_a_failure_before_the_answer_marks_the_task_error_with_an_issue(demo, kind, issue_type, words):
     kinds.KINDS[kind](demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     try:
         run.prepare()
         answer = run.generate()
@@ -82,7 +82,7 @@ def test_mark_error_after_a_failed_validation_logs_the_rollback_and_the_failure(
     stats = demo / "project/textkit/stats.py"
     before = stats.read_bytes()
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     run.generate()
     run.review()
     run.apply()
@@ -102,7 +102,7 @@ def test_mark_error_after_a_failed_validation_logs_the_rollback_and_the_failure(
 # -- defect 6: a cancel between steps is not lost ----------------------------------------------------
 def test_a_cancel_before_generation_stops_it(demo):
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     run.prepare()
     run.cancel()  # lands after prepare, before the stream
     answer = run.generate()
@@ -111,7 +111,7 @@ def test_a_cancel_before_generation_stops_it(demo):
 
 def test_a_cancel_before_validation_stops_it(demo):
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     run.generate()
     run.review()
     run.apply()
@@ -131,7 +131,7 @@ def test_a_cancel_before_validation_stops_it(demo):
 
 def test_after_a_cancel_running_again_starts_afresh(demo):
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     run.cancel()
     run.generate()
     assert run.phase is Phase.CANCELLED
@@ -145,7 +145,7 @@ def test_cancel_from_another_thread_while_validating_wins(demo):
     detail = demo / f"tasks/{kinds.TASK}.yaml"
     detail.write_text(detail.read_text().replace("raise SystemExit(3)", "import time; time.sleep(60)"))
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     run.generate()
     run.review()
     run.apply()
@@ -171,7 +171,7 @@ def test_default_model_from_the_config_is_used(demo):
         + "  spare:\n    backend: replay\n    transcript: replay.yaml\ndefault_model: demo\n"
     )
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     assert run.prepare().model_name == "demo"
     assert run.generate().error is None
 
@@ -183,7 +183,7 @@ def test_ready_promotions_are_written_to_the_yaml(demo):
     assert stored(demo, "add_type_hints").status == "READY"
     assert "status: READY" in (demo / "tasks/add_type_hints.yaml").read_text()
     assert stored(demo, "add_median").status == "PENDING"
-    session.begin("add_type_hints").mark_done("by hand")
+    TaskRun.begin(session, "add_type_hints").mark_done("by hand")
     after = load_runbook(demo)
     assert after.task("add_median").status == "READY" and after.task("lint_check").status == "READY"
     session.reset("add_type_hints")  # the dependency is open again: its dependents wait again
@@ -222,7 +222,7 @@ def test_autopilot_retry_over_an_edited_change_marks_error_instead_of_hanging_ru
 def test_rollback_over_later_edits_is_refused_with_a_sentence(demo):
     kinds.validation_edits_then_fails(demo)
     session = Session(demo, replay_rate=0)
-    run = session.begin(kinds.TASK)
+    run = TaskRun.begin(session, kinds.TASK)
     run.generate()
     run.review()
     run.apply()

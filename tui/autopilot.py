@@ -135,7 +135,7 @@ class Autopilot:
                 self._block(blocked, task.id)
 
     def _begin(self, task_id: str) -> TaskRun:
-        run = self.session.begin(task_id)
+        run = TaskRun.begin(self.session, task_id)
         self._live.append(run)
         if self._stop.is_set():  # Ctrl-C came before this run existed: it must still win
             run.cancel()

@@ -76,7 +76,13 @@ class Answer:
 
 
 class TaskRun:
-    """One run of one task. Create it with `Session.begin(task_id)`."""
+    """One run of one task. Create it with `TaskRun.begin(session, task_id)`."""
+
+    @classmethod
+    def begin(cls, session: Session, task_id: str) -> TaskRun:
+        """A run of a READY task; anything else is refused with the reason (what it waits for)."""
+        session.check_can_begin(task_id)
+        return cls(session, task_id)
 
     def __init__(self, session: Session, task_id: str) -> None:
         self.session = session
@@ -226,7 +232,7 @@ class TaskRun:
             self.phase = Phase.CANCELLED
             return self.answer
         log.append(self.task_id, EventType.AI_RESPONSE_RECEIVED, details=details)
-        self.session.write_last_run(self.task_id, self.prompt, self.answer, success=error is None)
+        self.session.write_last_run(self.task_id, self.prompt, text, final, success=error is None)
         if error:
             self._fail(f"generation failed: {error}", issue_type=GENERATION_FAIL)
         else:

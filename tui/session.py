@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.engine.base import Backend, ChatMessage, TokenCount
+from tui.engine.base import Backend, ChatMessage, FinalRecord, TokenCount
 from tui.errors import PatchbayError
 from tui.prompts.budget import BudgetCheck, check_budget
 from tui.prompts.render import ContextFileSpec, PromptSource, RenderedPrompt, RetryContext, render_prompt
@@ -21,7 +21,6 @@ from tui.workspace.journal import AppliedChange, recover, undo, undo_blockers
 
 if TYPE_CHECKING:
     from tui.patch.hunk_choice import HunkChoice
-    from tui.runner import Answer, TaskRun
 
 RESPONSE_PREVIEW_CHARS = 200
 DEFAULT_MAX_NEW_TOKENS = 1024
@@ -273,9 +272,8 @@ class Session:
         )
         return PreparedPrompt(rendered=rendered, tokens=tokens, budget=budget, model_name=model_name)
 
-    def begin(self, task_id: str) -> TaskRun:
-        from tui.runner import TaskRun
-
+    def check_can_begin(self, task_id: str) -> None:
+        """Raise, with the reason, unless the task is READY (what `TaskRun.begin` asks first)."""
         if self.read_only:
             raise PatchbayError(self.read_only)
         status = self.effective_status(task_id)
@@ -283,7 +281,6 @@ class Session:
             waits = self.blocked_by(task_id)
             why = f"; it waits for {', '.join(waits)}" if waits else ""
             raise PatchbayError(f"task {task_id} is {status}, not READY{why}")
-        return TaskRun(self, task_id)
 
     def reset(self, task_id: str, status: str = "READY") -> None:
         self.write_status(task_id, status, event=EventType.RESET_TASK)
@@ -463,6 +460,8 @@ class Session:
         PENDING), so a person or a script reading the file sees what is READY. Returns the ids."""
         from tui.runbook.graph import effective_status
 
+        if self.read_only:  # another Patchbay drives this runbook: it writes, we only look
+            return []
         changed = []
         for task in self.runbook.tasks:
             stored = task.status
@@ -505,14 +504,15 @@ class Session:
             return task.task_detail_file, None
         return self.runbook_path, task.id
 
-    def write_last_run(self, task_id: str, prompt: PreparedPrompt, answer: Answer, *, success: bool) -> None:
+    def write_last_run(
+        self, task_id: str, prompt: PreparedPrompt, text: str, final: FinalRecord | None, *, success: bool
+    ) -> None:
         task = self.task(task_id)
-        final = answer.final
         previous = task.last_run
         last_run = {
             "timestamp": utc_timestamp(),
             "outcome": "SUCCESS" if success else "FAILURE",
-            "llm_response": answer.text[:RESPONSE_PREVIEW_CHARS],
+            "llm_response": text[:RESPONSE_PREVIEW_CHARS],
             "cost_estimate": (previous.cost_estimate or 0.0) if previous is not None else 0.0,
             "model": prompt.model_name,
             "tokens_in": final.prompt_tokens if final else prompt.tokens.count,

@@ -100,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
         from tui.commands.status import print_status
 
         return print_status(folder, as_json=False)
-    from tui.commands.open import open_tui
+    from tui.app.launch import launch  # Textual is imported only when the TUI really opens
 
     try:
-        return open_tui(folder / "runbook.yaml", args)
+        return launch(folder / "runbook.yaml", args)
     finally:
         if temporary:
             cleanup_demo(folder, keep=getattr(args, "keep", False))

@@ -153,7 +153,9 @@ def _run_one(session, task_id: str | None) -> int:
         raise PatchbayError(
             f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)"
         )
-    run = session.begin(task.id)
+    from tui.runner import TaskRun
+
+    run = TaskRun.begin(session, task.id)
     print_text = _printer(for_terminal(sys.stdout))
     if task.type == "AUTOMATED_SCRIPT":
         result = run.run_script(print_text)

@@ -4,10 +4,13 @@ line endings, BOM and final-newline convention."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tui.errors import PatchbayError
-from tui.patch.model import LineEdit
 from tui.patch.text_file import FileText
+
+if TYPE_CHECKING:  # model.py calls assemble(): a runtime import back would be a cycle
+    from tui.patch.model import LineEdit
 
 
 def assemble(old: FileText, edits: Sequence[LineEdit]) -> FileText:

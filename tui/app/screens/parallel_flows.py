@@ -17,6 +17,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from tui.app.widgets.output_pane import OutputPane
 from tui.errors import PatchbayError
 from tui.parallel import GenerationOutcome, ParallelGeneration, independent_ready
+from tui.runner import TaskRun
 
 PARALLEL_DEFAULT = 2  # streams at once unless the app was given a --parallel value
 
@@ -98,7 +99,7 @@ class ParallelFlows:
         runs = []
         for task in tasks:
             try:
-                runs.append(session.begin(task.id))
+                runs.append(TaskRun.begin(session, task.id))
             except PatchbayError as exc:
                 self.notify(str(exc), severity="warning")
         if runs:

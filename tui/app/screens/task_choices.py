@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tui.app.screens.task_flows import phase_of
 from tui.errors import PatchbayError
+from tui.runner import TaskRun
 
 
 class TaskChoices:
@@ -91,7 +92,7 @@ class TaskChoices:
         if key is None:
             return
         try:
-            run = self.sessions[key[0]].begin(key[1])
+            run = TaskRun.begin(self.sessions[key[0]], key[1])
         except PatchbayError as exc:
             self.notify(str(exc), severity="warning")
             return

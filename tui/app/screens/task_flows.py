@@ -15,6 +15,7 @@ from textual.message import Message
 
 from tui.app import messages as m
 from tui.errors import PatchbayError
+from tui.runner import TaskRun
 
 BUSY_RUNNING = {"preparing", "generating", "reviewing", "validating", "running the script", "working"}
 AI, MANUAL, SCRIPT = "AI_ASSISTED", "MANUAL", "AUTOMATED_SCRIPT"
@@ -118,7 +119,7 @@ class TaskFlows:
             self.notify("A manual task: do it, then y done, s skip or x error.")
             return
         try:
-            run = session.begin(key[1])
+            run = TaskRun.begin(session, key[1])
         except PatchbayError as exc:
             self.notify(str(exc), severity="warning")
             return
