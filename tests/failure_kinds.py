@@ -88,4 +88,8 @@ KINDS = {
 def slow_validation(demo: Path) -> None:
     """A validation command that says it started, then runs long enough to be cancelled."""
     script = "print('checking', flush=True); import time; time.sleep(60)"
-    _edit(demo / f"tasks/{TASK}.yaml", "last_run: null", f'validation_command: python3 -c "{script}"\nlast_run: null')
+    _edit(
+        demo / f"tasks/{TASK}.yaml",
+        "last_run: null",
+        f'validation_command: python3 -c "{script}"\nlast_run: null',
+    )

@@ -46,7 +46,10 @@ def test_installed_wheel_validates_its_packaged_demo(wheel, tmp_path):
     demo_path = Path(demo.stdout.strip())
     assert "site-packages" in str(demo_path)
     result = subprocess.run(
-        [env_dir / "bin" / "patchbay", "validate", str(demo_path)], cwd=tmp_path, capture_output=True, text=True
+        [env_dir / "bin" / "patchbay", "validate", str(demo_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 errors" in result.stdout

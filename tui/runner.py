@@ -9,6 +9,7 @@ Methods are synchronous; the TUI calls the blocking ones from thread workers.
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from tui.session import PreparedPrompt, Session, messages_for, task_settings
 from tui.workspace.commands import CommandResult, run_command
 from tui.workspace.journal import AppliedChange
 
-__all__ = ["Answer", "Phase", "PreparedPrompt", "RunnerError", "Session", "TaskRun"]
+__all__ = ["Action", "Answer", "Phase", "PreparedPrompt", "RunnerError", "Session", "TaskRun", "task_actions"]
 
 
 # The `type` of the issue each kind of failure writes under the task's `issues`.
@@ -75,8 +76,76 @@ class Answer:
     output_path: Path | None
 
 
+class Action(str, enum.Enum):
+    """What the user may ask of a task or of its run; the TUI's keys, footer and palette follow."""
+
+    RUN = "run"
+    RETRY = "retry"
+    REVIEW = "review"
+    CANCEL = "cancel"
+    ROLLBACK = "rollback"
+    KEEP = "keep"
+    MARK_ERROR = "mark_error"
+    DONE = "done"
+    SKIP = "skip"
+    EDIT_PROMPT = "edit_prompt"
+    RESET = "reset"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Steps a cancel stops; the others finish quickly and cannot be interrupted (an apply never is).
+CANCELLABLE_STEPS = frozenset({"generating", "validating", "running the script"})
+_CHOICES = {
+    Phase.REVIEWING: frozenset({Action.REVIEW}),  # retry, error and done-by-hand are in the review
+    Phase.ANSWERED: frozenset({Action.RETRY, Action.MARK_ERROR}),  # the answer could not be read
+    Phase.VALIDATION_FAILED: frozenset({Action.RETRY, Action.ROLLBACK, Action.KEEP, Action.MARK_ERROR}),
+}
+AI, MANUAL, SCRIPT = "AI_ASSISTED", "MANUAL", "AUTOMATED_SCRIPT"
+
+
+def task_actions(session: Session, task_id: str) -> frozenset[Action]:
+    """What may be done to a task that has no run going: by its type and its status."""
+    task = session.task(task_id)
+    status = session.effective_status(task_id)
+    allowed = {Action.RESET}
+    if task.type == AI:
+        allowed.add(Action.EDIT_PROMPT)
+    if status == "READY":
+        if task.type in (AI, SCRIPT):
+            allowed.add(Action.RUN)
+        elif task.type == MANUAL:
+            allowed |= {Action.DONE, Action.SKIP, Action.MARK_ERROR}
+    return frozenset(allowed)
+
+
+def _doing(step: str):
+    """Mark a TaskRun method as a step: `run.step` says what runs while it does (announced)."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def stepped(self: TaskRun, *args, **kwargs):
+            previous = self.step
+            self.step = step
+            self.session.announce_run(self.task_id)
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self.step = previous
+                self.session.announce_run(self.task_id)
+
+        return stepped
+
+    return wrap
+
+
 class TaskRun:
-    """One run of one task. Create it with `TaskRun.begin(session, task_id)`."""
+    """One run of one task. Create it with `TaskRun.begin(session, task_id)`.
+
+    The one owner of task policy: `allowed()` says what the user may do now, the steps say what
+    happens, and the session announces every change of status, phase or step to its listeners.
+    """
 
     @classmethod
     def begin(cls, session: Session, task_id: str) -> TaskRun:
@@ -87,7 +156,8 @@ class TaskRun:
     def __init__(self, session: Session, task_id: str) -> None:
         self.session = session
         self.task_id = task_id
-        self.phase = Phase.READY
+        self.step: str | None = None  # the step running now (set while a method works)
+        self._phase = Phase.READY
         self.attempt = 1
         self.prompt: PreparedPrompt | None = None
         self.answer: Answer | None = None
@@ -101,6 +171,29 @@ class TaskRun:
         self._cancel = threading.Event()
         self._backend: Backend | None = None
         self._started = False
+
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    @phase.setter
+    def phase(self, value: Phase) -> None:
+        self._phase = value
+        self.session.announce_run(self.task_id)
+
+    @property
+    def finished(self) -> bool:
+        """Over: nothing more to decide about this run (DONE, ERROR, SKIPPED, or READY again)."""
+        return self.step is None and (
+            self._phase in (Phase.DONE, Phase.ERROR, Phase.SKIPPED)
+            or (self._phase is Phase.READY and self._started)
+        )
+
+    def allowed(self) -> frozenset[Action]:
+        """What the user may ask of this run now."""
+        if self.step is not None:
+            return frozenset({Action.CANCEL}) if self.step in CANCELLABLE_STEPS else frozenset()
+        return _CHOICES.get(self._phase, frozenset())
 
     # -- the task, always the current model from the session (it may have been reloaded) --------------
     @property
@@ -119,6 +212,7 @@ class TaskRun:
         self.session.write_status(self.task_id, "RUNNING", event=EventType.START_TASK)
 
     # -- prompt and generation -------------------------------------------------------------------------
+    @_doing("preparing")
     def prepare(self, *, prompt_override: str | None = None) -> PreparedPrompt:
         """Render the prompt (the fallback template on a retry) and count it against the budget."""
         self._expect(Phase.READY, Phase.PROMPTED, Phase.CANCELLED, Phase.ANSWERED, Phase.ERROR)
@@ -142,6 +236,7 @@ class TaskRun:
         self.phase = Phase.PROMPTED
         return self.prompt
 
+    @_doing("generating")
     def generate(self, on_chunk: Callable[[str], None] = lambda _text: None, progress=None) -> Answer:
         """Load the model if needed, then stream the answer (blocking). A model that cannot be used or
         a failed stream marks the task ERROR (with an issue); a partial answer is kept."""
@@ -274,6 +369,7 @@ class TaskRun:
         self._cancel.set()
 
     # -- review and apply ------------------------------------------------------------------------------
+    @_doing("reviewing")
     def review(self):
         """Extract the changes from the answer and place every hunk."""
         self._expect(Phase.ANSWERED, Phase.REVIEWING)
@@ -295,6 +391,7 @@ class TaskRun:
             self.session.append_issue(self.task_id, PATCH_FAIL, unplaced[-500:])
         return self.change_set
 
+    @_doing("applying")
     def apply(self, accepted: set[str] | None = None, *, confirm_outside: bool = False) -> AppliedChange:
         """Write the accepted hunks to the working tree, all or nothing."""
         self._expect(Phase.REVIEWING)
@@ -319,6 +416,7 @@ class TaskRun:
         self.phase = Phase.APPLIED
         return applied
 
+    @_doing("working")
     def reject(self, reason: str = "rejected in review") -> None:
         """Nothing was applied: the answer is set aside and the task is READY again."""
         self._expect(Phase.REVIEWING, Phase.ANSWERED)
@@ -326,6 +424,7 @@ class TaskRun:
         self.session.write_status(self.task_id, "READY", event=None)
         self.phase = Phase.READY
 
+    @_doing("working")
     def set_aside(self, reason: str) -> None:
         """Stop here without applying anything (a headless run, a cancel): the task is READY again."""
         self.session.write_status(
@@ -333,6 +432,7 @@ class TaskRun:
         )
         self.phase = Phase.READY
 
+    @_doing("working")
     def abandon(self, reason: str) -> str:
         """Stop this run wherever it is (a cancel, Ctrl-C, quitting): what was applied is rolled back
         and the task is READY again; a change edited since its apply stays, and the task is ERROR.
@@ -352,6 +452,7 @@ class TaskRun:
         return f"{self.task_id} is READY again."
 
     # -- validation ------------------------------------------------------------------------------------
+    @_doing("validating")
     def validate(self, on_output: Callable[[str], None] = lambda _text: None) -> CommandResult | None:
         """Run the task's validation command; pass → commit (if on) and DONE, fail → VALIDATION_FAILED."""
         self._expect(Phase.APPLIED)
@@ -403,6 +504,7 @@ class TaskRun:
         self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
         self.phase = Phase.DONE
 
+    @_doing("working")
     def keep(self) -> None:
         """Validation failed, but the user keeps the change: DONE."""
         self._expect(Phase.VALIDATION_FAILED)
@@ -433,6 +535,7 @@ class TaskRun:
         )
         self.applied = None
 
+    @_doing("working")
     def rollback(self) -> None:
         """Undo the applied change (files exactly as before) and make the task READY again."""
         self._expect(Phase.APPLIED, Phase.VALIDATION_FAILED, Phase.VALIDATING, Phase.CANCELLED)
@@ -442,6 +545,7 @@ class TaskRun:
         )
         self.phase = Phase.READY
 
+    @_doing("preparing")
     def retry(self) -> PreparedPrompt:
         """Roll back what was applied, then prepare the next attempt with the fallback template."""
         self._expect(Phase.VALIDATION_FAILED, Phase.REVIEWING, Phase.ANSWERED, Phase.ERROR, Phase.CANCELLED)
@@ -456,6 +560,7 @@ class TaskRun:
         return self.prepare()
 
     # -- endings ---------------------------------------------------------------------------------------
+    @_doing("working")
     def mark_error(self, note: str, *, issue_type: str = MANUAL_ERROR) -> str:
         """ERROR with `note` as its issue. An applied change is rolled back first when it can be
         (the note says so); one edited since its apply stays in place (the note says that too).
@@ -487,6 +592,7 @@ class TaskRun:
         self.session.write_status(self.task_id, "ERROR", event=EventType.ERROR_TASK, details={"note": note})
         self.phase = Phase.ERROR
 
+    @_doing("working")
     def mark_done(self, note: str | None = None) -> None:
         """A MANUAL task done, or an AI task the user finished by hand."""
         self._start()
@@ -496,10 +602,12 @@ class TaskRun:
         self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
         self.phase = Phase.DONE
 
+    @_doing("working")
     def skip(self) -> None:
         self.session.write_status(self.task_id, "SKIPPED", event=EventType.SKIP_TASK)
         self.phase = Phase.SKIPPED
 
+    @_doing("running the script")
     def run_script(self, on_output: Callable[[str], None] = lambda _text: None) -> CommandResult:
         """AUTOMATED_SCRIPT: run the command; exit 0 → DONE, anything else → ERROR."""
         script = task_settings(self.task).script

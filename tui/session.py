@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,11 +189,23 @@ class Session:
         self._applied: list[_Applied] = []
         self._git = None
         self._git_checked = False
+        self._listeners: list[Callable[[str], None]] = []
         self.sync_error: str | None = None  # why the READY promotions could not be written at open
         try:
             self.sync_ready_statuses()
         except (PatchbayError, OSError) as exc:  # browsing a read-only runbook still works
             self.sync_error = str(exc)
+
+    # -- announcements ----------------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener(task_id)` whenever a task's status, or its run's phase or step, changes
+        (from whichever thread made the change). Returns the function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def announce_run(self, task_id: str) -> None:
+        for listener in list(self._listeners):
+            listener(task_id)
 
     # -- the runbook -------------------------------------------------------------------------------------
     @property
@@ -449,6 +462,7 @@ class Session:
                 set_detail_status(task.task_detail_file, status)
         with self._lock:
             task.status = status
+        self.announce_run(task_id)
         if event is not None:
             self.log.append(task_id, event, status_change=f"{before}->{status}", details=details or {})
         if status in ("DONE", "SKIPPED") or before in ("DONE", "SKIPPED"):
@@ -476,6 +490,7 @@ class Session:
                     set_detail_status(task.task_detail_file, shown)
             with self._lock:
                 task.status = shown
+            self.announce_run(task.id)
             reason = (
                 "its dependencies are done" if shown == "READY" else "it waits for its dependencies again"
             )

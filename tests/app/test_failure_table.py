@@ -120,7 +120,7 @@ def headless(demo, front_end: str, kind: str, monkeypatch) -> int:
 async def through_the_tui(demo, kind: str) -> None:
     from tui.app.screens.modals import NoteScreen
 
-    app = make_app(demo, rate=50 if kind == "cancel_generation" else 0)
+    app = make_app(demo, rate=10 if kind == "cancel_generation" else 0)  # slow: escape lands mid-answer
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)

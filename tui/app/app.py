@@ -64,16 +64,13 @@ class PatchbayApp(App, inherit_bindings=False):
     def watch_theme(self, theme: str) -> None:
         if self._theme_ready and self._remember_theme:
             self._save_theme(theme)
-        for screen in self.screen_stack:
-            hook = getattr(screen, "on_theme_switched", None)
-            if hook is not None:
-                hook()
+        main = self._main_screen()
+        if main is not None:
+            main.on_theme_switched()
 
     def _save_theme(self, theme: str) -> None:
-        try:
-            from tui.config import save_user_setting
-        except ImportError:
-            return
+        from tui.config import save_user_setting
+
         try:
             save_user_setting("theme", theme)
         except Exception as exc:  # remembering is a convenience; say why it failed, keep going

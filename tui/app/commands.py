@@ -23,22 +23,29 @@ class PatchbayCommands(Provider):
         main = self._main()
         app = self.app
         if main is not None:
-            yield "Run the selected task", main.action_run, "r"
+            allowed = main.allowed_now()  # the runner's answer, as for the keys and the footer
+            if "run" in allowed:
+                yield "Run the selected task", main.action_run, "r"
             yield "Next READY task", main.action_next_ready, "n"
-            yield (
-                "Run independent tasks in parallel",
-                main.action_run_parallel,
-                "p: up to N READY tasks at once, each in its own output tab",
-            )
-            yield "Review the next waiting answer", main.action_review_next, "v (after a parallel run)"
+            if "run_parallel" in allowed:
+                yield (
+                    "Run independent tasks in parallel",
+                    main.action_run_parallel,
+                    "p: up to N READY tasks at once, each in its own output tab",
+                )
+            if "review_next" in allowed:
+                yield "Review the next waiting answer", main.action_review_next, "v (after a parallel run)"
             yield "Reload the runbook", main.action_reload, "read runbook.yaml and the task files again"
             yield "Open the run log", main.action_open_log, "logs/run_log.jsonl"
-            yield "Undo the last applied change", main.action_undo, "u"
-            yield "Reset the selected task to READY", main.action_reset, "R (also for interrupted tasks)"
-            for index, session in enumerate(main.sessions):
-                for task in session.runbook.tasks:
-                    if session.effective_status(task.id) == "READY":
-                        yield f"Run task {task.id}", partial(main.run_task, (index, task.id)), task.name
+            if "undo" in allowed:
+                yield "Undo the last applied change", main.action_undo, "u"
+            if "reset" in allowed:
+                yield "Reset the selected task to READY", main.action_reset, "R (also for interrupted tasks)"
+            if main.run is None and not main.batch_pending and main.busy is None:
+                for index, session in enumerate(main.sessions):
+                    for task in session.runbook.tasks:
+                        if session.effective_status(task.id) == "READY" and task.type != "MANUAL":
+                            yield f"Run task {task.id}", partial(main.run_task, (index, task.id)), task.name
             names = sorted({name for s in main.sessions for name in _model_names(s)})
             for name in names:
                 yield f"Switch model: {name}", partial(main.switch_model, name), "for the tasks run from now"
@@ -62,8 +69,4 @@ class PatchbayCommands(Provider):
 
 
 def _model_names(session) -> list[str]:
-    registry = getattr(session, "registry", None)
-    try:
-        return list(registry.names()) if registry is not None else []
-    except Exception:
-        return []
+    return sorted(session.registry.names())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -27,13 +28,19 @@ class LogScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        log = self.query_one(Log)
+        self.query_one(Log).focus()
+        self.read_log()
+
+    @work(thread=True, exit_on_error=False)
+    def read_log(self) -> None:
+        """A long log is read off the event loop; the screen draws meanwhile."""
         try:
             text = self.path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             text = f"The run log cannot be read: {exc.strerror or exc}."
-        log.write(text or "The run log is empty: nothing has run yet.")
-        log.focus()
+        self.app.call_from_thread(
+            self.query_one(Log).write, text or "The run log is empty: nothing has run yet."
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,150 @@
+"""The parallel-batch panel: several independent tasks generating at once, each in its own tab.
+
+`p` picks up to N READY AI tasks that cannot conflict (`tui.parallel.independent_ready`) and streams
+them together with `ParallelGeneration` in one thread worker. Finished answers queue for review;
+`v` hands the next one to the run panel for the ordinary review → apply → validate flow, one at a
+time, so the working tree sees one change at a time. escape cancels every generation still running.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.containers import Vertical
+from textual.widgets import Static, TabbedContent, TabPane
+
+from tui.app import messages as m
+from tui.app.widgets.output_pane import OutputPane
+from tui.parallel import ParallelGeneration
+from tui.runner import Phase, TaskRun
+
+TaskKey = tuple[int, str]
+
+
+class BatchPanel(Vertical):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.batch: ParallelGeneration | None = None  # generating now
+        self.runs: dict[str, TaskRun] = {}  # task id -> run, for the tabs on screen
+        self.keys: dict[str, TaskKey] = {}
+        self.panes: dict[str, OutputPane] = {}
+        self.pending: set[str] = set()  # generating, waiting for review, or under review
+        self.review_queue: list[TaskRun] = []
+
+    def compose(self):
+        yield Static("", id="batch-status")
+        yield TabbedContent(id="batch-tabs")
+
+    def is_active(self, key: TaskKey) -> bool:
+        return key[1] in self.pending and self.keys.get(key[1]) == key
+
+    def pane_for(self, run: TaskRun | None) -> OutputPane | None:
+        if run is None or self.runs.get(run.task_id) is not run:
+            return None
+        return self.panes.get(run.task_id)
+
+    # -- starting ------------------------------------------------------------------------------------
+    async def start(self, index: int, runs: list[TaskRun]) -> None:
+        tabs = self.query_one("#batch-tabs", TabbedContent)
+        await tabs.clear_panes()
+        self.runs = {run.task_id: run for run in runs}
+        self.keys = {run.task_id: (index, run.task_id) for run in runs}
+        self.pending = set(self.runs)
+        self.panes = {}
+        self.review_queue = []
+        for number, run in enumerate(runs):
+            pane = OutputPane()
+            await tabs.add_pane(TabPane(run.task_id, pane, id=f"batch-{number}"))
+            self.panes[run.task_id] = pane
+        for run in runs:
+            self.panes[run.task_id].begin(f"Answer: {run.task_id}", tokens=True)
+        panes = dict(self.panes)  # the worker threads read this copy only
+        self.batch = ParallelGeneration(
+            runs,
+            on_chunk=lambda task_id, text: panes[task_id].feed(text),
+            on_done=lambda outcome: self.post_message(m.BatchAnswer(outcome)),
+        )
+        self.generate(self.batch)
+        self.show_queue()
+
+    @work(thread=True, group="batch", exit_on_error=False)
+    def generate(self, batch: ParallelGeneration) -> None:
+        batch.run()
+        self.post_message(m.BatchOver(batch))
+
+    @work(thread=True, group="batch-settle", exit_on_error=False)
+    def abandon(self, run: TaskRun) -> None:
+        run.abandon("cancelled")
+
+    def cancel(self) -> None:
+        if self.batch is not None:
+            self.batch.cancel()
+
+    # -- answers arriving (UI thread) ---------------------------------------------------------------
+    def on_batch_answer(self, message: m.BatchAnswer) -> None:
+        outcome = message.outcome
+        run = outcome.run
+        pane = self.pane_for(run)
+        if pane is None:
+            return
+        answer = outcome.answer
+        pane.finish(final=answer.final if answer is not None else None)
+        if outcome.error is None and run.phase is Phase.ANSWERED:
+            self.review_queue.append(run)
+            pane.note("✓ answered: waiting for review (v reviews the next answer).")
+        elif run.phase is Phase.ERROR:
+            # The runner marked it ERROR with an issue: a template error, a prompt over budget, a
+            # model that cannot be reached, or a broken stream.
+            self.pending.discard(run.task_id)
+            why = outcome.error or (answer.error if answer is not None else "")
+            pane.note(f"Failed: {why}. The task is ERROR; R resets it.")
+        else:
+            # Cancelled: nothing to review, so the task goes back to READY.
+            self.pending.discard(run.task_id)
+            pane.note(f"Stopped: {outcome.error}" if outcome.error else "Cancelled.")
+            pane.note("The task is READY again.")
+            self.abandon(run)
+        self.show_queue()
+
+    def on_batch_over(self, message: m.BatchOver) -> None:
+        if message.batch is self.batch:
+            self.batch = None
+        self.show_queue()
+
+    # -- the review queue ---------------------------------------------------------------------------
+    def next_for_review(self) -> tuple[TaskRun, TaskKey, OutputPane] | None:
+        """The next answered run, its key and its tab (made the active tab), or None."""
+        if not self.review_queue:
+            return None
+        run = self.review_queue.pop(0)
+        tabs = self.query_one("#batch-tabs", TabbedContent)
+        for number, task_id in enumerate(self.panes):
+            if task_id == run.task_id:
+                tabs.active = f"batch-{number}"
+        self.show_queue()
+        return run, self.keys[run.task_id], self.panes[run.task_id]
+
+    def finished(self, run: TaskRun) -> None:
+        """The run panel is done with one of ours."""
+        if self.pane_for(run) is not None:
+            self.pending.discard(run.task_id)
+            self.show_queue()
+
+    # -- what is on screen --------------------------------------------------------------------------
+    def show_queue(self) -> None:
+        waiting = len(self.review_queue)
+        generating = (
+            0
+            if self.batch is None
+            else sum(
+                1 for run in self.batch.runs if run.phase in (Phase.READY, Phase.PROMPTED, Phase.GENERATING)
+            )
+        )
+        parts = []
+        if generating:
+            parts.append(f"{generating} generating · escape cancels")
+        if waiting:
+            noun = "answer" if waiting == 1 else "answers"
+            parts.append(f"{waiting} {noun} waiting for review · v to review")
+        if not parts and self.runs:
+            parts.append("parallel tasks finished")
+        self.query_one("#batch-status", Static).update("  |  ".join(parts))
