@@ -109,7 +109,9 @@ def task_actions(session: Session, task_id: str) -> frozenset[Action]:
     """What may be done to a task that has no run going: by its type and its status."""
     task = session.task(task_id)
     status = session.effective_status(task_id)
-    allowed = {Action.RESET}
+    allowed: set[Action] = set()
+    if status not in ("READY", "PENDING"):  # DONE, SKIPPED, ERROR, or RUNNING when interrupted
+        allowed.add(Action.RESET)
     if task.type == AI:
         allowed.add(Action.EDIT_PROMPT)
     if status == "READY":

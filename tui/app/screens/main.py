@@ -48,7 +48,9 @@ class MainScreen(Screen):
         _key("r", "run", "Run", "Run the selected task (also enter on a task)"),
         _key("r", "retry", "Retry", "Try again (the fallback template gets the failure)"),
         _key("v", "review", "Review", "Back to the review of the answer"),
-        _key("p", "run_parallel", "Parallel", "Run independent READY tasks at once, each in its own tab"),
+        _key(
+            "p", "run_parallel", "Parallel", "Run independent READY tasks at once, each in its own output tab"
+        ),
         _key("v", "review_next", "Review next", "Review the next answer waiting from the parallel run"),
         _key("escape", "cancel", "Cancel", "Stop the answer, validation or script"),
         _key("e", "edit_prompt", "Edit prompt", "Edit the prompt in $EDITOR for the next run"),
@@ -58,7 +60,7 @@ class MainScreen(Screen):
         _key("b", "rollback", "Roll back", "Validation failed: undo the change, task READY"),
         _key("k", "keep", "Keep", "Validation failed: keep the change, task DONE"),
         _key("u", "undo", "Undo", "Undo the last applied change (and its commit)", show=False),
-        _key("R", "reset", "Reset", "Reset the selected task to READY", show=False),
+        _key("R", "reset", "Reset", "Reset the selected task to READY"),
         _key("c", "copy", "Copy", "Copy the answer (OSC 52 clipboard)", show=False),
         _key("slash", "filter", "Filter", "Filter the tasks by id, name or group"),
         _key("escape", "clear_filter", "Clear filter", "Clear the filter", show=False),
@@ -197,6 +199,7 @@ class MainScreen(Screen):
             self.call_later(self.refresh_tree)
 
     def on_run_panel_finished(self, message: RunPanel.Finished) -> None:
+        self.status_line.show_message("")  # "cancelling…" and the like are over
         self.batch_panel.finished(message.run)
         self.refresh_tree()
 
