@@ -49,7 +49,11 @@ def external_changes(folder: Path, paths: list[Path]) -> list[Path]:
 
 
 async def watch_runbook_folder(
-    folder: Path, on_change: Callable[[list[Path]], Awaitable[None] | None], stop_event=None
+    folder: Path,
+    on_change: Callable[[list[Path]], Awaitable[None] | None],
+    stop_event=None,
+    *,
+    report_all: Callable[[], bool] = lambda: False,
 ) -> None:
     """Call `on_change` with the externally changed files each time a burst of edits settles."""
     from watchfiles import awatch  # imported in the worker, off the first frame's path
@@ -62,7 +66,10 @@ async def watch_runbook_folder(
     async for batch in awatch(
         folder, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop_event
     ):
-        changed = external_changes(folder, sorted({Path(raw) for _change, raw in batch}))
+        paths = sorted({Path(raw) for _change, raw in batch})
+        # While the runbook shows an error, every change counts: a user who undoes a broken edit
+        # puts back exactly the bytes Patchbay wrote last, which would otherwise look like our own.
+        changed = paths if report_all() else external_changes(folder, paths)
         if changed:
             result = on_change(changed)
             if result is not None:

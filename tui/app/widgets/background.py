@@ -114,7 +114,7 @@ class BackgroundWork(Widget):
         def changed(paths: list[Path]) -> None:
             self.post_message(m.RunbookFilesChanged(index, [str(p) for p in paths]))
 
-        await watch_runbook_folder(folder, changed)
+        await watch_runbook_folder(folder, changed, report_all=lambda: index in self.screen.load_errors)
 
     def on_runbook_files_changed(self, message: m.RunbookFilesChanged) -> None:
         self.reload_session(message.session_index)
