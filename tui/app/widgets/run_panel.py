@@ -143,6 +143,11 @@ class RunPanel(Vertical):
         self.action_worker(run, call)
 
     # -- handlers (UI thread) -----------------------------------------------------------------------
+    def on_worker_state_changed(self) -> None:
+        # A worker started or ended: what the footer offers may have changed even where no task
+        # status did (a quick call that failed, a step that ended where it began).
+        self.screen.refresh_bindings()
+
     def on_prompt_prepared(self, message: m.PromptPrepared) -> None:
         if message.run is not self.run:
             return
