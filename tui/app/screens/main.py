@@ -36,35 +36,79 @@ UNDECIDED = (Phase.APPLIED, Phase.VALIDATING, Phase.VALIDATION_FAILED)
 POLICY = {action.value for action in Action} | {"run_parallel", "review_next", "undo"}
 
 
-def _key(key: str, action: str, text: str, tip: str, *, show: bool = True) -> Binding:
-    return Binding(key, action, text, show=show, tooltip=tip, id=f"main.{action}")
-
-
 class MainScreen(Screen):
     CSS_PATH = "main.tcss"
     AUTO_FOCUS = "#tree"
     BINDINGS = [
-        _key("n", "next_ready", "Next", "Jump to the next READY task"),
-        _key("r", "run", "Run", "Run the selected task (also enter on a task)"),
-        _key("r", "retry", "Retry", "Try again (the fallback template gets the failure)"),
-        _key("v", "review", "Review", "Back to the review of the answer"),
-        _key(
-            "p", "run_parallel", "Parallel", "Run independent READY tasks at once, each in its own output tab"
+        Binding("n", "next_ready", "Next", tooltip="Jump to the next READY task", id="main.next_ready"),
+        Binding("r", "run", "Run", tooltip="Run the selected task (also enter on a task)", id="main.run"),
+        Binding(
+            "r",
+            "retry",
+            "Retry",
+            tooltip="Try again (the fallback template gets the failure)",
+            id="main.retry",
         ),
-        _key("v", "review_next", "Review next", "Review the next answer waiting from the parallel run"),
-        _key("escape", "cancel", "Cancel", "Stop the answer, validation or script"),
-        _key("e", "edit_prompt", "Edit prompt", "Edit the prompt in $EDITOR for the next run"),
-        _key("y", "done", "Done", "Manual task: mark it DONE"),
-        _key("s", "skip", "Skip", "Manual task: mark it SKIPPED"),
+        Binding("v", "review", "Review", tooltip="Back to the review of the answer", id="main.review"),
+        Binding(
+            "p",
+            "run_parallel",
+            "Parallel",
+            tooltip="Run independent READY tasks at once, each in its own output tab",
+            id="main.run_parallel",
+        ),
+        Binding(
+            "v",
+            "review_next",
+            "Review next",
+            tooltip="Review the next answer waiting from the parallel run",
+            id="main.review_next",
+        ),
+        Binding(
+            "escape", "cancel", "Cancel", tooltip="Stop the answer, validation or script", id="main.cancel"
+        ),
+        Binding(
+            "e",
+            "edit_prompt",
+            "Edit prompt",
+            tooltip="Edit the prompt in $EDITOR for the next run",
+            id="main.edit_prompt",
+        ),
+        Binding("y", "done", "Done", tooltip="Manual task: mark it DONE", id="main.done"),
+        Binding("s", "skip", "Skip", tooltip="Manual task: mark it SKIPPED", id="main.skip"),
         Binding("x", "mark_error", "Error", tooltip="Mark the task ERROR, with a note", id="main.error"),
-        _key("b", "rollback", "Roll back", "Validation failed: undo the change, task READY"),
-        _key("k", "keep", "Keep", "Validation failed: keep the change, task DONE"),
-        _key("u", "undo", "Undo", "Undo the last applied change (and its commit)", show=False),
-        _key("R", "reset", "Reset", "Reset the selected task to READY"),
-        _key("c", "copy", "Copy", "Copy the answer (OSC 52 clipboard)", show=False),
-        _key("slash", "filter", "Filter", "Filter the tasks by id, name or group"),
-        _key("escape", "clear_filter", "Clear filter", "Clear the filter", show=False),
-        _key("q", "quit", "Quit", "Quit (asks while a task runs)"),
+        Binding(
+            "b",
+            "rollback",
+            "Roll back",
+            tooltip="Validation failed: undo the change, task READY",
+            id="main.rollback",
+        ),
+        Binding("k", "keep", "Keep", tooltip="Validation failed: keep the change, task DONE", id="main.keep"),
+        Binding(
+            "u",
+            "undo",
+            "Undo",
+            show=False,
+            tooltip="Undo the last applied change (and its commit)",
+            id="main.undo",
+        ),
+        Binding("R", "reset", "Reset", tooltip="Reset the selected task to READY", id="main.reset"),
+        Binding(
+            "c", "copy", "Copy", show=False, tooltip="Copy the answer (OSC 52 clipboard)", id="main.copy"
+        ),
+        Binding(
+            "slash", "filter", "Filter", tooltip="Filter the tasks by id, name or group", id="main.filter"
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            tooltip="Clear the filter",
+            id="main.clear_filter",
+        ),
+        Binding("q", "quit", "Quit", tooltip="Quit (asks while a task runs)", id="main.quit"),
     ]
 
     def __init__(self, sessions: list) -> None:
