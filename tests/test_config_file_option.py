@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tui.commands.demo import prepare_demo
 from tui.config import load_config
+from tui.runner import TaskRun
 from tui.session import Session
 
 EXTRA = """\
@@ -25,7 +26,7 @@ def test_config_file_adds_models_to_the_runbooks_own(tmp_path):
     assert {"demo", "tabby"} <= set(config.models)
     assert config.theme == "patchbay-light"
     session = Session(demo, config_file=extra, replay_rate=0)
-    run = session.begin("add_type_hints")  # the demo's replay model is still there
+    run = TaskRun.begin(session, "add_type_hints")  # the demo's replay model is still there
     run.prepare()
     assert run.generate().text
 

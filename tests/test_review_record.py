@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tui.commands.demo import prepare_demo
+from tui.runner import TaskRun
 from tui.session import Session
 
 
@@ -27,7 +28,7 @@ def last_commit(project: Path) -> str:
 
 def test_hunks_left_out_in_review_are_named_in_the_commit_and_last_run(demo):
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
+    run = TaskRun.begin(session, "add_type_hints")
     run.prepare()
     run.generate()
     hunks = [hunk.id for change in run.review().files for hunk in change.hunks]
@@ -45,7 +46,7 @@ def test_hunks_left_out_in_review_are_named_in_the_commit_and_last_run(demo):
 
 def test_everything_applied_names_no_hunk_left_out(demo):
     session = Session(demo, replay_rate=0)
-    run = session.begin("add_type_hints")
+    run = TaskRun.begin(session, "add_type_hints")
     run.prepare()
     run.generate()
     run.review()
