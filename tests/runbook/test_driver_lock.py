@@ -16,6 +16,7 @@ from tui.cli import main
 from tui.runbook import driver_lock
 from tui.runbook.driver_lock import RunbookLocked, acquire, lock_path, read_holder
 from tui.runbook.loader import load_runbook
+from tui.runner import TaskRun
 from tui.session import Session
 
 RUNBOOK = """\
@@ -123,7 +124,7 @@ def test_a_session_on_a_held_runbook_is_read_only_and_runs_nothing(runbook):
         session = Session(runbook, driver="the Patchbay TUI")
         assert session.read_only and f"pid {holder.process.pid}" in session.read_only
         with pytest.raises(Exception, match="read-only"):
-            session.begin("a")
+            TaskRun.begin(session, "a")
         with pytest.raises(Exception, match="read-only"):
             session.reset("a", "DONE")
         session.close()

@@ -31,10 +31,13 @@ def open_sessions(path: Path, args: argparse.Namespace) -> list:
     config = getattr(args, "config", None)
     runbooks = runbook_files(path)
     if getattr(args, "force_unlock", False):
-        from tui.commands.run import unlock
+        # straight from the runbook layer: the app importing a command would make an import cycle
+        from tui.runbook.driver_lock import force_unlock, force_unlock_sentence
+        from tui.runbook.loader import runbook_file_for
 
         for runbook in runbooks:
-            unlock(runbook, lambda text: print(f"patchbay: {text}", file=sys.stderr))
+            folder = runbook_file_for(Path(runbook)).parent
+            print(f"patchbay: {force_unlock_sentence(folder, force_unlock(folder))}", file=sys.stderr)
     # Each session takes its runbook's lock; one held elsewhere opens read-only (session.read_only).
     return [
         Session(

@@ -96,29 +96,14 @@ def run(args: argparse.Namespace) -> int:
             loaded = {
                 name: session.backend(name) for name in session.registry.names() if session.is_loaded(name)
             }
+            from tui.commands.run_several import pool_lines
+
             for line in pool_lines(loaded):
                 _say(line)
             return code
         return _run_one(session, args.task)
     finally:
         session.close()
-
-
-def pool_lines(backends: dict) -> list[str]:
-    """For each model served by a pool: its servers up/total and why any is out of rotation
-    (what an unattended run's log should show)."""
-    from tui.engine.pool import pool_snapshot
-
-    lines = []
-    for name, backend in sorted(backends.items()):
-        snapshot = pool_snapshot(backend)
-        if snapshot is None:
-            continue
-        lines.append(f"model {name}: {snapshot.label()}")
-        for server in snapshot.servers:
-            if not server.up:
-                lines.append(f"model {name}: {server.base_url} is out of rotation: {server.last_error}")
-    return lines
 
 
 @contextlib.contextmanager

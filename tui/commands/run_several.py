@@ -87,7 +87,6 @@ def run_several(
             backend.close()
     for item in opened:
         _say(_summary(item))
-    from tui.commands.run import pool_lines
 
     for line in pool_lines(backends):
         _say(line)
@@ -150,3 +149,20 @@ def _summary(item: _Runbook) -> str:
         f"{item.name}: {len(summary.done)} done, {len(summary.failed)} failed{failed}, "
         f"{summary.retries} retries, {len(summary.passed_over)} passed over (exit {item.code})"
     )
+
+
+def pool_lines(backends: dict) -> list[str]:
+    """For each model served by a pool: its servers up/total and why any is out of rotation
+    (what an unattended run's log should show)."""
+    from tui.engine.pool import pool_snapshot
+
+    lines = []
+    for name, backend in sorted(backends.items()):
+        snapshot = pool_snapshot(backend)
+        if snapshot is None:
+            continue
+        lines.append(f"model {name}: {snapshot.label()}")
+        for server in snapshot.servers:
+            if not server.up:
+                lines.append(f"model {name}: {server.base_url} is out of rotation: {server.last_error}")
+    return lines
