@@ -148,12 +148,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.script.stream_started()
+        ended = False
         try:
             for index, frame in enumerate(self._frames(frames)):
                 if chat.drop_after is not None and index >= chat.drop_after:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
+                if isinstance(frames, list) and index == len(frames) - 1 and chat.endless is None:
+                    # Counted as ended before the last frame goes out: a client that has read it
+                    # may start its next stream at once, and that must not count as two at once.
+                    self.script.stream_ended()
+                    ended = True
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame) if chat.chunked else frame)
                 self.wfile.flush()
                 if chat.delay:
@@ -165,7 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.script.disconnected.set()
             self.close_connection = True
         finally:
-            self.script.stream_ended()
+            if not ended:
+                self.script.stream_ended()
 
     def _endless_error(self, chat: ChatBehaviour) -> None:
         self.send_response(chat.status)
