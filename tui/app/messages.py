@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from tui.engine.pool import PoolBackend
     from tui.parallel import GenerationOutcome, ParallelGeneration
     from tui.runner import Answer, PreparedPrompt, TaskRun
     from tui.session import Session
@@ -126,6 +127,7 @@ class ModelLoadProgress(Message):
 class ModelLoaded(Message):
     model: str
     error: str | None
+    pool: PoolBackend | None = None  # a pool of servers, whose figures the status line follows
 
 
 @dataclass

@@ -82,10 +82,15 @@ class BackgroundWork(Widget):
 
             session.load_model(name, progress)
             description = session.describe_model(name)
+            backend = session.backend(name)
         except PatchbayError as exc:
             self.post_message(m.ModelLoaded(name or "?", f"model {name} cannot be used: {exc}"))
             return
-        self.post_message(m.ModelLoaded(description, None))
+        from tui.engine.pool import PoolBackend
+
+        self.post_message(
+            m.ModelLoaded(description, None, backend if isinstance(backend, PoolBackend) else None)
+        )
 
     def on_tree_info(self, message: m.TreeInfo) -> None:
         self.screen.status_line.show_tree(display_path(Path(message.workdir)), message.branch)
@@ -103,6 +108,8 @@ class BackgroundWork(Widget):
             self.notify(message.error, severity="error", timeout=10)
         else:
             status.show_model(message.model)
+            if message.pool is not None:
+                status.follow_pool(message.pool.snapshot)
 
     # -- live reload ----------------------------------------------------------------------------------
     @work(exclusive=False, group="watch", exit_on_error=False)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
+
+if TYPE_CHECKING:
+    from tui.engine.pool import PoolSnapshot
 
 
 class StatusLine(Horizontal):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; }
     StatusLine > #status-model { width: auto; padding: 0 1; color: $text-accent; }
+    StatusLine > #status-pool { width: auto; padding: 0 1; }
     StatusLine > #status-progress { width: 30; display: none; }
     StatusLine > #status-progress.loading { display: block; }
     StatusLine > #status-message { width: 1fr; padding: 0 1; color: $text-muted; }
@@ -21,12 +26,27 @@ class StatusLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-model")
+        yield Static("", id="status-pool")
         yield ProgressBar(id="status-progress", show_eta=False, show_percentage=True)
         yield Static("", id="status-message")
         yield Static("", id="status-tree")
 
     def show_model(self, description: str) -> None:
         self.query_one("#status-model", Static).update(description)
+
+    _pool_timer = None
+
+    def follow_pool(self, snapshot: Callable[[], PoolSnapshot]) -> None:
+        """Servers up/total and the streams on each, read twice a second (a snapshot is a few
+        counters under the pool's lock; streams start and end in worker threads)."""
+        if self._pool_timer is not None:
+            self._pool_timer.stop()
+
+        def show() -> None:
+            self.query_one("#status-pool", Static).update(snapshot().label())
+
+        show()
+        self._pool_timer = self.set_interval(0.5, show)
 
     def show_tree(self, workdir: str, branch: str | None) -> None:
         self.query_one("#status-tree", Static).update(f"{workdir}  {branch}" if branch else workdir)
