@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from tui.errors import Location
 from tui.runbook.checks import check_tasks
+from tui.runbook.file_index import remember_load
 from tui.runbook.models import AiDetails, Defaults, Runbook, Task, TaskOrigin
 from tui.runbook.node_reader import NodeReader, describe
 from tui.runbook.problems import Problem, ProblemLog, RunbookInvalid
@@ -72,7 +74,7 @@ def check_runbook(path: Path | str, *, known_models: set[str] | None = None) -> 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        top = read_yaml_file(runbook_file, log)
+        top = read_yaml_file(runbook_file, log, partial(remember_load, runbook_file))
         if top is None:
             return RunbookReport(runbook_file, None, 0, log.errors, log.warnings)
         return _RunbookReading(runbook_file, log, known_models).read(top)

@@ -113,6 +113,11 @@ def _load_window(events: list[yaml.Event]) -> Any:
     return yaml.load(yaml.emit(stream, allow_unicode=True), Loader=PARSER_LOADER)
 
 
+def verify_whole(old_text: str, new_text: str, change: Callable[[Any], None], what: str) -> None:
+    """Refuse unless `new_text` loads to `old_text` loaded with `change` made to the whole document."""
+    _full_check(old_text, new_text, None, change, what)
+
+
 def _full_check(
     old_text: str, new_text: str, task_index: int | None, change: Callable[[dict], None], what: str
 ) -> None:

@@ -7,6 +7,7 @@ from the nodes, so positions come for free and nothing is parsed twice.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -64,8 +65,15 @@ _THREAD_DEPTH_LIMIT = 400_000
 _STACK_BYTES_PER_LEVEL = 1_024
 
 
-def read_yaml_file(path: Path, log: ProblemLog) -> Node | None:
-    """The composed top node of `path`, or None after logging why it cannot be had."""
+Composed = Callable[[bytes, str, Node], None]
+
+
+def read_yaml_file(path: Path, log: ProblemLog, composed: Composed | None = None) -> Node | None:
+    """The composed top node of `path`, or None after logging why it cannot be had.
+
+    `composed`, if given, is called with the file's bytes, its text and the node (the careful
+    writer keeps an index of where things are from them).
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -77,10 +85,10 @@ def read_yaml_file(path: Path, log: ProblemLog) -> Node | None:
     except OSError as exc:
         log.error(Location(path), f"cannot read the file ({exc.strerror or exc}).")
         return None
-    return compose_bytes(path, data, log)
+    return compose_bytes(path, data, log, composed)
 
 
-def compose_bytes(path: Path, data: bytes, log: ProblemLog) -> Node | None:
+def compose_bytes(path: Path, data: bytes, log: ProblemLog, composed: Composed | None = None) -> Node | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -114,7 +122,14 @@ def compose_bytes(path: Path, data: bytes, log: ProblemLog) -> Node | None:
         return None
     if node is None:
         log.error(Location(path), "the file holds only comments, no YAML document.")
+    elif composed is not None:
+        composed(data, text, node)
     return node
+
+
+def compose_text(text: str) -> Node | None:
+    """`text` composed the way the loader does it (yaml.YAMLError or RecursionError if it cannot be)."""
+    return _compose(text)
 
 
 def _compose(text: str) -> Node | None:
