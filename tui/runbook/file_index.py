@@ -1,6 +1,6 @@
 """Where things are in a runbook or detail file, kept from its load so a write costs the change.
 
-An index is made from the composed nodes of one exact version of a file (its SHA-256 is kept): the
+An index is made from the composed nodes of one exact version of a file (whose bytes it keeps): the
 byte offsets of the lines each `tasks:` entry spans, each top-level key spans, and the one-line
 status value or last list item inside them. Entries and keys are regions of whole lines, one after
 another, so a region can be edited on its own and the offsets after it shifted. The careful writer
@@ -10,7 +10,6 @@ trusts an index only for the exact bytes it was made from (see `current`).
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
 import threading
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ __all__ = [
     "compose_root",
     "could_not_index",
     "current",
-    "digest_of",
     "forget",
     "remember",
     "remember_load",
@@ -61,39 +59,35 @@ class Regions:
 
 @dataclass
 class FileIndex:
-    digest: str
+    data: bytes  # the exact version indexed; compared whole, which is cheaper than hashing it
     bom: int  # bytes of the UTF-8 byte-order mark in front of the text (0 or 3)
     entries: Regions | None  # the top-level `tasks:` list, when it is a block list of block entries
     keys: Regions | None  # the top-level mapping's keys, when it is a block mapping at column 0
 
 
 _indexes: dict[Path, FileIndex] = {}
-_failed: dict[Path, str] = {}  # the digest of a version no index can be made for
+_failed: dict[Path, bytes] = {}  # a version no index can be made for
 _lock = threading.Lock()
 
 
-def digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def current(path: Path, data: bytes, digest: str) -> FileIndex | None:
+def current(path: Path, data: bytes) -> FileIndex | None:
     """The index kept for exactly these bytes of `path`, else None."""
     with _lock:
         index = _indexes.get(_key(path))
-    return index if index is not None and index.digest == digest else None
+    return index if index is not None and index.data == data else None
 
 
-def could_not_index(path: Path, digest: str) -> bool:
+def could_not_index(path: Path, data: bytes) -> bool:
     with _lock:
-        return _failed.get(_key(path)) == digest
+        return _failed.get(_key(path)) == data
 
 
-def remember(path: Path, index: FileIndex | None, digest: str) -> None:
+def remember(path: Path, index: FileIndex | None, data: bytes) -> None:
     key = _key(path)
     with _lock:
         if index is None:
             _indexes.pop(key, None)
-            _failed[key] = digest
+            _failed[key] = data
             return
         _failed.pop(key, None)
         if key not in _indexes and len(_indexes) >= _MAX_INDEXES:
@@ -109,14 +103,13 @@ def forget() -> None:
 
 def remember_load(path: Path, data: bytes, text: str, root: Node) -> None:
     """Called by the loader with the composed runbook: keep its index for the writes to come."""
-    digest = digest_of(data)
-    remember(path, build_index(data, text, root, digest), digest)
+    remember(path, build_index(data, text, root), data)
 
 
 # ---------------------------------------------------------------- building
 
 
-def build_index(data: bytes, text: str, root: Node | None, digest: str) -> FileIndex | None:
+def build_index(data: bytes, text: str, root: Node | None) -> FileIndex | None:
     """The index of `data` (whose text, without a BOM, is `text` and composes to `root`)."""
     if not isinstance(root, MappingNode) or root.flow_style:
         return None
@@ -129,7 +122,7 @@ def build_index(data: bytes, text: str, root: Node | None, digest: str) -> FileI
     keys = _key_regions(text, root, offsets)
     if entries is None and keys is None:
         return None
-    return FileIndex(digest, bom, entries, keys)
+    return FileIndex(data, bom, entries, keys)
 
 
 def _entry_regions(text: str, tasks: SequenceNode, offsets: _Offsets) -> Regions | None:

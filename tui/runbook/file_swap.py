@@ -16,11 +16,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import hashlib
 import os
 import signal
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,22 +48,18 @@ _exchange_state: dict[str, object] = {}
 _recovered: set[Path] = set()
 
 
-def replace_if_unchanged(
-    path: Path, new_bytes: bytes, expected: bytes, digests: tuple[str, str] | None = None
-) -> bool:
+def replace_if_unchanged(path: Path, new_bytes: bytes, expected: bytes) -> bool:
     """Put `new_bytes` at `path` if it still holds `expected`; False (and `path` untouched) if not.
 
-    `digests` are the SHA-256 hex digests of `expected` and `new_bytes` where the caller has them.
     OSError when the folder cannot be written.
     """
     path = Path(path)
-    made_from, wrote = digests or (_digest(expected), _digest(new_bytes))
     with _folder_lock(path.parent), _signals_held():
         if _key(path) not in _recovered:
             recover_leftovers(path)
             _recovered.add(_key(path))
         mode = _mode_of(path)
-        tmp = _write_temp(path, new_bytes, f"{made_from[:16]}.{wrote[:16]}", mode)
+        tmp = _write_temp(path, new_bytes, f"{_fingerprint(expected)}.{_fingerprint(new_bytes)}", mode)
         try:
             hook = after_fsync_hook
             if hook is not None:
@@ -84,7 +80,7 @@ def exchange_available() -> bool:
 def recover_leftovers(path: Path) -> None:
     """Put back what a process killed in the middle of a swap of `path` left under a swap name.
 
-    A swap file is named after the digests of the bytes its edit was made from and of the bytes it
+    A swap file is named after fingerprints of the bytes its edit was made from and of the bytes it
     wrote. Holding either, it is stale and removed. Holding anything else, it is a user's version
     that was swapped out: if `path` still holds the dead writer's bytes, the user's version goes
     back in place; otherwise it is left where it is (a later version has been saved on top).
@@ -104,7 +100,7 @@ def recover_leftovers(path: Path) -> None:
         made_from, wrote = parts[0], parts[1]
         leftover = path.parent / name
         try:
-            held = _short_digest(leftover.read_bytes())
+            held = _fingerprint(leftover.read_bytes())
         except OSError:
             continue
         if held in (made_from, wrote):
@@ -112,7 +108,7 @@ def recover_leftovers(path: Path) -> None:
                 os.unlink(leftover)
             continue
         try:
-            current = _short_digest(path.read_bytes())
+            current = _fingerprint(path.read_bytes())
         except OSError:
             continue
         if current == wrote and _exchange(leftover, path):
@@ -281,12 +277,9 @@ def _read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def _short_digest(data: bytes) -> str:
-    return _digest(data)[:16]
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _fingerprint(data: bytes) -> str:
+    """Length and CRC-32: enough to tell the few versions one swap knows of apart, and cheap."""
+    return f"{len(data)}-{zlib.crc32(data):08x}"
 
 
 def _key(path: Path) -> Path:

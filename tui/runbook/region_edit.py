@@ -79,7 +79,7 @@ class _Splice:
 
 
 def edit_indexed(data: bytes, index: FileIndex, edits: list[Edit]) -> tuple[bytes, FileIndex] | None:
-    """`data` with `edits` made, and the index of the result (digest left empty); None to decline."""
+    """`data` with `edits` made, and the index of the result; None to decline."""
     try:
         splices = [splice for splice in (_splice_for(data, index, edit) for edit in edits) if splice]
     except (Declined, EditRefused, UnicodeDecodeError, yaml.YAMLError, RecursionError):
@@ -94,7 +94,8 @@ def edit_indexed(data: bytes, index: FileIndex, edits: list[Edit]) -> tuple[byte
         parts += [data[at : splice.start], splice.new]
         at = splice.end
     parts.append(data[at:])
-    return b"".join(parts), _moved(index, splices)
+    new_data = b"".join(parts)
+    return new_data, _moved(index, splices, new_data)
 
 
 # ---------------------------------------------------------------- one edit
@@ -359,12 +360,12 @@ def _plain_reads_as_text(value: str) -> bool:
 # ---------------------------------------------------------------- the index after the edit
 
 
-def _moved(index: FileIndex, splices: list[_Splice]) -> FileIndex:
+def _moved(index: FileIndex, splices: list[_Splice], new_data: bytes) -> FileIndex:
     spans = [(splice.start, splice.end, len(splice.new)) for splice in splices]
     entries = _moved_regions(index.entries, spans, [s for s in splices if s.regions == "entries"])
     keys = None if any(s.keys_changed for s in splices) else index.keys
     keys = _moved_regions(keys, spans, [s for s in splices if s.regions == "keys"])
-    return replace(index, digest="", entries=entries, keys=keys)
+    return replace(index, data=new_data, entries=entries, keys=keys)
 
 
 def _moved_regions(regions: Regions | None, spans, edited: list[_Splice]) -> Regions | None:

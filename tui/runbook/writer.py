@@ -10,8 +10,8 @@ status is (`file_index`), and while the file is exactly the indexed version the 
 touch only that region (`region_edit`). Otherwise the index is made again from the file, and where
 a region cannot be judged on its own the whole document is edited and checked.
 
-Patchbay's own writes are remembered (a SHA-256 per resolved path) so the file watcher can tell
-them from the user's: `is_own_write(path, data)` is True when `data` is what Patchbay last wrote.
+Patchbay's own writes are remembered (the last bytes written per resolved path) so the file watcher
+can tell them from the user's: `is_own_write(path, data)` is True when `data` is what Patchbay last wrote.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ VALID_STATUS_CHARACTERS = "letters, digits, '_', '-' and '.'"
 # compare-and-swap path with a real external write. Called with the path; None in production.
 before_replace_hook: Callable[[Path], None] | None = None
 
-_own_writes: dict[Path, str] = {}
+_own_writes: dict[Path, bytes] = {}
 _own_writes_lock = threading.Lock()
 _path_locks: dict[Path, threading.Lock] = {}
 
@@ -114,14 +114,16 @@ def append_task_list_item(path: Path, task_id: str | None, key: str, item: dict)
 
 def is_own_write(path: Path, data: bytes) -> bool:
     """True when `data` are exactly the bytes Patchbay last wrote to `path` (in this process)."""
-    digest = last_own_write_digest(path)
-    return digest is not None and digest == hashlib.sha256(data).hexdigest()
+    with _own_writes_lock:
+        written = _own_writes.get(_key(path))
+    return written is not None and written == data
 
 
 def last_own_write_digest(path: Path) -> str | None:
     """SHA-256 (hex) of the bytes Patchbay last wrote to `path`, or None if it never wrote it."""
     with _own_writes_lock:
-        return _own_writes.get(_key(path))
+        written = _own_writes.get(_key(path))
+    return None if written is None else hashlib.sha256(written).hexdigest()
 
 
 def forget_own_writes() -> None:
@@ -143,26 +145,23 @@ def _rewrite(path: Path, edits: list[Edit], whole: Callable[[str], str]) -> None
 def _rewrite_locked(path: Path, edits: list[Edit], whole: Callable[[str], str]) -> None:
     for _attempt in range(CAS_ATTEMPTS):
         original = _read(path)
-        digest = file_index.digest_of(original)
-        new_bytes, new_index = _edited(path, original, digest, edits, whole)
+        new_bytes, new_index = _edited(path, original, edits, whole)
         if new_bytes == original:
             return
         hook = before_replace_hook
         if hook is not None:
             hook(path)
-        new_digest = file_index.digest_of(new_bytes)
         try:
             # compare-and-swap: a change made since our read wins, and our edit is redone on top of it
-            swapped = replace_if_unchanged(path, new_bytes, original, (digest, new_digest))
+            swapped = replace_if_unchanged(path, new_bytes, original)
         except OSError as exc:
             raise RunbookWriteError(Location(path), f"cannot be written ({exc.strerror}).") from None
         if not swapped:
             continue
         if new_index is not None:
-            new_index.digest = new_digest
-            file_index.remember(path, new_index, new_digest)
+            file_index.remember(path, new_index, new_bytes)
         with _own_writes_lock:
-            _own_writes[_key(path)] = new_digest
+            _own_writes[_key(path)] = new_bytes
         return
     raise RunbookWriteError(
         Location(path), "kept changing on disk while Patchbay tried to update it; nothing was written."
@@ -170,10 +169,10 @@ def _rewrite_locked(path: Path, edits: list[Edit], whole: Callable[[str], str]) 
 
 
 def _edited(
-    path: Path, original: bytes, digest: str, edits: list[Edit], whole: Callable[[str], str]
+    path: Path, original: bytes, edits: list[Edit], whole: Callable[[str], str]
 ) -> tuple[bytes, file_index.FileIndex | None]:
     """The new bytes, by the indexed region when it can be judged alone, else by the whole document."""
-    index = file_index.current(path, original, digest) or _index_now(path, original, digest)
+    index = file_index.current(path, original) or _index_now(path, original)
     if index is not None:
         fast = edit_indexed(original, index, edits)
         if fast is not None:
@@ -186,18 +185,18 @@ def _edited(
     return bom + new_text.encode("utf-8"), None
 
 
-def _index_now(path: Path, data: bytes, digest: str) -> file_index.FileIndex | None:
+def _index_now(path: Path, data: bytes) -> file_index.FileIndex | None:
     """Index the file as it is now (it changed since the load, or was never loaded here)."""
-    if file_index.could_not_index(path, digest):
+    if file_index.could_not_index(path, data):
         return None
     index = None
     try:
         text = data.decode("utf-8")
         text = text[1:] if text.startswith("\ufeff") else text
-        index = file_index.build_index(data, text, file_index.compose_root(text), digest)
+        index = file_index.build_index(data, text, file_index.compose_root(text))
     except (UnicodeDecodeError, yaml.YAMLError, RecursionError, MemoryError):
         pass
-    file_index.remember(path, index, digest)
+    file_index.remember(path, index, data)
     return index
 
 
