@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = ["after_fsync_hook", "exchange_available", "recover_leftovers", "replace_if_unchanged"]
 
 SWAP_SUFFIX = ".patchbay-swap"
+NEW_SUFFIX = ".patchbay-new"
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _SYSCALL_RENAMEAT2 = {"x86_64": 316, "aarch64": 276, "riscv64": 276, "ppc64le": 357, "s390x": 347}
@@ -64,6 +65,9 @@ def replace_if_unchanged(path: Path, new_bytes: bytes, expected: bytes) -> bool:
             hook = after_fsync_hook
             if hook is not None:
                 hook(path)
+            # most saves that raced us are seen here, before anyone could read our version
+            if _read_or_none(path) != expected:
+                return False
             if _exchange(tmp, path):
                 return _judge_exchange(path, tmp, new_bytes, expected)
             return _replace_checked(path, tmp, new_bytes, expected)
@@ -80,49 +84,50 @@ def exchange_available() -> bool:
 def recover_leftovers(path: Path) -> None:
     """Put back what a process killed in the middle of a swap of `path` left under a swap name.
 
-    A swap file is named after fingerprints of the bytes its edit was made from and of the bytes it
-    wrote. Holding either, it is stale and removed. Holding anything else, it is a user's version
-    that was swapped out: if `path` still holds the dead writer's bytes, the user's version goes
-    back in place; otherwise it is left where it is (a later version has been saved on top).
+    A file still being written (`.patchbay-new`) never reached `path` and is removed. A complete
+    swap file is named after fingerprints of the bytes its edit was made from and of the bytes it
+    wrote; holding either, it is stale and removed. Holding anything else, it is a user's version
+    that was swapped out: if `path` still holds the dead writer's bytes the user's version goes back
+    in place, otherwise it is kept beside the file under a visible name (`NAME.patchbay-kept-…`).
     """
     path = Path(path)
     prefix = f".{path.name}."
     try:
-        names = [
-            name for name in os.listdir(path.parent) if name.startswith(prefix) and name.endswith(SWAP_SUFFIX)
-        ]
+        names = [name for name in os.listdir(path.parent) if name.startswith(prefix)]
     except OSError:
         return
     for name in names:
+        leftover = path.parent / name
+        if name.endswith(NEW_SUFFIX):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+            continue
         parts = name[len(prefix) : -len(SWAP_SUFFIX)].split(".")
-        if len(parts) < 3:
+        if not name.endswith(SWAP_SUFFIX) or len(parts) < 3:
             continue
         made_from, wrote = parts[0], parts[1]
-        leftover = path.parent / name
         try:
             held = _fingerprint(leftover.read_bytes())
+            current = _fingerprint(path.read_bytes())
         except OSError:
             continue
         if held in (made_from, wrote):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(leftover)
-            continue
-        try:
-            current = _fingerprint(path.read_bytes())
-        except OSError:
-            continue
-        if current == wrote and _exchange(leftover, path):
+        elif current == wrote and _exchange(leftover, path):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(leftover)  # now holds the dead writer's bytes; the user's are back at `path`
-            _fsync_folder(path.parent)
+        else:
+            os.replace(leftover, path.with_name(f"{path.name}.patchbay-kept-{parts[2]}"))
+        _fsync_folder(path.parent)
 
 
 # ---------------------------------------------------------------- the two ways of replacing
 
 
 def _judge_exchange(path: Path, tmp: Path, new_bytes: bytes, expected: bytes) -> bool:
-    displaced = tmp.read_bytes()
-    if displaced == expected:
+    # the size first: while our version is at `path` a reader could take it for the user's
+    if os.stat(tmp).st_size == len(expected) and tmp.read_bytes() == expected:
         _fsync_folder(path.parent)
         return True
     # someone saved between our read and the swap: their bytes go back, ours are redone on them
@@ -148,20 +153,23 @@ def _replace_checked(path: Path, tmp: Path, new_bytes: bytes, expected: bytes) -
 # ---------------------------------------------------------------- pieces
 
 
-def _write_temp(path: Path, data: bytes, digests: str, mode: int) -> Path:
-    prefix = f".{path.name}.{digests}."
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=SWAP_SUFFIX, dir=path.parent)
+def _write_temp(path: Path, data: bytes, fingerprints: str, mode: int) -> Path:
+    """The new bytes on disk under a swap name; named `.patchbay-new` until they are all there."""
+    prefix = f".{path.name}.{fingerprints}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=NEW_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(name, mode)
+        complete = name[: -len(NEW_SUFFIX)] + SWAP_SUFFIX
+        os.rename(name, complete)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         raise
-    return Path(name)
+    return Path(complete)
 
 
 def _exchange(first: Path, second: Path) -> bool:
