@@ -132,6 +132,7 @@ def _entry_regions(text: str, tasks: SequenceNode, offsets: _Offsets) -> Regions
     names: dict[str, int] = {}
     twice: set[str] = set()
     column = None
+    previous = -1
     for number, item in enumerate(tasks.value):
         start = item.start_mark.index
         line_start = _line_start(text, start)
@@ -141,8 +142,10 @@ def _entry_regions(text: str, tasks: SequenceNode, offsets: _Offsets) -> Regions
         dash = text.index("-", line_start, start) - line_start
         if column is None:
             column = dash
-        elif dash != column or (bounds and line_start <= bounds[-1]):
+            previous = line_start
+        elif dash != column or line_start <= previous:
             return None
+        previous = line_start
         bounds.append(offsets.byte(line_start))
         pairs = {key.value: value for key, value in item.value if isinstance(key, ScalarNode)}
         if len(pairs) != len(item.value):
