@@ -39,6 +39,10 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("apply-100-files", "s", Target("<", 1.0), 3, "bench.apply:apply_100_files"),
     Benchmark("apply-vs-git", "x", Target(REPORT_ONLY), 2, "bench.apply:apply_vs_git"),
     Benchmark("pool-throughput", "x", Target("<=", 1.2), 2, "bench.pool:pool_throughput"),
+    Benchmark("status-write-10k", "x", Target("<=", 5), 2, "bench.writes:status_write_10k"),
+    Benchmark("promote-10k", "x", Target("<=", 10), 2, "bench.writes:promote_10k"),
+    Benchmark("reset-vs-validate-10k", "x", Target("<=", 1.1), 2, "bench.writes:reset_vs_validate_10k"),
+    Benchmark("runbook-10k-memory", "x", Target("<=", 5), 1, "bench.writes:runbook_10k_memory"),
 )
 
 BY_NAME = {benchmark.name: benchmark for benchmark in BENCHMARKS}

@@ -25,6 +25,7 @@ __all__ = [
     "could_not_index",
     "current",
     "forget",
+    "line_start",
     "remember",
     "remember_load",
     "shift",
@@ -211,7 +212,12 @@ def _tail(text: str, node: Node, offsets: _Offsets) -> int:
 
 
 def _line_start(text: str, index: int) -> int:
-    return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    """Where the line holding `index` starts (a lone CR ends a line too; looked for after the last LF)."""
+    after_lf = text.rfind("\n", 0, index) + 1
+    return max(after_lf, text.rfind("\r", after_lf, index) + 1)
+
+
+line_start = _line_start
 
 
 def _region_end(text: str, index: int) -> int:

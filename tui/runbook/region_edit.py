@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from tui.runbook import yaml_edit
+from tui.runbook import file_index, yaml_edit
 from tui.runbook.file_index import FileIndex, Regions, shift
 from tui.runbook.yaml_edit_tree import (
     PARSER_LOADER,
@@ -246,7 +246,7 @@ def _dash_columns(text: str, root: Node | None) -> list[int]:
         return []
     columns = []
     for item in root.pairs[0][1].items:
-        line_start = max(text.rfind("\n", 0, item.start), text.rfind("\r", 0, item.start)) + 1
+        line_start = file_index.line_start(text, item.start)
         if _ITEM_PREFIX.fullmatch(text, line_start, item.start) is None:
             raise Declined
         columns.append(text.index("-", line_start, item.start) - line_start)
@@ -294,7 +294,7 @@ def _relative_tail(text: str, node: Node, offset: int) -> int:
     if not isinstance(node, Sequence) or node.flow or not node.items:
         return -1
     start = node.items[-1].start - offset
-    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    line_start = file_index.line_start(text, start)
     return len(text[:line_start].encode("utf-8"))
 
 
@@ -303,9 +303,12 @@ def _relative_tail(text: str, node: Node, offset: int) -> int:
 
 def _line_splice(data: bytes, at: int, end: int, key: str, value: str) -> _Splice | None:
     """Replace the one-line value at data[at:end] of `key: value` on its own line, or None."""
-    line_start = max(data.rfind(b"\n", 0, at), data.rfind(b"\r", 0, at)) + 1
-    breaks = [found for found in (data.find(b"\n", end), data.find(b"\r", end)) if found >= 0]
-    line_end = min(breaks) if breaks else len(data)
+    after_lf = data.rfind(b"\n", 0, at) + 1
+    line_start = max(after_lf, data.rfind(b"\r", after_lf, at) + 1)
+    line_end = data.find(b"\n", end)
+    line_end = len(data) if line_end < 0 else line_end
+    cr = data.find(b"\r", end, line_end)
+    line_end = line_end if cr < 0 else cr
     indent = len(data[line_start:at]) - len(data[line_start:at].lstrip(b" "))
     body = data[line_start + indent : line_end].decode("utf-8")
     value_from = len(data[line_start + indent : at].decode("utf-8"))
