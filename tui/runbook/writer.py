@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from tui.errors import LocatedError, Location
-from tui.runbook import file_index, yaml_edit
+from tui.runbook import file_index, limits, yaml_edit
 from tui.runbook.file_swap import replace_if_unchanged
 from tui.runbook.region_edit import AppendItem, Edit, SetKey, SetStatus, edit_indexed
 from tui.runbook.yaml_edit_tree import EditRefused
@@ -145,6 +145,9 @@ def _rewrite(path: Path, edits: list[Edit], whole: Callable[[str], str]) -> None
 def _rewrite_locked(path: Path, edits: list[Edit], whole: Callable[[str], str]) -> None:
     for _attempt in range(CAS_ATTEMPTS):
         original = _read(path)
+        refused = limits.too_big(len(original))
+        if refused is not None:
+            raise RunbookWriteError(Location(path), refused)
         new_bytes, new_index = _edited(path, original, edits, whole)
         if new_bytes == original:
             return

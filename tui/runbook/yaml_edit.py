@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from tui.runbook.limits import alias_bomb, events_expand_too_far
 from tui.runbook.yaml_edit_check import verify_edit, verify_whole
 from tui.runbook.yaml_edit_tree import (
     PARSER_LOADER,
@@ -77,6 +78,8 @@ def set_task_statuses(text: str, statuses: dict[str, str]) -> str:
         for index, _entry, task_id in found:
             document["tasks"][index]["status"] = statuses[task_id]
 
+    if events_expand_too_far(_events):
+        raise EditRefused(alias_bomb() + " Nothing was written.")
     verify_whole(text, new_text, change, "the statuses of the tasks")
     return new_text
 

@@ -14,6 +14,7 @@ import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from tui.errors import Location
+from tui.runbook import limits
 from tui.runbook.problems import ProblemLog
 
 try:
@@ -89,6 +90,10 @@ def read_yaml_file(path: Path, log: ProblemLog, composed: Composed | None = None
 
 
 def compose_bytes(path: Path, data: bytes, log: ProblemLog, composed: Composed | None = None) -> Node | None:
+    refused = limits.too_big(len(data))
+    if refused is not None:
+        log.error(Location(path), refused)
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -109,7 +114,9 @@ def compose_bytes(path: Path, data: bytes, log: ProblemLog, composed: Composed |
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "the YAML cannot be read"
         location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        log.error(location, f"YAML syntax error: {problem}.")
+        log.error(
+            location, limits.too_deep() if "nesting depth" in problem else f"YAML syntax error: {problem}."
+        )
         return None
     except yaml.YAMLError as exc:  # ReaderError: a control character; it knows the offset only
         position = getattr(exc, "position", None)
@@ -118,10 +125,13 @@ def compose_bytes(path: Path, data: bytes, log: ProblemLog, composed: Composed |
         log.error(location, f"YAML syntax error: {reason}.")
         return None
     except RecursionError:
-        log.error(Location(path), "the YAML is nested too deeply to read.")
+        log.error(Location(path), limits.too_deep())
         return None
     if node is None:
         log.error(Location(path), "the file holds only comments, no YAML document.")
+    elif limits.expands_too_far(node, text):
+        log.error(Location(path), limits.alias_bomb())
+        return None
     elif composed is not None:
         composed(data, text, node)
     return node
