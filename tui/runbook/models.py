@@ -73,6 +73,8 @@ def _fields_set(values: dict[str, Any]) -> set[str]:
     if found is None:
         found = _FIELDS_SETS[key] = set(key)
     return found
+
+
 _DEFAULTS_BY_CLASS: dict[
     type, tuple[dict[str, Any], dict[str, Callable[[], Any]], dict[str, Callable[[], Any]]]
 ] = {}

@@ -131,7 +131,7 @@ def _entry_splice(data: bytes, entries: Regions | None, edit: Edit) -> _Splice:
     if not isinstance(item, Mapping):
         raise Declined
     splice = _Splice(start, end, new_text.encode("utf-8"), "entries", number)
-    status = yaml_edit_lookup(item, "status")
+    status = _lookup_once(item, "status")
     splice.scalar = _relative_scalar(new_text, status, item, offset)
     return splice
 
@@ -271,7 +271,8 @@ def _single_pair(root: Node | None, key: str) -> Node:
     return value
 
 
-def yaml_edit_lookup(mapping: Mapping, key: str) -> Node | None:
+def _lookup_once(mapping: Mapping, key: str) -> Node | None:
+    """The value of `key`, when the mapping has it exactly once."""
     found = [value for name, value in mapping.pairs if isinstance(name, Scalar) and name.value == key]
     return found[0] if len(found) == 1 else None
 
