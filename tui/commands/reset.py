@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
         if task.origin.detail_status is not None and task.task_detail_file is not None:
             set_detail_status(task.task_detail_file, status)
         EventLog(runbook.folder).append(
-            task.id, EventType.RESET_TASK, status_change=f"{before}->{status}", details={"by": "patchbay reset"}
+            task.id,
+            EventType.RESET_TASK,
+            status_change=f"{before}->{status}",
+            details={"by": "patchbay reset"},
         )
     print(f"{task.id}: {before} -> {status}")
     return 0
