@@ -3,6 +3,8 @@
     bench: NAME: VALUE UNIT (target OP THRESHOLD) ok|SHORT
 
 A benchmark that only reports (no bar to meet) prints `(target report only)` and is always ok.
+Only ratios (unit `x`, two figures measured in the same run) decide `make bench`'s exit status: an
+absolute time on a shared machine drifts with its load, so it is printed and judged, never gating.
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.target.met(self.value)
+
+    @property
+    def gates(self) -> bool:
+        """Whether a miss fails `make bench`: ratios do, and so does a benchmark that gave no figure."""
+        return self.unit == "x" or self.value is None
 
     @property
     def shown_value(self) -> str:

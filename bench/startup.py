@@ -1,9 +1,11 @@
-"""startup-first-frame: seconds from starting `patchbay DEMO` to the demo's first frame.
+"""startup-first-frame: starting `patchbay DEMO` to its first frame, against a minimal Textual app.
 
 The demo is prepared first (copy and git init, not timed). Each run starts a fresh interpreter on
 a pseudo-terminal of 120×40 with the ordinary Linux driver, so the figure includes interpreter
 start, every import, reading the runbook's YAML, terminal set-up and the first frame's output.
-bench/first_frame.py reports the moment of the first frame.
+bench/first_frame.py reports the moment of the first frame. The floor is a Textual app showing one
+Static (bench/first_frame_floor.py), started the same way on the same pty, runs interleaved; the
+figure is the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ def _drain(fd: int) -> None:
         pass
 
 
-def first_frame_seconds(runbook: Path, out: Path, env: dict[str, str]) -> float:
+def first_frame_seconds(runbook: Path, out: Path, env: dict[str, str], *, floor: bool = False) -> float:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
     reader = threading.Thread(target=_drain, args=(master,), daemon=True)
     reader.start()
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "bench.first_frame", str(runbook), str(out)]
+    if floor:
+        command = [sys.executable, "-m", "bench.first_frame_floor", str(out)]
+    else:
+        command = [sys.executable, "-m", "bench.first_frame", str(runbook), str(out)]
     start = time.perf_counter()
     child = subprocess.Popen(
         command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=runbook.parent, start_new_session=True
@@ -77,10 +82,16 @@ def startup_first_frame(quick: bool) -> Measured:
         env.pop("NO_COLOR", None)
         env.pop("TEXTUAL", None)
         out = Path(tmp) / "first-frame"
-        first_frame_seconds(demo / "runbook.yaml", out, env)  # warm the page cache and .pyc files
-        times = [first_frame_seconds(demo / "runbook.yaml", out, env) for _ in range(runs)]
+        runbook = demo / "runbook.yaml"
+        first_frame_seconds(runbook, out, env)  # warm the page cache and .pyc files
+        first_frame_seconds(runbook, out, env, floor=True)
+        times, floors = [], []
+        for _ in range(runs):
+            floors.append(first_frame_seconds(runbook, out, env, floor=True))
+            times.append(first_frame_seconds(runbook, out, env))
+    ours, floor = statistics.median(times), statistics.median(floors)
     return Measured(
-        statistics.median(times),
-        f"process start to the demo's first frame on a {COLUMNS}×{LINES} pty (median of {runs}; "
-        f"runs {', '.join(f'{t:.2f}' for t in times)} s)",
+        ours / floor,
+        f"process start to the first frame on a {COLUMNS}×{LINES} pty: the demo {ours:.3f} s vs a one-Static "
+        f"Textual app {floor:.3f} s (medians of {runs}; demo runs {', '.join(f'{t:.2f}' for t in times)} s)",
     )

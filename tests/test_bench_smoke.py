@@ -44,6 +44,18 @@ def test_a_report_only_benchmark_is_ok_unless_it_failed():
     assert failed.line() == "bench: apply-vs-git: n/a x (target report only) SHORT"
 
 
+def test_only_ratios_and_missing_figures_decide_the_exit_status():
+    assert Result("status-write-10k", 6.0, "x", Target("<=", 5), 2).gates
+    assert not Result("reload-latency", 900.0, "ms", Target("<", 300), 0).gates  # absolute: shown, not gating
+    assert Result("reload-latency", None, "ms", Target("<", 300), 0).gates  # no figure at all is a failure
+
+
+def test_the_issue_18_targets_are_ratios():
+    by_name = {benchmark.name: benchmark for benchmark in BENCHMARKS}
+    for name in ("startup-first-frame", "runbook-1k-validate", "stream-cpu-200", "review-open-5k"):
+        assert by_name[name].unit == "x", name
+
+
 def test_every_benchmark_in_the_issue_is_in_the_catalog_once():
     names = [benchmark.name for benchmark in BENCHMARKS]
     assert names == [
@@ -59,6 +71,10 @@ def test_every_benchmark_in_the_issue_is_in_the_catalog_once():
         "apply-100-files",
         "apply-vs-git",
         "pool-throughput",
+        "status-write-10k",
+        "promote-10k",
+        "reset-vs-validate-10k",
+        "runbook-10k-memory",
     ]
     for benchmark in BENCHMARKS:
         assert callable(benchmark.function())

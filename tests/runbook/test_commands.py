@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui.cli import main
+from tui.runbook.event_log import EventLog
 
 RUNBOOK = """\
 name: Demo  # a comment that must survive
@@ -144,6 +145,14 @@ def test_reset_defaults_to_ready(folder, capsys):
     assert main(["reset", str(folder), "setup"]) == 0
     assert "setup: DONE -> READY" in capsys.readouterr().out
     assert "status: READY" in (folder / "runbook.yaml").read_text()
+
+
+def test_reset_logs_its_status_change_like_any_other(folder, capsys):
+    assert main(["reset", str(folder), "setup"]) == 0
+    records = EventLog(folder).read()
+    assert [(r["task_id"], r["event_type"], r["status_change"]) for r in records] == [
+        ("setup", "RESET_TASK", "DONE->READY")
+    ]
 
 
 def test_reset_unknown_task_or_status(folder, capsys):

@@ -179,6 +179,21 @@ def test_status_changes_touch_only_the_status_characters(tmp_path, book, data):
 
 @PROPERTY_SETTINGS
 @given(book=books, data=st.data())
+def test_a_batch_of_statuses_equals_the_same_changes_one_by_one(tmp_path, book, data):
+    path = tmp_path / "runbook.yaml"
+    path.write_bytes(render(book))
+    indexes = data.draw(st.lists(st.integers(0, len(book.entries) - 1), unique=True, min_size=1))
+    changes = {book.entries[index].task_id: data.draw(st.sampled_from(STATUSES)) for index in indexes}
+    writer.set_task_statuses(path, changes)
+    expected_entries = tuple(
+        with_status(entry, changes[entry.task_id]) if entry.task_id in changes else entry
+        for entry in book.entries
+    )
+    assert path.read_bytes() == render(replace(book, entries=expected_entries))
+
+
+@PROPERTY_SETTINGS
+@given(book=books, data=st.data())
 def test_last_run_and_issues_are_pure_insertions(tmp_path, book, data):
     path = tmp_path / "runbook.yaml"
     original = render(book)

@@ -1,4 +1,8 @@
-"""`patchbay reset RUNBOOK TASK [--to STATUS]`: set a task's status in place (default READY)."""
+"""`patchbay reset RUNBOOK TASK [--to STATUS]`: set a task's status in place (default READY).
+
+The status goes through the careful writer like every other status change, and the change is
+logged to the run log (`RESET_TASK`, "BEFORE->AFTER").
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 
 from tui.errors import PatchbayError
 from tui.runbook.driver_lock import acquire
+from tui.runbook.event_log import EventLog, EventType
 from tui.runbook.loader import load_runbook
 from tui.runbook.models import STATUSES
 from tui.runbook.problems import shown_path
@@ -34,5 +39,11 @@ def run(args: argparse.Namespace) -> int:
         # The detail file mirrors the status only where it already writes one.
         if task.origin.detail_status is not None and task.task_detail_file is not None:
             set_detail_status(task.task_detail_file, status)
+        EventLog(runbook.folder).append(
+            task.id,
+            EventType.RESET_TASK,
+            status_change=f"{before}->{status}",
+            details={"by": "patchbay reset"},
+        )
     print(f"{task.id}: {before} -> {status}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from tui.errors import Location
 from tui.runbook.checks import check_tasks
+from tui.runbook.file_index import remember_load
+from tui.runbook.limits import too_many_tasks
 from tui.runbook.models import AiDetails, Defaults, Runbook, Task, TaskOrigin
 from tui.runbook.node_reader import NodeReader, describe
 from tui.runbook.problems import Problem, ProblemLog, RunbookInvalid
@@ -72,7 +75,7 @@ def check_runbook(path: Path | str, *, known_models: set[str] | None = None) -> 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        top = read_yaml_file(runbook_file, log)
+        top = read_yaml_file(runbook_file, log, partial(remember_load, runbook_file))
         if top is None:
             return RunbookReport(runbook_file, None, 0, log.errors, log.warnings)
         return _RunbookReading(runbook_file, log, known_models).read(top)
@@ -159,6 +162,10 @@ class _RunbookReading:
         if not isinstance(tasks_node, SequenceNode):
             reader.error(tasks_node, f"`tasks` must be a list of task entries, not {describe(tasks_node)}.")
             return self._report(None, 0)
+        refused = too_many_tasks(len(tasks_node.value))
+        if refused is not None:
+            reader.error(tasks_node, refused)
+            return self._report(None, len(tasks_node.value))
         drafts = self._drafts(tasks_node.value)
         defaults_model = self._build_defaults(defaults)
         check_tasks(drafts, defaults, self.log, self._template, self.known_models)

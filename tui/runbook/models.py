@@ -44,14 +44,16 @@ class _Model(BaseModel):
         a large runbook (it inspects the signature of every default factory on every call).
         """
         shared, fresh, private = _plain_defaults(cls)
-        given = set(values)
         merged = {**shared, **values}
         for name, factory in fresh.items():
-            if name not in given:
+            if name not in values:
                 merged[name] = factory()
         instance = cls.__new__(cls)
         _set(instance, "__dict__", merged)
-        _set(instance, "__pydantic_fields_set__", given)
+        # One set per distinct set of given keys, shared by the instances: a set per model was a
+        # quarter of a loaded runbook's memory. Nothing reads it (no `exclude_unset` dumps), and an
+        # assignment adds a field name, which at worst marks that field as set in a few siblings.
+        _set(instance, "__pydantic_fields_set__", _fields_set(values))
         _set(instance, "__pydantic_extra__", None)
         _set(
             instance,
@@ -62,6 +64,17 @@ class _Model(BaseModel):
 
 
 _M = TypeVar("_M", bound=_Model)
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def _fields_set(values: dict[str, Any]) -> set[str]:
+    key = frozenset(values)
+    found = _FIELDS_SETS.get(key)
+    if found is None:
+        found = _FIELDS_SETS[key] = set(key)
+    return found
+
+
 _DEFAULTS_BY_CLASS: dict[
     type, tuple[dict[str, Any], dict[str, Callable[[], Any]], dict[str, Callable[[], Any]]]
 ] = {}

@@ -7,6 +7,7 @@ characters as written (`id: 1.10` is "1.10", not the float 1.1).
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ NULL_TAG = "tag:yaml.org,2002:null"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 SCALARS = SafeConstructor()  # only its scalar and flatten helpers are used; they keep no state
+
+
+def _shared(text: str) -> str:
+    """Short values (statuses, types, groups, ids named in depends_on) kept once, not once per task."""
+    return sys.intern(text) if len(text) <= 64 else text
 
 
 def describe(node: Node) -> str:
@@ -111,7 +117,7 @@ class NodeReader:
                 if not allow_null:
                     self.error(node, f"{what} must not be empty.")
                 return None
-            return node.value
+            return _shared(node.value)
         self.error(node, f"{what} must be text, not {describe(node)}.")
         return None
 
@@ -120,7 +126,7 @@ class NodeReader:
         if is_null(node):
             return []
         if isinstance(node, ScalarNode):
-            return [(node.value, node)]
+            return [(_shared(node.value), node)]
         if isinstance(node, MappingNode):
             self.error(node, f"{what} must be a list, not a mapping.")
             return None
@@ -128,7 +134,7 @@ class NodeReader:
         ok = True
         for item in node.value:
             if isinstance(item, ScalarNode) and not is_null(item):
-                items.append((item.value, item))
+                items.append((_shared(item.value), item))
             else:
                 self.error(item, f"each item of {what} must be text, not {describe(item)}.")
                 ok = False

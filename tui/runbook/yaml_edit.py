@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import enum
+import functools
 import json
 import re
 from pathlib import PurePath
@@ -18,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from tui.runbook.yaml_edit_check import verify_edit
+from tui.runbook.limits import alias_bomb, events_expand_too_far
+from tui.runbook.yaml_edit_check import verify_edit, verify_whole
 from tui.runbook.yaml_edit_tree import (
     PARSER_LOADER,
     EditRefused,
@@ -60,6 +62,25 @@ def set_task_status(text: str, task_id: str, status: str) -> str:
         lambda target: target.__setitem__("status", status),
         f"the status of task {task_id!r}",
     )
+    return new_text
+
+
+def set_task_statuses(text: str, statuses: dict[str, str]) -> str:
+    """Several tasks' statuses set in one pass, checked together against the whole document."""
+    root, _events = parse_document(text)
+    found = sorted(((*find_task(root, task_id), task_id) for task_id in statuses), key=lambda hit: -hit[0])
+    new_text = text
+    for _index, entry, task_id in found:  # from the last entry up, so earlier positions stay valid
+        what = f"task {task_id!r}"
+        new_text = _set_scalar_or_insert(new_text, entry, "status", statuses[task_id], what, after_key="id")
+
+    def change(document: dict) -> None:
+        for index, _entry, task_id in found:
+            document["tasks"][index]["status"] = statuses[task_id]
+
+    if events_expand_too_far(_events):
+        raise EditRefused(alias_bomb() + " Nothing was written.")
+    verify_whole(text, new_text, change, "the statuses of the tasks")
     return new_text
 
 
@@ -202,6 +223,7 @@ def render_scalar(value: str, style: str, in_flow: bool) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+@functools.lru_cache(maxsize=1_024)
 def _plain_is_safe(value: str, in_flow: bool) -> bool:
     if not _PLAIN_WORD.fullmatch(value):
         return False

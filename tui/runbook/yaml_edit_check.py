@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from tui.runbook.limits import alias_bomb, events_expand_too_far
 from tui.runbook.yaml_edit_tree import (
     PARSER_LOADER,
     EditRefused,
@@ -46,6 +47,8 @@ def verify_edit(
             if not fast:
                 _refuse(what)
             return
+    if events_expand_too_far(old_events):
+        raise EditRefused(alias_bomb() + " Nothing was written.")
     _full_check(old_text, new_text, task_index, change, what)
 
 
@@ -111,6 +114,11 @@ def _load_window(events: list[yaml.Event]) -> Any:
         yaml.StreamEndEvent(),
     ]
     return yaml.load(yaml.emit(stream, allow_unicode=True), Loader=PARSER_LOADER)
+
+
+def verify_whole(old_text: str, new_text: str, change: Callable[[Any], None], what: str) -> None:
+    """Refuse unless `new_text` loads to `old_text` loaded with `change` made to the whole document."""
+    _full_check(old_text, new_text, None, change, what)
 
 
 def _full_check(

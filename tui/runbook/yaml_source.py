@@ -7,12 +7,14 @@ from the nodes, so positions come for free and nothing is parsed twice.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from tui.errors import Location
+from tui.runbook import limits
 from tui.runbook.problems import ProblemLog
 
 try:
@@ -64,8 +66,15 @@ _THREAD_DEPTH_LIMIT = 400_000
 _STACK_BYTES_PER_LEVEL = 1_024
 
 
-def read_yaml_file(path: Path, log: ProblemLog) -> Node | None:
-    """The composed top node of `path`, or None after logging why it cannot be had."""
+Composed = Callable[[bytes, str, Node], None]
+
+
+def read_yaml_file(path: Path, log: ProblemLog, composed: Composed | None = None) -> Node | None:
+    """The composed top node of `path`, or None after logging why it cannot be had.
+
+    `composed`, if given, is called with the file's bytes, its text and the node (the careful
+    writer keeps an index of where things are from them).
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -77,10 +86,14 @@ def read_yaml_file(path: Path, log: ProblemLog) -> Node | None:
     except OSError as exc:
         log.error(Location(path), f"cannot read the file ({exc.strerror or exc}).")
         return None
-    return compose_bytes(path, data, log)
+    return compose_bytes(path, data, log, composed)
 
 
-def compose_bytes(path: Path, data: bytes, log: ProblemLog) -> Node | None:
+def compose_bytes(path: Path, data: bytes, log: ProblemLog, composed: Composed | None = None) -> Node | None:
+    refused = limits.too_big(len(data))
+    if refused is not None:
+        log.error(Location(path), refused)
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -101,7 +114,9 @@ def compose_bytes(path: Path, data: bytes, log: ProblemLog) -> Node | None:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "the YAML cannot be read"
         location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        log.error(location, f"YAML syntax error: {problem}.")
+        log.error(
+            location, limits.too_deep() if "nesting depth" in problem else f"YAML syntax error: {problem}."
+        )
         return None
     except yaml.YAMLError as exc:  # ReaderError: a control character; it knows the offset only
         position = getattr(exc, "position", None)
@@ -110,11 +125,21 @@ def compose_bytes(path: Path, data: bytes, log: ProblemLog) -> Node | None:
         log.error(location, f"YAML syntax error: {reason}.")
         return None
     except RecursionError:
-        log.error(Location(path), "the YAML is nested too deeply to read.")
+        log.error(Location(path), limits.too_deep())
         return None
     if node is None:
         log.error(Location(path), "the file holds only comments, no YAML document.")
+    elif limits.expands_too_far(node, text):
+        log.error(Location(path), limits.alias_bomb())
+        return None
+    elif composed is not None:
+        composed(data, text, node)
     return node
+
+
+def compose_text(text: str) -> Node | None:
+    """`text` composed the way the loader does it (yaml.YAMLError or RecursionError if it cannot be)."""
+    return _compose(text)
 
 
 def _compose(text: str) -> Node | None:
