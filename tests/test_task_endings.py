@@ -192,6 +192,23 @@ def test_ready_promotions_are_written_to_the_yaml(demo):
     assert {r["task_id"] for r in promotions} >= {"add_type_hints", "add_median", "lint_check"}
 
 
+def test_promotions_unblocked_by_one_task_are_one_careful_write(demo, monkeypatch):
+    import tui.session
+
+    session = Session(demo, replay_rate=0)
+    batches = []
+    real = tui.session.set_task_statuses
+    monkeypatch.setattr(
+        tui.session,
+        "set_task_statuses",
+        lambda path, statuses: (batches.append(dict(statuses)), real(path, statuses)),
+    )
+    TaskRun.begin(session, "add_type_hints").mark_done("by hand")
+    assert batches == [{"add_median": "READY", "lint_check": "READY"}]
+    after = load_runbook(demo)
+    assert after.task("add_median").status == "READY" and after.task("lint_check").status == "READY"
+
+
 # -- issue 17 item 17: a validation command that edits the applied file, then fails ------------------
 def test_autopilot_keeps_a_change_edited_by_a_failing_check_and_marks_error(demo, capsys):
     kinds.validation_edits_then_fails(demo)

@@ -16,7 +16,13 @@ from tui.prompts.render import ContextFileSpec, PromptSource, RenderedPrompt, Re
 from tui.runbook.driver_lock import DriverLock, RunbookLocked, acquire
 from tui.runbook.event_log import EventLog, EventType, utc_timestamp
 from tui.runbook.models import DEFAULT_MODEL, LastRun
-from tui.runbook.writer import append_task_list_item, set_detail_status, set_task_key, set_task_status
+from tui.runbook.writer import (
+    append_task_list_item,
+    set_detail_status,
+    set_task_key,
+    set_task_status,
+    set_task_statuses,
+)
 from tui.workspace.atomic import write_atomically
 from tui.workspace.journal import AppliedChange, recover, undo, undo_blockers
 
@@ -476,18 +482,23 @@ class Session:
 
         if self.read_only:  # another Patchbay drives this runbook: it writes, we only look
             return []
-        changed = []
+        changes = []
         for task in self.runbook.tasks:
             stored = task.status
             if stored not in ("PENDING", "READY"):
                 continue
             shown = effective_status(task)
-            if shown == stored:
-                continue
-            with self._write_lock:
-                set_task_status(self.runbook_path, task.id, shown)
+            if shown != stored:
+                changes.append((task, stored, shown))
+        if not changes:
+            return []
+        # One careful write for all of them (completing a task may unblock hundreds).
+        with self._write_lock:
+            set_task_statuses(self.runbook_path, {task.id: shown for task, _stored, shown in changes})
+            for task, _stored, shown in changes:
                 if task.task_detail_file is not None:
                     set_detail_status(task.task_detail_file, shown)
+        for task, stored, shown in changes:
             with self._lock:
                 task.status = shown
             self.announce_run(task.id)
@@ -497,8 +508,7 @@ class Session:
             self.log.append(
                 task.id, EventType.RESET_TASK, status_change=f"{stored}->{shown}", details={"reason": reason}
             )
-            changed.append(task.id)
-        return changed
+        return [task.id for task, _stored, _shown in changes]
 
     def set_last_run_outcome(self, task_id: str, outcome: str) -> None:
         """The run ended otherwise than its answer suggested (validation failed, an error): say so."""
