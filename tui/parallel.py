@@ -24,21 +24,22 @@ AI_TYPE = "AI_ASSISTED"
 
 def ancestors(runbook: Runbook) -> dict[str, set[str]]:
     """For each task id, every task it depends on, directly or not."""
+    return {task.id: _ancestors_of(runbook, task) for task in runbook.tasks}
+
+
+def _ancestors_of(runbook: Runbook, task: Task) -> set[str]:
     by_id = runbook.by_id
-    found: dict[str, set[str]] = {}
-    for task in runbook.tasks:
-        reached: set[str] = set()
-        stack = list(task.depends_on)
-        while stack:
-            current = stack.pop()
-            if current in reached:
-                continue
-            reached.add(current)
-            other = by_id.get(current)
-            if other is not None:
-                stack.extend(other.depends_on)
-        found[task.id] = reached
-    return found
+    reached: set[str] = set()
+    stack = list(task.depends_on)
+    while stack:
+        current = stack.pop()
+        if current in reached:
+            continue
+        reached.add(current)
+        other = by_id.get(current)
+        if other is not None:
+            stack.extend(other.depends_on)
+    return reached
 
 
 def _files(task: Task) -> set[str]:
@@ -54,7 +55,15 @@ def independent_ready(runbook: Runbook, limit: int, *, exclude: Iterable[str] = 
     without files_to_modify could touch anything, so it only ever runs alone.
     """
     skipped = set(exclude)
-    reach = ancestors(runbook)
+    # Only the tasks that get this far need their ancestors: the whole map is quadratic on a long
+    # chain, and the main screen asks this on every key to decide whether `p` is offered.
+    reach: dict[str, set[str]] = {}
+
+    def reached(task: Task) -> set[str]:
+        if task.id not in reach:
+            reach[task.id] = _ancestors_of(runbook, task)
+        return reach[task.id]
+
     chosen: list[Task] = []
     claimed: set[str] = set()
     for task in runbook.tasks:
@@ -69,7 +78,7 @@ def independent_ready(runbook: Runbook, limit: int, *, exclude: Iterable[str] = 
             continue
         if files & claimed:
             continue
-        if any(other.id in reach[task.id] or task.id in reach[other.id] for other in chosen):
+        if any(other.id in reached(task) or task.id in reached(other) for other in chosen):
             continue
         chosen.append(task)
         claimed |= files
