@@ -40,8 +40,17 @@ class TaskRow:
     blocked_by: tuple[str, ...] = ()
 
     def matches(self, needle: str) -> bool:
-        needle = needle.lower()
-        return any(needle in text.lower() for text in (self.key[1], self.name, self.group, self.type))
+        return needle.lower() in self.haystack
+
+    @property
+    def haystack(self) -> str:
+        """The lower-cased text a filter searches (id, name, group, type), joined by a separator
+        no filter can span, built once per row: a keystroke on 10,000 tasks must not lower-case them again."""
+        cached = self.__dict__.get("_haystack")
+        if cached is None:
+            cached = "\0".join(text.lower() for text in (self.key[1], self.name, self.group, self.type))
+            object.__setattr__(self, "_haystack", cached)
+        return cached
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,11 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         self._filter = ""
         self._runbooks: list[RunbookRows] = []
         self._moving_to: TaskKey | None = None  # where a scheduled cursor move is headed
+        # The rows the current filter matched, per runbook: a longer filter that contains the last
+        # one can only match a subset, so a keystroke searches these, not every task.
+        self._matched: list[list[TaskRow]] = []
+        self._matched_for: str | None = None
+        self._filter_due = False  # a filter keystroke is waiting to be applied
 
     # -- building --------------------------------------------------------------------------------
     def show_runbooks(self, runbooks: list[RunbookRows], *, keep: TaskKey | None = None) -> None:
@@ -116,18 +130,19 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             # still points into the old tree, so the task it is about to reach is the one to keep.
             keep = self._moving_to or self.selected_key
         self._remember_collapsed()
+        if runbooks is not self._runbooks:
+            self._matched_for = None  # new rows: the last matches say nothing about them
         self._runbooks = runbooks
+        matched = self._match(runbooks)
         self.clear()
         self._task_nodes = {}
         single = len(runbooks) == 1
-        for runbook in runbooks:
+        for runbook, rows in zip(runbooks, matched, strict=True):
             parent = self.root
             if not single or runbook.error:
                 parent = self._add_branch(self.root, runbook.index, "", self._runbook_label(runbook, single))
             groups: dict[str, TreeNode] = {}
-            for row in runbook.rows:
-                if self._filter and not row.matches(self._filter):
-                    continue
+            for row in rows:
                 node = self._group_node(parent, groups, runbook.index, row.group)
                 self._task_nodes[row.key] = node.add_leaf(self._task_label(row), data=row)
         target = self._task_nodes.get(keep) if keep else None
@@ -210,8 +225,51 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
 
     # -- filtering -------------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:
+        """Filter the tasks; keystrokes that arrive together are applied once, after the last."""
         self._filter = text.strip()
+        if not self._filter:
+            # Clearing is one action, not typing, and callers select a task right after it.
+            self._apply_filter()
+            return
+        if not self._filter_due:
+            self._filter_due = True
+            # call_later runs after the messages already queued, so a burst of keys (a paste, a fast
+            # typist on a busy machine) rebuilds the tree once, for the last text, with no timer delay.
+            self.call_later(self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_due = False
+        before = self._matched
+        matched = self._match(self._runbooks)
+        if len(before) == len(matched) and all(
+            old is new or (len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True)))
+            for old, new in zip(before, matched, strict=True)
+        ):
+            return  # the same rows as shown (typing "t" when every id has one): nothing to redraw
         self.show_runbooks(self._runbooks)
+
+    def _match(self, runbooks: list[RunbookRows]) -> list[list[TaskRow]]:
+        needle = self._filter.lower()
+        last = self._matched_for
+        if last is not None and last == needle:
+            return self._matched
+        if last is not None and last in needle:  # narrowing: only the last matches can still match
+            pools: list[Sequence[TaskRow]] = self._matched
+        else:
+            pools = [runbook.rows for runbook in runbooks]
+        self._matched = [[row for row in pool if needle in row.haystack] for pool in pools]
+        self._matched_for = needle
+        return self._matched
+
+    @property
+    def shown_count(self) -> int:
+        """How many tasks the tree shows (after the filter)."""
+        return len(self._task_nodes)
+
+    @property
+    def settled(self) -> bool:
+        """No filter keystroke is waiting to be applied (the benchmarks wait for this)."""
+        return not self._filter_due
 
     @property
     def filter_text(self) -> str:
