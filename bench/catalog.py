@@ -36,6 +36,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("runbook-10k-ratio", "x", Target("<=", 1.5), 2, "bench.runbook:runbook_10k_ratio"),
     Benchmark("startup-first-frame", "x", Target("<=", 1.5), 2, "bench.startup:startup_first_frame"),
     Benchmark("reload-latency", "ms", Target("<", 300), 0, "bench.reload:reload_latency"),
+    Benchmark("tui-10k-first-frame", "x", Target("<=", 1.5), 2, "bench.tree_first_frame:tui_10k_first_frame"),
     Benchmark("tui-10k-filter", "x", Target("<=", 2.0), 2, "bench.tree_filter:tui_10k_filter"),
     Benchmark("apply-100-files", "s", Target("<", 1.0), 3, "bench.apply:apply_100_files"),
     Benchmark("apply-vs-git", "x", Target(REPORT_ONLY), 2, "bench.apply:apply_vs_git"),

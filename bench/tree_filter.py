@@ -53,7 +53,7 @@ def typing_ms(tasks: int, workdir: Path) -> list[float]:
     from bench.runbook_load_probe import write_runbook
 
     isolate_user_config()
-    folder = workdir / f"runbook-{tasks}"
+    folder = Path(tempfile.mkdtemp(dir=workdir)) / f"runbook-{tasks}"
     write_runbook(folder, tasks, detail_files=False)
     return asyncio.run(keystroke_ms(folder / "runbook.yaml"))
 

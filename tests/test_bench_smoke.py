@@ -68,6 +68,7 @@ def test_every_benchmark_in_the_issue_is_in_the_catalog_once():
         "runbook-10k-ratio",
         "startup-first-frame",
         "reload-latency",
+        "tui-10k-first-frame",
         "tui-10k-filter",
         "apply-100-files",
         "apply-vs-git",

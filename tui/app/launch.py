@@ -145,6 +145,8 @@ def launch(runbook: Path, args: argparse.Namespace) -> int:
             app.call_from_thread(app.apply_settings, config, getattr(args, "theme", None))
         return sessions
 
+    # The first frame shows a skeleton of this file (tui.app.skeleton) while `load` runs in a thread.
+    load.runbook = runbook if runbook.is_file() else runbook / "runbook.yaml"  # type: ignore[attr-defined]
     app = PatchbayApp(load, theme=first_frame_theme(runbook, args), parallel=getattr(args, "parallel", 2))
     try:
         app.run()

@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from tui.app import messages as m
+from tui.app.skeleton import scan
 from tui.app.widgets.background import BackgroundWork
 from tui.app.widgets.batch_panel import BatchPanel
 from tui.app.widgets.prompt_pane import PromptPane, TaskSummary
@@ -199,6 +200,10 @@ class MainScreen(Screen):
         if self.app.sessions_loader is not None and not self.sessions:
             # The first frame comes before the runbook and its models are imported and loaded.
             self.status_line.show_message("loading the runbook…")  # the app starts the load when ready
+            loader = self.app.sessions_loader
+            skeleton = scan(loader.runbook) if isinstance(getattr(loader, "runbook", None), Path) else None
+            if skeleton is not None:
+                self.tree.show_skeleton(skeleton.name, skeleton.groups, skeleton.tasks)
         else:
             self.start()
 

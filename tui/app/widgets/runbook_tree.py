@@ -153,6 +153,16 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             self._moving_to = target.data.key if isinstance(target.data, TaskRow) else None
             self.call_after_refresh(self._move_to, target)
 
+    def show_skeleton(self, name: str, groups: Sequence[str], tasks: int) -> None:
+        """Before the load: the runbook's name, its top-level groups and how many tasks are coming."""
+        self.clear()
+        self._task_nodes = {}
+        # No GroupRef data: these nodes must not count as groups the user collapsed.
+        top = self.root.add(Text(name, style="bold"), expand=True)
+        top.add_leaf(Text(f"loading {tasks:,} tasks…", style="italic"))
+        for group in groups:
+            top.add(group, expand=False, allow_expand=False)
+
     def _move_to(self, node: TreeNode) -> None:
         self._moving_to = None
         self.move_cursor(node)
