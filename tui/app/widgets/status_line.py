@@ -17,7 +17,8 @@ class StatusLine(Horizontal):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; }
     StatusLine > #status-model { width: auto; padding: 0 1; color: $text-accent; }
-    StatusLine > #status-pool { width: auto; padding: 0 1; }
+    StatusLine > #status-pool { width: auto; padding: 0 1; display: none; }
+    StatusLine > #status-pool.pool { display: block; }
     StatusLine > #status-progress { width: 30; display: none; }
     StatusLine > #status-progress.loading { display: block; }
     StatusLine > #status-message { width: 1fr; padding: 0 1; color: $text-muted; }
@@ -45,6 +46,7 @@ class StatusLine(Horizontal):
         def show() -> None:
             self.query_one("#status-pool", Static).update(snapshot().label())
 
+        self.query_one("#status-pool", Static).add_class("pool")
         show()
         self._pool_timer = self.set_interval(0.5, show)
 
