@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report how each hunk would apply; write nothing")
     p.add_argument("--json", action="store_true", help="print the per-hunk report as JSON")
     p.add_argument(
+        "--format",
+        default="auto",
+        choices=("auto", "unified_diff", "search_replace", "apply_patch", "whole_file"),
+        help="the answer's edit format (default: auto, detected per block)",
+    )
+    p.add_argument(
         "--files-to-modify", metavar="PATH", nargs="*", default=None, help="files the change may touch"
     )
     p.add_argument(

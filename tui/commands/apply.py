@@ -83,6 +83,7 @@ def report_json(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
             "path": change.path,
             "status": _file_status(change, applied),
             "kind": change.kind,
+            "format": change.edit_format or change_set.parser,
             "added": change.added,
             "removed": change.removed,
             "hunks": [_hunk_json(hunk) for hunk in change.hunks],
@@ -97,7 +98,19 @@ def report_json(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
         if change.note:
             item["note"] = change.note
         files.append(item)
-    return json.dumps({"files": files, "applied": applied, "dry_run": dry_run}, indent=2)
+    report: dict[str, object] = {"files": files, "applied": applied, "dry_run": dry_run}
+    if change_set.already_applied:
+        report["already_applied"] = change_set.already_applied
+    return json.dumps(report, indent=2)
+
+
+def render_already(change_set: ChangeSet, *, json_output: bool) -> str:
+    """The report when every edit of the answer is in the files already: nothing to write."""
+    if json_output:
+        report = {"files": [], "applied": False, "already_applied": change_set.already_applied}
+        return json.dumps(report, indent=2)
+    lines = [*change_set.already_applied, "nothing to apply: the answer's changes are in the files already"]
+    return "\n".join(lines)
 
 
 def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: str | None) -> str:
@@ -107,7 +120,8 @@ def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
         if applied and dry_run:
             status = "would apply"
         counts = f" (+{change.added} -{change.removed})" if change.hunks else ""
-        out.append(f"{change.path}: {status}{counts}")
+        written = f" [{change.edit_format}]" if change.edit_format else ""
+        out.append(f"{change.path}: {status}{counts}{written}")
         if change.metadata_note:
             out.append(f"  {change.metadata_note}")
         if change.note:
@@ -118,6 +132,7 @@ def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
         for hunk in change.hunks:
             where = f" at line {hunk.placement.line}" if hunk.placement.placed and hunk.placement.line else ""
             out.append(f"  hunk {hunk.index}: {hunk.placement.describe()}{where}")
+    out.extend(change_set.already_applied)
     return "\n".join(out)
 
 
@@ -175,7 +190,12 @@ def _run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         for report in recover(workdir):
             print(f"patchbay: {report.message}", file=sys.stderr)
-    change_set = build_change_set(answer, workdir, files_to_modify=args.files_to_modify)
+    change_set = build_change_set(
+        answer, workdir, output_parser=args.format, files_to_modify=args.files_to_modify
+    )
+    if not change_set.files and change_set.already_applied:
+        print(render_already(change_set, json_output=args.json))
+        return 0
     edited = [] if args.dry_run else _user_edits(workdir, change_set)
     applied = False
     refusal: str | None = None

@@ -15,6 +15,9 @@ from tui.patch.target import TargetResolver
 from tui.patch.unified_parse import FilePatch, ParsedHunk, looks_like_diff, parse_unified
 from tui.patch.whole_file import whole_file_change
 
+# Edit formats read by tui.patch.edit_change_set (auto: detected per block).
+FORMAT_PARSERS = ("search_replace", "apply_patch", "whole_file", "auto")
+
 
 @dataclass
 class FoundDiff:
@@ -88,6 +91,17 @@ def build_change_set(
     """
     workdir = Path(workdir)
     parser = (output_parser or "unified_diff").strip().lower()
+    if parser in FORMAT_PARSERS and parser != "unified_diff":
+        from tui.patch.edit_change_set import build_edits_change_set
+
+        return build_edits_change_set(
+            answer,
+            workdir,
+            parser,
+            output_artifact=output_artifact,
+            files_to_modify=files_to_modify,
+            config=config,
+        )
     if parser != "unified_diff":
         change = whole_file_change(answer, workdir, parser, output_artifact, files_to_modify)
         return ChangeSet([change], parser)
@@ -118,7 +132,7 @@ def build_change_set(
         )
     changes: list[FileChange] = []
     for path, patches in grouped.items():
-        merged = _merge(patches)
+        merged = merge_patches(patches)
         try:
             change = diff_file_change(workdir, path, merged, config)
         except PatchbayError as error:
@@ -139,7 +153,7 @@ def build_change_set(
     return ChangeSet(changes, parser)
 
 
-def _merge(patches: list[FilePatch]) -> FilePatch:
+def merge_patches(patches: list[FilePatch]) -> FilePatch:
     """Several diffs for one file (separate fences, or repeated): one patch, duplicates dropped."""
     first = patches[0]
     merged = FilePatch(

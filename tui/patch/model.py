@@ -103,6 +103,7 @@ class FileChange:
     renamed_from: str | None = None  # a git rename: `path` is the new name, this the old one
     old_mode: int | None = None  # permission bits on disk (of renamed_from for a rename)
     new_mode: int | None = None  # permission bits the diff asks for; None keeps old_mode
+    edit_format: str | None = None  # the format the answer wrote it in (search_replace, ...)
 
     @property
     def status(self) -> Literal["ok", "partial", "failed"]:
@@ -182,6 +183,8 @@ class FileChange:
 class ChangeSet:
     files: list[FileChange]
     parser: str = "unified_diff"
+    # SEARCH/REPLACE blocks whose result is in the files already: reported, not applied again.
+    already_applied: list[str] = field(default_factory=list)
 
     @property
     def hunks(self) -> list[Hunk]:

@@ -1,0 +1,159 @@
+"""Every edit format through one engine: the edits found in an answer are grouped by the file
+they resolve to, turned into the same FilePatch a unified diff gives (or, for whole files, a
+diff against the file), placed by the same ladder and checked by the same path rules."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tui.errors import PatchbayError
+from tui.patch.change_set import diff_file_change, read_target, refused_change
+from tui.patch.detect_format import find_edits
+from tui.patch.edit_blocks import FoundEdit
+from tui.patch.extract import merge_patches
+from tui.patch.fenced_files import elided_line
+from tui.patch.fuzzy import FuzzyConfig
+from tui.patch.model import ChangeSet, FileChange, HunkLine
+from tui.patch.target import TargetResolver
+from tui.patch.text_file import FileText
+from tui.patch.unified_parse import ParsedHunk
+from tui.patch.whole_file import content_change
+
+# A guessed whole file (format `auto`) shorter than this share of the current file is taken
+# for a fragment the model quoted, not the file: replacing the file with it would delete code.
+FRAGMENT_SHARE = 0.6
+_ALREADY = "already applied"
+
+
+def build_edits_change_set(
+    answer: str,
+    workdir: Path,
+    parser: str,
+    *,
+    output_artifact: str | None = None,
+    files_to_modify: list[str] | None = None,
+    config: FuzzyConfig | None = None,
+) -> ChangeSet:
+    """The ChangeSet of an answer in any edit format (`parser`: a format name or `auto`)."""
+    workdir = Path(workdir)
+    single = len(files_to_modify or []) == 1 or (not files_to_modify and bool(output_artifact))
+    edits = find_edits(answer, parser, single_target=single)
+    resolver = TargetResolver(workdir, files_to_modify, output_artifact)
+    grouped: dict[str, list[FoundEdit]] = {}
+    notes: dict[str, str] = {}
+    unnamed: list[FoundEdit] = []
+    for edit in edits:
+        target, note = resolver.resolve(edit.patch, edit.hints)
+        if target is None:
+            unnamed.append(edit)
+            continue
+        grouped.setdefault(target, []).append(edit)
+        if note:
+            notes[target] = note
+    if unnamed and not grouped:
+        raise PatchbayError(
+            f"The answer's edit at line {unnamed[0].line} names no file: name the file just before it."
+        )
+    change_set = ChangeSet([], parser)
+    for path, items in grouped.items():
+        change = _file_change(workdir, path, items, config)
+        change.note = notes.get(path)
+        change.edit_format = _format_of(items)
+        change.outside_scope = any(resolver.outside_scope(name) for name in change.paths_written)
+        _drop_already_applied(change, change_set)
+        if change.hunks or change.error or change.changes_metadata or change.kind == "delete":
+            change_set.files.append(change)
+    if unnamed:
+        count = len(unnamed)
+        change_set.files.append(
+            FileChange(
+                path="(unnamed)",
+                kind="modify",
+                old=None,
+                old_bytes=None,
+                error=f"{count} edit{'s' if count > 1 else ''} in the answer name no file",
+            )
+        )
+    return change_set
+
+
+def _format_of(items: list[FoundEdit]) -> str:
+    names = list(dict.fromkeys(item.fmt for item in items))
+    return "+".join(names)
+
+
+def _file_change(workdir: Path, path: str, items: list[FoundEdit], config: FuzzyConfig | None) -> FileChange:
+    broken = next((item for item in items if item.error), None)
+    merged = merge_patches([item.patch for item in items])
+    if broken is not None:
+        return refused_change(path, merged, broken.error or "")
+    try:
+        wholes = [item for item in items if item.fmt == "whole_file"]
+        if wholes:
+            if len(wholes) != len(items) or len(wholes) > 1:
+                raise PatchbayError(f"the answer gives {path} more than once, in ways that do not combine")
+            return _whole_file(workdir, path, wholes[0])
+        _complete_from_file(workdir, path, items)
+        merged = merge_patches([item.patch for item in items])
+        return diff_file_change(workdir, path, merged, config)
+    except PatchbayError as error:
+        return refused_change(path, merged, str(error))
+
+
+def _whole_file(workdir: Path, path: str, item: FoundEdit) -> FileChange:
+    content = item.content or ""
+    if (line := elided_line(content)) is not None:
+        raise PatchbayError(
+            f"the new {path} leaves code out at its line {line} ({content.split(chr(10))[line - 1].strip()}); "
+            "a whole file must be complete"
+        )
+    rel, data = read_target(workdir, path)
+    if item.guessed and data is not None:
+        old = FileText.from_bytes(data, rel).lines
+        new = content.split("\n")
+        if len(old) >= 10 and len(new) < FRAGMENT_SHARE * len(old):
+            raise PatchbayError(
+                f"the block for {rel} at answer line {item.line} has {len(new)} lines against the file's "
+                f"{len(old)}: it reads as a fragment, not the whole file"
+            )
+    return content_change(rel, data, content)
+
+
+def _complete_from_file(workdir: Path, path: str, items: list[FoundEdit]) -> None:
+    """Fill in what some formats leave to the file: the lines a `*** Delete File` removes, and
+    where a hunk marked `*** End of File` starts."""
+    needs = [item for item in items if item.delete_unseen or item.at_end]
+    if not needs:
+        return
+    rel, data = read_target(workdir, path)
+    if data is None:
+        if any(item.delete_unseen for item in needs):
+            raise PatchbayError(f"the answer deletes {path}, which does not exist")
+        return  # diff_file_change says the file is missing
+    lines = FileText.from_bytes(data, rel).lines
+    for item in needs:
+        if item.delete_unseen:
+            removed = [HunkLine("removed", text) for text in lines]
+            item.patch.hunks = [ParsedHunk("", 1, len(lines), 0, 0, removed)]
+        for hunk in item.at_end:
+            hunk.old_start = max(len(lines) - hunk.old_count + 1, 1)
+
+
+def _drop_already_applied(change: FileChange, change_set: ChangeSet) -> None:
+    """SEARCH/REPLACE blocks whose REPLACE text is in the file already are not failures: they
+    are reported as applied before, and left out of the change."""
+    if change.edit_format != "search_replace" or change.error is not None:
+        return
+    done = [
+        hunk
+        for hunk in change.hunks
+        if not hunk.placement.placed and _ALREADY in (hunk.placement.reason or "")
+    ]
+    for hunk in done:
+        line = re.search(r"at line (\d+)", hunk.placement.reason or "")
+        where = f" at line {line.group(1)}" if line else ""
+        change_set.already_applied.append(f"{change.path}: block {hunk.index} is already applied{where}")
+    change.hunks = [hunk for hunk in change.hunks if hunk not in done]
+
+
