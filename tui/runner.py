@@ -666,11 +666,8 @@ def _hunk_report(change_set, accepted: set[str] | None) -> list[dict]:
 
 
 def _placement_failure(change_set, default: str = "the change was rejected in review") -> str:
-    lines = []
-    for change in change_set.files:
-        if change.error:
-            lines.append(f"{change.path}: {change.error}")
-        for hunk in change.hunks:
-            if not hunk.placement.placed:
-                lines.append(f"{change.path}: {hunk.id} {hunk.placement.describe()}")
-    return "\n".join(lines) or default
+    """Each refused file and unplaced hunk, with the closest region's actual lines (the retry's
+    `failure`)."""
+    from tui.patch.failure_text import failure_text
+
+    return failure_text(change_set) or default

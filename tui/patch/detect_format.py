@@ -85,14 +85,22 @@ def find_edits(answer: str, parser: str, *, single_target: bool = False) -> list
 def _nothing_found(answer: str, parser: str) -> str:
     if parser == "auto":
         return (
-            "The answer holds no edit: no diff, SEARCH/REPLACE block, *** Begin Patch envelope "
-            "or fenced file named by its path was found."
+            "The answer holds no diff and no other edit: no SEARCH/REPLACE block, *** Begin Patch "
+            "envelope or fenced file named by its path was found."
         )
+    return (
+        f"The answer holds no {_NAMES[parser]} (output_parser {parser})"
+        + other_format_hint(answer, parser)
+        + "."
+    )
+
+
+def other_format_hint(answer: str, parser: str) -> str:
+    """`; it looks like a …: set output_parser to … or auto` when another format is there."""
     other = next((name for name in EDIT_FORMATS if name != parser and _holds(answer, name)), None)
-    text = f"The answer holds no {_NAMES[parser]} (output_parser {parser})"
-    if other is not None:
-        text += f"; it looks like a {_NAMES[other]}: set output_parser to {other} or auto"
-    return text + "."
+    if other is None:
+        return ""
+    return f"; it looks like a {_NAMES[other]}: set output_parser to {other} or auto"
 
 
 def _holds(answer: str, parser: str) -> bool:

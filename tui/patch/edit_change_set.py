@@ -12,6 +12,7 @@ from tui.patch.change_set import diff_file_change, read_target, refused_change
 from tui.patch.detect_format import find_edits
 from tui.patch.edit_blocks import FoundEdit
 from tui.patch.extract import merge_patches
+from tui.patch.failure_text import with_closest
 from tui.patch.fenced_files import elided_line
 from tui.patch.fuzzy import FuzzyConfig
 from tui.patch.model import ChangeSet, FileChange, HunkLine
@@ -62,6 +63,7 @@ def build_edits_change_set(
         change.edit_format = _format_of(items)
         change.outside_scope = any(resolver.outside_scope(name) for name in change.paths_written)
         _drop_already_applied(change, change_set)
+        with_closest(change)
         if change.hunks or change.error or change.changes_metadata or change.kind == "delete":
             change_set.files.append(change)
     if unnamed:
@@ -155,5 +157,3 @@ def _drop_already_applied(change: FileChange, change_set: ChangeSet) -> None:
         where = f" at line {line.group(1)}" if line else ""
         change_set.already_applied.append(f"{change.path}: block {hunk.index} is already applied{where}")
     change.hunks = [hunk for hunk in change.hunks if hunk not in done]
-
-

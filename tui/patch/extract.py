@@ -113,7 +113,13 @@ def build_change_set(
         if item.patch.hunks or item.patch.binary or item.patch.deletes or item.patch.changes_metadata
     ]
     if not diffs:
-        raise PatchbayError("The answer holds no diff: no ```diff block and no ---/+++/@@ lines were found.")
+        from tui.patch.detect_format import other_format_hint
+
+        raise PatchbayError(
+            "The answer holds no diff: no ```diff block and no ---/+++/@@ lines were found"
+            + other_format_hint(answer, "unified_diff")
+            + "."
+        )
     resolver = TargetResolver(workdir, files_to_modify, output_artifact)
     grouped: dict[str, list[FilePatch]] = {}
     notes: dict[str, str] = {}

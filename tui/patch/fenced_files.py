@@ -9,7 +9,7 @@ from tui.patch.edit_blocks import FoundEdit
 from tui.patch.fences import Fence, fence_language, find_fences, info_string_path, paths_in_line
 from tui.patch.unified_parse import FilePatch, looks_like_diff
 
-_SHELLS = {"sh", "bash", "shell", "zsh", "console", "powershell", "cmd", "fish", "text", "output"}
+_SHELLS = {"sh", "bash", "shell", "zsh", "console", "powershell", "cmd", "fish", "output"}
 # Lines that stand for code the model left out: taking such a block as the whole file would
 # delete that code.
 _ELISION = re.compile(

@@ -1,0 +1,84 @@
+"""What a failed change tells the model on its retry: for every hunk or block that could not be
+placed, the reason, the closest region of the file with its similarity, and the file's actual
+lines there (the lines the model should have matched)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import replace
+
+from tui.patch.fuzzy import normalize
+from tui.patch.model import ChangeSet, FileChange, Hunk
+
+# Regions quoted back are cut to this many lines: enough to copy from, short for a small model.
+QUOTE_LINES = 30
+# Below this similarity no region is named: nothing in the file resembles the block.
+MIN_SIMILARITY = 0.3
+
+
+def closest_region(lines: Sequence[str], wanted: Sequence[str]) -> tuple[int, int, float] | None:
+    """(first, last, similarity): the window of the file most like `wanted` (0-based lines)."""
+    size = len(wanted)
+    if not size or not lines:
+        return None
+    target = "\n".join(normalize(line) for line in wanted)
+    keys = [normalize(line) for line in lines]
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(target)
+    best: tuple[int, int, float] | None = None
+    for start in range(max(len(keys) - size + 1, 1)):
+        matcher.set_seq1("\n".join(keys[start : start + size]))
+        if best is not None and matcher.real_quick_ratio() <= best[2]:
+            continue
+        if best is not None and matcher.quick_ratio() <= best[2]:
+            continue
+        score = matcher.ratio()
+        if best is None or score > best[2]:
+            best = (start, min(start + size, len(keys)) - 1, score)
+    return best if best is not None and best[2] >= MIN_SIMILARITY else None
+
+
+def with_closest(change: FileChange) -> None:
+    """Name the closest region of every failed hunk the placement left without one."""
+    if change.old is None:
+        return
+    for hunk in change.hunks:
+        placement = hunk.placement
+        if placement.placed or placement.closest is not None:
+            continue
+        old_side = [line.text for line in hunk.lines if line.kind != "added"]
+        found = closest_region(change.old.lines, old_side)
+        if found is not None:
+            first, last, score = found
+            hunk.placement = replace(placement, closest=(first + 1, last + 1), closest_score=round(score, 2))
+
+
+def _quote(change: FileChange, hunk: Hunk) -> list[str]:
+    closest = hunk.placement.closest
+    if change.old is None or closest is None:
+        return []
+    first, last = closest
+    region = change.old.lines[first - 1 : min(last, first - 1 + QUOTE_LINES)]
+    return [
+        f"The file's actual lines {first}-{first + len(region) - 1} of {change.path}:",
+        "```",
+        *region,
+        "```",
+    ]
+
+
+def failure_text(change_set: ChangeSet) -> str:
+    """One paragraph per refused file or failed hunk; the retry template's `failure`."""
+    out: list[str] = []
+    for change in change_set.files:
+        if change.error is not None:
+            out.append(f"{change.path}: {change.error}")
+            continue
+        for hunk in change.hunks:
+            if hunk.placement.placed:
+                continue
+            what = "block" if change.edit_format and change.edit_format != "unified_diff" else "hunk"
+            out.append(f"{change.path}: {what} {hunk.index} {hunk.placement.describe()}")
+            out.extend(_quote(change, hunk))
+    return "\n".join(out)
