@@ -61,6 +61,13 @@ def find_edits(answer: str, parser: str, *, single_target: bool = False) -> list
     `single_target`: the task names one file, so one unnamed whole file may go to it.
 
     Raises PatchbayError when the answer holds nothing in that format."""
+    found = _collect(answer, parser, single_target)
+    if not found:
+        raise PatchbayError(_nothing_found(answer, parser))
+    return found
+
+
+def _collect(answer: str, parser: str, single_target: bool) -> list[FoundEdit]:
     lines = answer.replace("\r\n", "\n").split("\n")
     if parser == "apply_patch":
         found = _envelopes(lines)
@@ -77,8 +84,6 @@ def find_edits(answer: str, parser: str, *, single_target: bool = False) -> list
         if not found:
             # Only then: beside real edits, a named fence is far more often an example.
             found = parse_files(lines, guessed=True, unnamed_ok=single_target)
-    if not found:
-        raise PatchbayError(_nothing_found(answer, parser))
     return found
 
 
@@ -104,7 +109,4 @@ def other_format_hint(answer: str, parser: str) -> str:
 
 
 def _holds(answer: str, parser: str) -> bool:
-    try:
-        return bool(find_edits(answer, parser))
-    except PatchbayError:
-        return False
+    return bool(_collect(answer, parser, single_target=False))
