@@ -51,6 +51,9 @@ class _Spec(BaseModel):
 
     # The most seconds one answer may take, first request to last token (every backend).
     generation_timeout: float = Field(default=DEFAULT_GENERATION_TIMEOUT, gt=0)
+    # The edit format this model writes best: its tasks' default output_parser (a task's own
+    # output_parser wins) and the format instructions its prompts include.
+    edit_format: Literal["auto", "unified_diff", "search_replace", "apply_patch", "whole_file"] | None = None
 
 
 class ExLlamaV2Spec(_Spec):

@@ -382,7 +382,7 @@ class TaskRun:
         self.change_set = build_change_set(
             self.answer.text,
             self.session.workdir,
-            output_parser=settings.output_parser,
+            output_parser=self.session.output_parser_for(self.task),
             output_artifact=settings.output_artifact,
             files_to_modify=settings.files_to_modify or None,
         )

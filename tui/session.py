@@ -275,7 +275,8 @@ class Session:
     ) -> PreparedPrompt:
         """Render and count a task's prompt without starting a run (nothing is written)."""
         task = self.task(task_id)
-        rendered = render_prompt(task_prompt_source(task), retry)
+        source = replace(task_prompt_source(task), edit_format=self.prompt_edit_format(task))
+        rendered = render_prompt(source, retry)
         if prompt_override is not None:
             rendered = replace(rendered, user=prompt_override)
         model_name = self.model_name_for(task)
@@ -305,6 +306,24 @@ class Session:
         self.write_status(task_id, status, event=EventType.RESET_TASK)
 
     # -- models ------------------------------------------------------------------------------------------
+    def output_parser_for(self, task) -> str:
+        """The task's own output_parser, else its model's edit_format, else auto."""
+        return task.stated_output_parser or self._model_edit_format(task) or task.output_parser
+
+    def prompt_edit_format(self, task) -> str:
+        """The edit format a task's prompt asks for: the first of the task's output_parser and
+        its model's edit_format that names one format (auto asks for a unified diff)."""
+        for name in (task.stated_output_parser, self._model_edit_format(task)):
+            if name in ("unified_diff", "search_replace", "apply_patch", "whole_file"):
+                return name
+        return "unified_diff"
+
+    def _model_edit_format(self, task) -> str | None:
+        try:
+            return self.registry.get(self.model_name_for(task)).edit_format
+        except PatchbayError:
+            return None  # an unknown model is reported when it is used
+
     def model_name_for(self, task) -> str:
         """--model, else the task's (or the runbook's) model, else the config's default_model."""
         if self.model_override:

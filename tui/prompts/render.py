@@ -44,6 +44,8 @@ class PromptSource:
     context_files: Sequence[ContextFileSpec] = ()
     system_template: str | None = None
     fallback_template: str | None = None
+    # The edit format the answer is asked for (templates `{% include "formats/" ~ edit_format ~ ".j2" %}`).
+    edit_format: str = "unified_diff"
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,9 @@ def _variables(
         "review_points": list(source.review_points),
         "files_to_modify": list(source.files_to_modify),
         "output_artifact": source.output_artifact,
+        "edit_format": source.edit_format,
     }
+    variables["edit_format"] = source.edit_format
     variables["context_files"] = [
         {
             "path": f.path,

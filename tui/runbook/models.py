@@ -17,11 +17,22 @@ TaskType = Literal["MANUAL", "AI_ASSISTED", "AUTOMATED_SCRIPT"]
 STATUSES: tuple[str, ...] = ("PENDING", "READY", "RUNNING", "DONE", "ERROR", "SKIPPED")
 TASK_TYPES: tuple[str, ...] = ("MANUAL", "AI_ASSISTED", "AUTOMATED_SCRIPT")
 # "<lang>_code_block" (python_code_block, ...) is accepted too.
-OUTPUT_PARSERS: tuple[str, ...] = ("unified_diff", "code_block", "json", "text")
+OUTPUT_PARSERS: tuple[str, ...] = (
+    "auto",
+    "unified_diff",
+    "search_replace",
+    "apply_patch",
+    "whole_file",
+    "code_block",
+    "json",
+    "text",
+)
 FINISHED_STATUSES = frozenset({"DONE", "SKIPPED"})
 
 DEFAULT_MODEL = "default"
-DEFAULT_OUTPUT_PARSER = "unified_diff"
+# auto: whatever edit format the answer is written in (per block); a model's edit_format or the
+# task's output_parser narrows it.
+DEFAULT_OUTPUT_PARSER = "auto"
 
 
 def is_output_parser(name: str) -> bool:
@@ -284,6 +295,11 @@ class Task(_Model):
     @property
     def output_parser(self) -> str:
         return self._ai("output_parser") or DEFAULT_OUTPUT_PARSER
+
+    @property
+    def stated_output_parser(self) -> str | None:
+        """The task's own output_parser (it wins over its model's edit_format), None if unset."""
+        return self._ai("output_parser")
 
     @property
     def output_artifact(self) -> str | None:

@@ -305,7 +305,10 @@ def _read_output_parser(reader: NodeReader, node: Node) -> Any:
     if value is None:
         return _INVALID
     if not is_output_parser(value):
-        choices = "unified_diff, code_block, <language>_code_block, json, text"
+        choices = (
+            "auto, unified_diff, search_replace, apply_patch, whole_file, code_block, "
+            "<language>_code_block, json, text"
+        )
         reader.error(node, f"unknown output_parser `{value}`; use one of {choices}.")
         return _INVALID
     return value
