@@ -71,9 +71,16 @@ def parse_envelope(lines: list[str], *, first_line: int = 1) -> list[FoundEdit]:
     current: FoundEdit | None = None
     hunk: ParsedHunk | None = None
     anchors: list[str] = []
+    blanks = 0  # empty lines inside a hunk: context only if more hunk lines follow
     for offset, raw in enumerate(lines):
         line = raw.rstrip("\r")
         where = first_line + offset
+        if hunk is not None and line == "":
+            blanks += 1
+            continue
+        if blanks and hunk is not None and not line.startswith(("***", "@@")):
+            hunk.lines.extend(HunkLine("context", "") for _ in range(blanks))
+        blanks = 0
         if BEGIN.match(line) or END.match(line):
             continue
         if action := _ACTION.match(line):
@@ -148,8 +155,6 @@ def _body_line(line: str) -> HunkLine:
 def _finish(edit: FoundEdit) -> None:
     patch = edit.patch
     for hunk in patch.hunks:
-        while hunk.lines and hunk.lines[-1].kind == "context" and not hunk.lines[-1].text.strip():
-            hunk.lines.pop()  # blank lines before the next marker are spacing, not context
         hunk.old_len = sum(1 for line in hunk.lines if line.kind != "added")
         hunk.new_len = sum(1 for line in hunk.lines if line.kind != "removed")
     if patch.new_file:
