@@ -51,7 +51,7 @@ def build_edits_change_set(
             continue
         grouped.setdefault(target, []).append(edit)
         if note:
-            notes[target] = note
+            notes[target] = note.replace("the diff names", "the answer names", 1)
     if unnamed and not grouped:
         raise PatchbayError(
             f"The answer's edit at line {unnamed[0].line} names no file: name the file just before it."
