@@ -49,12 +49,15 @@ def test_autopilot_runs_the_demo_end_to_end(demo, capsys):
     code = main(["run", str(demo), "--auto", "--keep-going", "--replay-rate", "0"])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "4 done, 0 failed, 1 retries, 2 passed over" in err
+    assert "6 done, 0 failed, 1 retries, 2 passed over" in err
     final = statuses(demo)
-    assert [final[t] for t in ("add_type_hints", "lint_check", "add_median", "add_cli_flag")] == ["DONE"] * 4
+    done = ("add_type_hints", "lint_check", "add_median", "add_cli_flag", "add_top_words", "add_top_flag")
+    assert [final[t] for t in done] == ["DONE"] * 6
     # release_notes waits for add_cli_flag and lint_check, both DONE: READY in the file too
     assert final["document_usage"] != "DONE" and final["release_notes"] == "READY"
-    assert commits(demo / "project")[:3] == [
+    assert commits(demo / "project")[:5] == [
+        "feat(add_top_flag): Add a --top flag (answered in an apply_patch envelope)",
+        "feat(add_top_words): Add top_words() (answered in SEARCH/REPLACE blocks)",
         "feat(add_cli_flag): Add a --longest flag to the CLI",
         "feat(add_median): Add a median() helper with tests",
         "feat(add_type_hints): Add type hints to textkit.stats",
@@ -120,7 +123,7 @@ def test_the_shipped_demo_runs_in_a_copy_and_stays_untouched(capsys):
     before = {p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert main(["run", str(demo), "--auto", "--keep-going", "--replay-rate", "0"]) == 0
     err = capsys.readouterr().err
-    assert "working on a copy in" in err and "4 done" in err
+    assert "working on a copy in" in err and "6 done" in err
     after = {p: p.read_bytes() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert after == before
 
