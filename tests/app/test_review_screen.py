@@ -10,6 +10,7 @@ import pytest
 
 from app.review_support import ReviewHost, StandInRun, file_diff, hunk, numbered_lines
 from tui.app.widgets.diff_view import DiffView
+from tui.patch.extract import build_change_set
 
 ALPHA_CHANGES = {5: "value_5 = 500", 15: "value_15 = 1500", 25: "value_25 = 2500"}
 BETA_CHANGES = {3: "item_3 = 300", 12: "item_12 = 1200"}
@@ -291,3 +292,25 @@ async def test_the_other_endings_dismiss_with_their_outcome(project, key, outcom
         await pilot.pause()
     assert app.outcomes == [outcome]
     assert run.applied_with == []
+
+
+async def test_the_title_names_the_format_each_file_was_written_in(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "alpha.py").write_text("".join(numbered_lines(10)))
+    (work / "beta.py").write_text("".join(numbered_lines(10, "item")))
+    answer = (
+        "alpha.py\n```\n<<<<<<< SEARCH\nvalue_5 = 5\n=======\nvalue_5 = 50\n>>>>>>> REPLACE\n```\n\n"
+        "*** Begin Patch\n*** Update File: beta.py\n@@\n item_4 = 4\n-item_5 = 5\n+item_5 = 50\n*** End Patch\n"
+    )
+    # The stand-in reads diffs; give it this answer as `auto` (the default for tasks) reads it.
+    run = StandInRun(work, file_diff("alpha.py", [hunk(numbered_lines(10), 5, "value_5 = 50")]))
+    run.change_set = build_change_set(answer, work, output_parser="auto")
+    app = ReviewHost(run)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = screen_of(app)
+        assert "file 1/2 (search_replace) ·" in str(screen.query_one("#review-title").render())
+        await pilot.press("right_curly_bracket")
+        await pilot.pause()
+        assert "file 2/2 (apply_patch) ·" in str(screen.query_one("#review-title").render())

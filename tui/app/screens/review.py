@@ -168,8 +168,11 @@ class ReviewScreen(Screen[str]):
         title = Text()  # wraps onto a second line rather than cutting the counts off
         title.append(f"{getattr(task, 'id', self.run.task_id)}", style="bold")
         title.append(f" · {getattr(task, 'name', '')}")
+        change = self.state.current_file
+        # Which edit format the answer used for this file (auto detects it per block).
+        written = f" ({change.edit_format})" if change is not None and change.edit_format else ""
         title.append(
-            f" · hunk {hunk}/{hunks} · file {self.state.file_index + 1}/{len(self.state.files)} · "
+            f" · hunk {hunk}/{hunks} · file {self.state.file_index + 1}/{len(self.state.files)}{written} · "
             f"{accepted} accepted · {rejected} rejected · {undecided} undecided"
         )
         self.query_one("#review-title", Static).update(title)
