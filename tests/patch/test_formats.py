@@ -303,3 +303,10 @@ def test_patchbay_apply_format_flag_restricts_detection(tree, tmp_path, capsys):
     assert _run(root, tmp_path, answer, "--format", "unified_diff") == 1
     assert "SEARCH/REPLACE" in capsys.readouterr().err
     assert (root / "a.py").read_text() == CALC
+
+
+def test_a_whole_file_named_by_its_base_name_replaces_that_file(tree):
+    root = tree({"pkg/calc.py": CALC})
+    change_set = _apply(root, "calc.py\n```python\nx = 1\n```\n", "whole_file")
+    assert [change.path for change in change_set.files] == ["pkg/calc.py"]
+    assert change_set.files[0].note == "the answer names calc.py; taken as pkg/calc.py"

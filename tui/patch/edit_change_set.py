@@ -45,7 +45,7 @@ def build_edits_change_set(
     notes: dict[str, str] = {}
     unnamed: list[FoundEdit] = []
     for edit in edits:
-        target, note = resolver.resolve(edit.patch, edit.hints)
+        target, note = _whole_file_target(resolver, edit) or resolver.resolve(edit.patch, edit.hints)
         if target is None:
             unnamed.append(edit)
             continue
@@ -78,6 +78,16 @@ def build_edits_change_set(
             )
         )
     return change_set
+
+
+def _whole_file_target(resolver: TargetResolver, edit: FoundEdit) -> tuple[str, str] | None:
+    """A whole file named by a path that does not exist but whose base name is one file of the
+    task or tree (`stats.py` for textkit/stats.py): that file, as for a diff's header path."""
+    named = edit.patch.target
+    if edit.fmt != "whole_file" or named is None or resolver._exists(named):
+        return None
+    found = resolver._by_basename(named)  # the resolver's own rule for header paths
+    return (found, f"the answer names {named}; taken as {found}") if found else None
 
 
 def _format_of(items: list[FoundEdit]) -> str:
