@@ -13,8 +13,8 @@ _SHELLS = {"sh", "bash", "shell", "zsh", "console", "powershell", "cmd", "fish",
 # Lines that stand for code the model left out: taking such a block as the whole file would
 # delete that code.
 _ELISION = re.compile(
-    r"^\s*(?:#|//|/\*|<!--|--|;)?\s*(?:\.\.\.|…)\s*(?:\(?(?:rest|existing|remaining|unchanged|same|other)\b.*)?$"
-    r"|^\s*(?:#|//|/\*|<!--|--)\s*\.{3}.*\b(?:unchanged|existing|rest|remaining|same as before)\b",
+    r"^\s*(?:#|//|/\*|<!--|--|;)\s*(?:\.\.\.|…)"  # a comment that is an ellipsis: `# ...`
+    r"|(?:\.\.\.|…)[\s#(]*(?:rest|existing|remaining|unchanged|same as before|other)\b",
     re.I,
 )
 
@@ -22,7 +22,7 @@ _ELISION = re.compile(
 def elided_line(content: str) -> int | None:
     """1-based line of the first `# ... rest unchanged` style placeholder, None when there is none."""
     for number, line in enumerate(content.split("\n"), start=1):
-        if _ELISION.match(line):
+        if _ELISION.search(line):
             return number
     return None
 

@@ -50,7 +50,7 @@ def _path_before(lines: list[str], head: int, floor: int) -> tuple[str | None, b
         named = info_string_path(fence.group(2))
         if named:
             return named, True
-        hints = hint_paths(lines, above, floor, depth=2)
+        hints = _prose_paths(lines, above, floor, depth=2)
         return (hints[0] if hints else None), True
     if above >= floor and (path := _lone_path(lines[above])):
         # Diff-fenced: the path is the fence's first line; or a bare block under its path.
@@ -73,7 +73,7 @@ def parse_blocks(lines: list[str], *, first_line: int = 1) -> list[FoundEdit]:
         if path is None and not after_fence and previous_path is not None and _same_fence(lines, floor, head):
             path = previous_path
         if path is None:
-            hints = hint_paths(lines, head, floor, depth=3)
+            hints = _prose_paths(lines, head, floor, depth=3)
             path = hints[0] if hints else None
         search, index = _section(lines, head + 1, (DIVIDER,))
         where = first_line + head
@@ -84,8 +84,14 @@ def parse_blocks(lines: list[str], *, first_line: int = 1) -> list[FoundEdit]:
         replace, end = _section(lines, index + 1, (UPDATED, HEAD))
         closed = end < len(lines) and UPDATED.match(lines[end])
         if not closed:
-            # Sloppy: the block ends at its fence, or at the next block, without the marker.
-            replace, end = _unterminated(lines, index + 1)
+            # Sloppy: the block ends at its fence without the marker. Outside a fence nothing
+            # says where it ends, so it is refused rather than swallow the prose after it.
+            ended = _unterminated(lines, index + 1)
+            if ended is None:
+                found.append(_broken(path, where, "has no >>>>>>> REPLACE line"))
+                found[-1].end = first_line + len(lines) - 1
+                break
+            replace, end = ended
         prose = [lines[i] for i in range(max(floor, head - 4), head)]
         found.append(_block(path, search, replace, where, prose))
         found[-1].end = first_line + (end if closed else end - 1)
@@ -107,14 +113,19 @@ def _section(lines: list[str], start: int, stops: tuple[re.Pattern[str], ...]) -
     return lines[start:end], end
 
 
-def _unterminated(lines: list[str], start: int) -> tuple[list[str], int]:
+def _unterminated(lines: list[str], start: int) -> tuple[list[str], int] | None:
     end = start
     while end < len(lines) and not HEAD.match(lines[end]) and not _FENCE.match(lines[end]):
         end += 1
-    body = lines[start:end]
-    while body and not body[-1].strip():
-        body.pop()
-    return body, end
+    if end >= len(lines) or not _FENCE.match(lines[end]):
+        return None
+    return lines[start:end], end
+
+
+def _prose_paths(lines: list[str], before: int, floor: int, depth: int) -> list[str]:
+    """Paths named in the prose above a block: only names with an extension, since prose is
+    full of slashed words ("SEARCH/REPLACE", "and/or") that are not files."""
+    return [path for path in hint_paths(lines, before, floor, depth) if "." in path.rsplit("/", 1)[-1]]
 
 
 def _broken(path: str | None, line: int, why: str) -> FoundEdit:
