@@ -194,15 +194,17 @@ def write_whole_file(
 ) -> str:
     out = ["Here are the updated files.", ""]
     for path, _old, new in files:
+        # A file holding ``` lines needs a longer fence, as Markdown (and a careful model) does.
+        tick = "````" if any(line.lstrip().startswith("```") for line in new) else "```"
         roll = rng.random()
         if roll < 0.25:
             tags.append("path-in-info")
-            out.append(f"```python path={path}\n{_text(new)}```\n")
+            out.append(f"{tick}python path={path}\n{_text(new)}{tick}\n")
         elif roll < 0.4 and "/" in path:
             tags.append("bare-name")
-            out.append(f"{PurePosixPath(path).name}\n```python\n{_text(new)}```\n")
+            out.append(f"{PurePosixPath(path).name}\n{tick}python\n{_text(new)}{tick}\n")
         else:
-            out.append(f"`{path}`:\n```python\n{_text(new)}```\n")
+            out.append(f"`{path}`:\n{tick}python\n{_text(new)}{tick}\n")
     return "\n".join(out)
 
 

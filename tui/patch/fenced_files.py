@@ -13,7 +13,7 @@ _SHELLS = {"sh", "bash", "shell", "zsh", "console", "powershell", "cmd", "fish",
 # Lines that stand for code the model left out: taking such a block as the whole file would
 # delete that code.
 _ELISION = re.compile(
-    r"^\s*(?:#|//|/\*|<!--|--|;)\s*(?:\.\.\.|…)"  # a comment that is an ellipsis: `# ...`
+    r"^\s*(?:#|//|/\*|<!--|--|;)\s*(?:\.\.\.|…)\s*(?:\*/|-->)?\s*$"  # a comment that is only `# ...`
     r"|(?:\.\.\.|…)[\s#(]*(?:rest|existing|remaining|unchanged|same as before|other)\b",
     re.I,
 )
