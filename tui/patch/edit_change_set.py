@@ -15,7 +15,7 @@ from tui.patch.extract import merge_patches
 from tui.patch.failure_text import with_closest
 from tui.patch.fenced_files import elided_line
 from tui.patch.fuzzy import FuzzyConfig
-from tui.patch.model import ChangeSet, FileChange, HunkLine
+from tui.patch.model import ChangeSet, FileChange, HunkLine, Placement
 from tui.patch.target import TargetResolver
 from tui.patch.text_file import FileText
 from tui.patch.unified_parse import ParsedHunk
@@ -24,6 +24,8 @@ from tui.patch.whole_file import content_change
 # A guessed whole file (format `auto`) shorter than this share of the current file is taken
 # for a fragment the model quoted, not the file: replacing the file with it would delete code.
 FRAGMENT_SHARE = 0.6
+# A quoted block may miss one line in this many (at least one) and still be placed fuzzily.
+LOOSE_SHARE = 4
 _ALREADY = "already applied"
 
 
@@ -63,6 +65,7 @@ def build_edits_change_set(
         change.edit_format = _format_of(items)
         change.outside_scope = any(resolver.outside_scope(name) for name in change.paths_written)
         _drop_already_applied(change, change_set)
+        _refuse_loose(change)
         with_closest(change)
         if change.hunks or change.error or change.changes_metadata or change.kind == "delete":
             change_set.files.append(change)
@@ -167,3 +170,27 @@ def _drop_already_applied(change: FileChange, change_set: ChangeSet) -> None:
         where = f" at line {line.group(1)}" if line else ""
         change_set.already_applied.append(f"{change.path}: block {hunk.index} is already applied{where}")
     change.hunks = [hunk for hunk in change.hunks if hunk not in done]
+
+
+def _refuse_loose(change: FileChange) -> None:
+    """A SEARCH (or an envelope's unchanged lines) is the model quoting the file: a fuzzy place
+    where most of the quote differs is a guess, not a match. Diffs keep the ladder's own rule."""
+    if not change.edit_format or not set(change.edit_format.split("+")) & {"search_replace", "apply_patch"}:
+        return
+    for hunk in change.hunks:
+        placement = hunk.placement
+        found = re.search(r"(\d+) context lines? differ", placement.reason or "")
+        if placement.status != "fuzzy" or found is None:
+            continue
+        quoted = sum(1 for line in hunk.lines if line.kind != "added")
+        differ = int(found.group(1))
+        if differ <= max(1, quoted // LOOSE_SHARE):
+            continue
+        first = placement.line or 1
+        hunk.placement = Placement(
+            "failed",
+            reason=f"its lines match the file only loosely ({differ} of {quoted} quoted lines differ)",
+            closest=(first, first + quoted - 1),
+            closest_score=placement.score,
+        )
+        hunk.edit = None
