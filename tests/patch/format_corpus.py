@@ -373,7 +373,12 @@ def outcome(case: Case, root: Path, apply=None) -> str:
     tree = root / "tree"
     before = snapshot(case, root)
     applied = (apply or apply_with_patchbay)(case, tree)
-    after = snapshot(case, root)
+    return classify(case, before, snapshot(case, root), applied)
+
+
+def classify(
+    case: Case, before: dict[str, bytes | None], after: dict[str, bytes | None], applied: bool
+) -> str:
     changed = after != before
     if case.good:
         if all(after.get(rel) == data for rel, data in case.expected.items()):

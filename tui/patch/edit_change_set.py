@@ -14,7 +14,7 @@ from tui.patch.edit_blocks import FoundEdit
 from tui.patch.extract import merge_patches
 from tui.patch.failure_text import with_closest
 from tui.patch.fenced_files import elided_line
-from tui.patch.fuzzy import FuzzyConfig
+from tui.patch.fuzzy import FuzzyConfig, normalize
 from tui.patch.model import ChangeSet, FileChange, HunkLine, Placement
 from tui.patch.target import TargetResolver
 from tui.patch.text_file import FileText
@@ -64,8 +64,9 @@ def build_edits_change_set(
         change.note = notes.get(path)
         change.edit_format = _format_of(items)
         change.outside_scope = any(resolver.outside_scope(name) for name in change.paths_written)
-        _drop_already_applied(change, change_set)
         _refuse_loose(change)
+        _mark_already_there(change)
+        _drop_already_applied(change, change_set)
         with_closest(change)
         if change.hunks or change.error or change.changes_metadata or change.kind == "delete":
             change_set.files.append(change)
@@ -194,3 +195,38 @@ def _refuse_loose(change: FileChange) -> None:
             closest_score=placement.score,
         )
         hunk.edit = None
+
+
+def _mark_already_there(change: FileChange) -> None:
+    """A quoted block placed only by tolerance while its result stands in the file word for word
+    was applied before: placing it again would change a look-alike region instead."""
+    if change.old is None or not change.edit_format or change.edit_format == "unified_diff":
+        return
+    keys = [normalize(line) for line in change.old.lines]
+    for hunk in change.hunks:
+        if hunk.placement.status in ("exact", "offset") or not any(
+            line.kind != "context" for line in hunk.lines
+        ):
+            continue
+        new = [normalize(line.text) for line in hunk.lines if line.kind != "removed"]
+        old = [normalize(line.text) for line in hunk.lines if line.kind != "added"]
+        at = _find(keys, new)
+        if at is None or (old and _find(keys, old) is not None):
+            continue
+        hunk.placement = Placement(
+            "failed",
+            reason=f"the change is already applied at line {at + 1}",
+            closest=(at + 1, at + len(new)),
+            closest_score=1.0,
+        )
+        hunk.edit = None
+
+
+def _find(keys: list[str], block: list[str]) -> int | None:
+    size = len(block)
+    if not size:
+        return None
+    for start in range(len(keys) - size + 1):
+        if keys[start] == block[0] and keys[start : start + size] == block:
+            return start
+    return None
