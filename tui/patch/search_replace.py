@@ -50,6 +50,9 @@ def _path_before(lines: list[str], head: int, floor: int) -> tuple[str | None, b
         named = info_string_path(fence.group(2))
         if named:
             return named, True
+        before = next((i for i in range(above - 1, floor - 1, -1) if lines[i].strip()), None)
+        if before is not None and (path := _lone_path(lines[before])):
+            return path, True  # a line that is only a path names it, extension or not
         hints = _prose_paths(lines, above, floor, depth=2)
         return (hints[0] if hints else None), True
     if above >= floor and (path := _lone_path(lines[above])):
