@@ -1,7 +1,9 @@
 """Run the patch corpus (tests/patch/corpus_gen.py) through `patchbay apply`, `git apply` and
 GNU `patch --fuzz=3` (whichever are installed) and print success and false-apply rates.
 
-    .venv/bin/python scripts/corpus_compare.py [--good N] [--bad N] [--similar N] [--failures]
+    .venv/bin/python scripts/corpus_compare.py [--good N] [--bad N] [--similar N] [--failures] [--formats]
+
+--formats runs the same corpus written in every edit format instead (scripts/format_compare.py).
 
 Every tool gets the same answer file (prose, fences and all, as the model wrote it) and the same
 fresh tree. Good case: success when every file ends byte for byte as intended. Bad case: a false
@@ -79,7 +81,13 @@ def main() -> int:
         help="good and bad cases each about look-alike functions and re-applied insertions",
     )
     parser.add_argument("--failures", action="store_true", help="list the cases each tool got wrong")
+    parser.add_argument("--formats", action="store_true", help="every edit format, and Aider's applier")
     args = parser.parse_args()
+    if args.formats:
+        from scripts.format_compare import main as compare_formats
+
+        rest = ["--good", str(args.good), "--bad", str(args.bad)] + (["--failures"] if args.failures else [])
+        return compare_formats(rest)
     tools = {
         name: run for name, run in TOOLS.items() if name == "patchbay apply" or shutil.which(name.split()[0])
     }
