@@ -310,3 +310,14 @@ def test_a_whole_file_named_by_its_base_name_replaces_that_file(tree):
     change_set = _apply(root, "calc.py\n```python\nx = 1\n```\n", "whole_file")
     assert [change.path for change in change_set.files] == ["pkg/calc.py"]
     assert change_set.files[0].note == "the answer names calc.py; taken as pkg/calc.py"
+
+
+def test_the_retry_failure_quotes_the_closest_lines_of_a_failed_block(tree):
+    from tui.patch.failure_text import failure_text
+
+    root = tree({"pkg/calc.py": CALC})
+    answer = "pkg/calc.py\n" + _sr("def mul(x, y):\n    return x ** y\n", "def mul(x, y):\n    return x * y\n")
+    text = failure_text(_apply(root, answer))
+    assert text.startswith("pkg/calc.py: block 1 failed: ")
+    assert "(closest: lines 8-9, " in text
+    assert "The file's actual lines 8-9 of pkg/calc.py:\n```\ndef mul(a, b):\n    return a * b\n```" in text

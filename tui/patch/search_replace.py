@@ -77,7 +77,7 @@ def parse_blocks(lines: list[str], *, first_line: int = 1) -> list[FoundEdit]:
             path = previous_path
         if path is None:
             hints = _prose_paths(lines, head, floor, depth=3)
-            path = hints[0] if hints else None
+            path = hints[0] if hints else previous_path  # as Aider does: the file before
         search, index = _section(lines, head + 1, (DIVIDER,))
         where = first_line + head
         if index >= len(lines):
