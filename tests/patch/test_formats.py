@@ -316,7 +316,9 @@ def test_the_retry_failure_quotes_the_closest_lines_of_a_failed_block(tree):
     from tui.patch.failure_text import failure_text
 
     root = tree({"pkg/calc.py": CALC})
-    answer = "pkg/calc.py\n" + _sr("def mul(x, y):\n    return x ** y\n", "def mul(x, y):\n    return x * y\n")
+    answer = "pkg/calc.py\n" + _sr(
+        "def mul(x, y):\n    return x ** y\n", "def mul(x, y):\n    return x * y\n"
+    )
     text = failure_text(_apply(root, answer))
     assert text.startswith("pkg/calc.py: block 1 failed: ")
     assert "(closest: lines 8-9, " in text
