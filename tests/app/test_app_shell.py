@@ -85,7 +85,7 @@ async def test_filter_narrows_the_tree_and_escape_clears_it(demo):
         assert set(screen.tree._task_nodes) == {(0, "add_median")}
         await pilot.press("escape")
         await pilot.pause()
-        assert len(screen.tree._task_nodes) == 7
+        assert len(screen.tree._task_nodes) == 9
         assert not screen.query_one("#filter").display
 
 

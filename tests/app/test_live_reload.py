@@ -63,12 +63,12 @@ async def test_broken_yaml_keeps_the_last_good_tree_until_fixed(demo):
         error = screen.load_errors[0]
         assert "runbook.yaml:" in error  # file and line
         assert screen.query_one("#banner").display
-        assert len(screen.tree._task_nodes) == 7  # the last good runbook stays
+        assert len(screen.tree._task_nodes) == 9  # the last good runbook stays
         path.write_text(good)
         await wait_for(pilot, lambda: 0 not in screen.load_errors)
         await settle(pilot)
         assert not screen.query_one("#banner").display
-        assert len(screen.tree._task_nodes) == 7
+        assert len(screen.tree._task_nodes) == 9
 
 
 async def test_a_run_does_not_trigger_a_reload(demo):

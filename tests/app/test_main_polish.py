@@ -20,7 +20,7 @@ async def test_escape_from_the_filter_box_keeps_the_task_the_filter_left_selecte
         assert screen.selected_key == (0, "add_cli_flag")
         await pilot.press("escape")
         await settle(pilot)
-        assert len(screen.tree._task_nodes) == 7
+        assert len(screen.tree._task_nodes) == 9
         assert screen.selected_key == (0, "add_cli_flag")
 
 

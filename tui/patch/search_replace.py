@@ -139,7 +139,9 @@ def _broken(path: str | None, line: int, why: str) -> FoundEdit:
 
 
 def _block(path: str | None, search: list[str], replace: list[str], line: int, prose: list[str]) -> FoundEdit:
-    if not any(text.strip() for text in search):
+    # No SEARCH line (or one blank line, as models write an empty one) creates or appends; blank
+    # lines alone are otherwise lines to find like any others.
+    if not search or (len(search) == 1 and not search[0].strip()):
         appends = any(_APPEND_WORDS.search(text) for text in prose)
         patch = FilePatch(
             DEV_NULL if not appends else path, path, [added_hunk(replace, at_end=appends)], line=line
