@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 from tui.commands.demo import prepare_demo
-from tui.runner import Phase
+from tui.runner import Phase, TaskRun
 from tui.session import Session
 
 
 def _finish(session: Session, task_id: str):
-    run = session.begin(task_id)
+    run = TaskRun.begin(session, task_id)
     run.prepare()
     run.generate()
     change_set = run.review()

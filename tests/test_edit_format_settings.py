@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui.runner import TaskRun
 from tui.session import Session
 
 SHAPES = "def area(w, h):\n    return w * h\n"
@@ -38,7 +39,7 @@ def test_the_models_edit_format_sets_the_prompt_and_the_parser(tmp_path):
     session = Session(folder, replay_rate=0)
     task = session.task("abs_area")
     assert session.output_parser_for(task) == "search_replace"
-    run = session.begin("abs_area")
+    run = TaskRun.begin(session, "abs_area")
     prepared = run.prepare()
     assert "<<<<<<< SEARCH" in prepared.rendered.user and "```diff" not in (prepared.rendered.system or "")
     run.generate()
@@ -54,5 +55,5 @@ def test_the_tasks_output_parser_wins_over_the_models_edit_format(tmp_path):
     task = session.task("abs_area")
     assert session.output_parser_for(task) == "unified_diff"
     assert session.prompt_edit_format(task) == "unified_diff"
-    prepared = session.begin("abs_area").prepare()
+    prepared = TaskRun.begin(session, "abs_area").prepare()
     assert "```diff" in prepared.rendered.user and "SEARCH" not in prepared.rendered.user

@@ -9,8 +9,8 @@ from __future__ import annotations
 from tui.errors import PatchbayError
 from tui.patch.apply_patch import envelope_spans, parse_envelope
 from tui.patch.edit_blocks import EDIT_FORMATS, FoundEdit
-from tui.patch.extract import find_diffs
 from tui.patch.fenced_files import parse_files
+from tui.patch.found_diffs import find_diffs
 from tui.patch.search_replace import has_blocks, parse_blocks
 
 FORMAT_PARSERS: tuple[str, ...] = (*EDIT_FORMATS, "auto")

@@ -11,9 +11,9 @@ from tui.errors import PatchbayError
 from tui.patch.change_set import diff_file_change, read_target, refused_change
 from tui.patch.detect_format import find_edits
 from tui.patch.edit_blocks import FoundEdit
-from tui.patch.extract import merge_patches
 from tui.patch.failure_text import with_closest
 from tui.patch.fenced_files import elided_line
+from tui.patch.found_diffs import merge_patches
 from tui.patch.fuzzy import FuzzyConfig, normalize
 from tui.patch.model import ChangeSet, FileChange, HunkLine, Placement
 from tui.patch.target import TargetResolver
