@@ -192,6 +192,24 @@ def test_save_setting_refuses_rather_than_rewriting_a_file_it_cannot_edit(home):
     assert path.read_text() == broken
 
 
+def test_save_setting_keeps_a_users_save_that_lands_while_it_writes(home, monkeypatch):
+    from tui.runbook import file_swap
+
+    path = write(user_config_path(), USER + "theme: old\n")
+    windows = []
+
+    def user_saves_in_the_window(target):
+        windows.append(target)
+        if len(windows) == 1:  # the user's editor saves between our read and our swap
+            target.write_text(target.read_text() + "default_model: mine\n")
+
+    monkeypatch.setattr(file_swap, "after_fsync_hook", user_saves_in_the_window)
+    save_user_setting("theme", "nord")
+    assert path.read_text() == USER + "theme: nord\ndefault_model: mine\n"
+    assert len(windows) == 2  # the first swap saw the user's bytes; the edit was made again on them
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
 def test_generation_timeout_is_per_model_with_a_ten_minute_default(home):
     extra = "  tabby:\n    backend: openai\n    base_url: http://h:1/v1\n    model: m\n    generation_timeout: 45\ntheme:"
     write(home / "patchbay.yaml", LOCAL.replace("theme:", extra))

@@ -26,6 +26,7 @@ from pydantic import (
 
 from tui.engine.base import DEFAULT_GENERATION_TIMEOUT
 from tui.errors import LocatedError, Location, PatchbayError
+from tui.runbook.file_swap import replace_if_unchanged
 from tui.workspace.atomic import write_atomically
 
 LOCAL_CONFIG_NAME = "patchbay.yaml"
@@ -355,11 +356,32 @@ def save_user_setting(key: str, value: str | None) -> Path:
     if key not in SAVABLE_SETTINGS:
         raise ValueError(f"{key} is not a setting that can be saved")
     path = user_config_path()
+    # The same compare-and-swap as the runbook's writes: a save of the user's own that lands while
+    # we write is kept, and our one-value edit is made again on top of it.
+    for _attempt in range(5):
+        try:
+            data: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError as exc:
+            raise PatchbayError(f"cannot read {path} to save {key}: {exc}") from None
+        updated = _checked_setting_edit(path, data, key, value)
+        if data is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, updated)
+            return path
+        try:
+            if replace_if_unchanged(path, updated, data):
+                return path
+        except OSError as exc:
+            raise PatchbayError(f"cannot save {key} in {path}: {exc}") from None
+    raise PatchbayError(f"{path} kept changing while {key} was being saved; try again")
+
+
+def _checked_setting_edit(path: Path, data: bytes | None, key: str, value: str | None) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
+        text = "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise PatchbayError(f"cannot read {path} to save {key}: {exc}") from None
     try:
         updated = _edited(text, key, _yaml_scalar(value))
@@ -370,6 +392,4 @@ def save_user_setting(key: str, value: str | None) -> Path:
         ) from None
     if not isinstance(check, dict) or check.get(key) != value:
         raise PatchbayError(f"cannot save {key} in {path} safely; edit it by hand")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, updated.encode("utf-8"))
-    return path
+    return updated.encode("utf-8")
