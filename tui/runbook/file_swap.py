@@ -24,6 +24,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tui.workspace.atomic import fsync_folder
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -119,7 +121,7 @@ def recover_leftovers(path: Path) -> None:
                 os.unlink(leftover)  # now holds the dead writer's bytes; the user's are back at `path`
         else:
             os.replace(leftover, path.with_name(f"{path.name}.patchbay-kept-{parts[2]}"))
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
 
 
 # ---------------------------------------------------------------- the two ways of replacing
@@ -128,7 +130,7 @@ def recover_leftovers(path: Path) -> None:
 def _judge_exchange(path: Path, tmp: Path, new_bytes: bytes, expected: bytes) -> bool:
     # the size first: while our version is at `path` a reader could take it for the user's
     if os.stat(tmp).st_size == len(expected) and tmp.read_bytes() == expected:
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
         return True
     # someone saved between our read and the swap: their bytes go back, ours are redone on them
     if not _exchange(tmp, path):  # pragma: no cover - it just worked on this very pair
@@ -137,7 +139,7 @@ def _judge_exchange(path: Path, tmp: Path, new_bytes: bytes, expected: bytes) ->
         # a save landed in the instant between the two swaps: keep that file under a visible name
         kept = path.with_name(f"{path.name}.patchbay-kept-{os.getpid()}-{threading.get_ident()}")
         os.replace(tmp, kept)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     return False
 
 
@@ -145,7 +147,7 @@ def _replace_checked(path: Path, tmp: Path, new_bytes: bytes, expected: bytes) -
     if _read_or_none(path) != expected:
         return False
     os.replace(tmp, path)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     # a save landing right around the rename is on disk now; tell the caller to redo the edit on it
     return _read_or_none(path) == new_bytes
 
@@ -292,16 +294,3 @@ def _fingerprint(data: bytes) -> str:
 
 def _key(path: Path) -> Path:
     return Path(path).resolve()
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
