@@ -3,11 +3,14 @@ layouts, refusals, the outside-files question, editing and the other endings."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from app.pilot_helpers import settle
 from app.review_support import ReviewHost, StandInRun, file_diff, hunk, numbered_lines
 from tui.app.widgets.diff_view import DiffView
 from tui.patch.extract import build_change_set
@@ -58,11 +61,46 @@ async def test_y_and_n_decide_hunks_and_enter_writes_only_the_accepted_ones(proj
             "beta.py#2": "accepted",
         }
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)  # the apply runs in a worker
     assert app.outcomes == ["applied"]
     assert run.applied_with == [({"alpha.py#1", "alpha.py#3", "beta.py#2"}, False)]
     assert (work / "alpha.py").read_bytes() == expected(30, "value", ALPHA_CHANGES, {5, 25})
     assert (work / "beta.py").read_bytes() == expected(20, "item", BETA_CHANGES, {12})
+
+
+class HeldRun(StandInRun):
+    """Its apply waits for the test to let it go, so the test sees the screen while it writes."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def apply(self, accepted=None, *, confirm_outside=False):
+        self.thread = threading.current_thread()
+        self.started.set()
+        self.release.wait(timeout=30)
+        return super().apply(accepted, confirm_outside=confirm_outside)
+
+
+async def test_the_apply_runs_off_the_event_loop_and_keys_wait_for_it(project):
+    work, answer = project
+    run = HeldRun(work, answer, files_to_modify=["alpha.py", "beta.py"])
+    app = ReviewHost(run)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("A", "enter")
+        assert await asyncio.to_thread(run.started.wait, 30)
+        assert run.thread is not threading.main_thread()
+        # The screen still answers while the files are written, and no key can end it meanwhile.
+        await pilot.press("q", "r")
+        assert app.outcomes == []
+        assert "Applying" in str(screen_of(app).query_one("#review-message").render())
+        run.release.set()
+        await settle(pilot, lambda: app.outcomes)
+    assert app.outcomes == ["applied"]
+    assert (work / "beta.py").read_bytes() == expected(20, "item", BETA_CHANGES, set(BETA_CHANGES))
 
 
 async def test_a_and_d_decide_the_rest_of_the_file(project):
@@ -75,7 +113,7 @@ async def test_a_and_d_decide_the_rest_of_the_file(project):
         assert screen_of(app).state.hunk_id == "beta.py#1"
         await pilot.press("d")  # both beta hunks rejected
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)
     assert app.outcomes == ["applied"]
     assert (work / "alpha.py").read_bytes() == expected(30, "value", ALPHA_CHANGES, {15, 25})
     assert (work / "beta.py").read_bytes() == expected(20, "item", BETA_CHANGES, set())
@@ -90,7 +128,7 @@ async def test_A_accepts_everything_even_what_was_rejected(project):
         await pilot.press("n", "A")
         assert screen_of(app).state.counts() == (5, 0, 0)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)
     assert (work / "alpha.py").read_bytes() == expected(30, "value", ALPHA_CHANGES, set(ALPHA_CHANGES))
     assert (work / "beta.py").read_bytes() == expected(20, "item", BETA_CHANGES, set(BETA_CHANGES))
 
@@ -193,7 +231,7 @@ async def test_a_failed_hunk_cannot_be_accepted_and_says_why(tmp_path):
         await pilot.pause()
         assert type(app.screen).__name__ == "UndecidedHunks"
         await pilot.press("l")  # leave the failed hunk out
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)
     assert (tmp_path / "alpha.py").read_bytes() == expected(30, "value", {3: "value_3 = 33"}, {3})
 
 
@@ -208,7 +246,7 @@ async def test_a_conflict_on_apply_shows_one_sentence_and_writes_nothing(project
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("A", "enter")
-        await pilot.pause()
+        await settle(pilot, lambda: not screen_of(app).applying)
         assert app.outcomes == []
         message = str(screen_of(app).query_one("#review-message").render())
         assert "beta.py changed after the change was computed" in message
@@ -234,7 +272,7 @@ async def test_files_outside_files_to_modify_need_confirmation(project):
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)
     assert run.applied_with == [({"alpha.py#1", "alpha.py#2", "alpha.py#3", "beta.py#1", "beta.py#2"}, True)]
     assert (work / "beta.py").read_bytes() == expected(20, "item", BETA_CHANGES, set(BETA_CHANGES))
 
@@ -260,7 +298,7 @@ async def test_e_makes_the_edited_file_the_proposal(project, tmp_path, monkeypat
         # re-diffed with 3 lines of context: lines 15, 20 and 25 now share one hunk
         assert [h.id for h in run.change_set.files[0].hunks] == ["alpha.py#1", "alpha.py#2"]
         await pilot.press("a", "d", "enter")  # accept all of alpha, reject beta
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)
     want = expected(30, "value", ALPHA_CHANGES, set(ALPHA_CHANGES)).replace(
         b"value_20 = 20", b'value_20 = "edited"'
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual import events
 
+from app.pilot_helpers import settle
 from app.review_support import ReviewHost, StandInRun
 from app.screen_text import screen_lines, screen_text
 from tui.app.widgets.diff_view import CONTINUED, CUT_LEFT, CUT_RIGHT, DiffView
@@ -110,8 +111,7 @@ async def test_A_then_enter_typed_together_applies_everything(tmp_path):
         # Both keys arrive before either is handled, as when typed fast in a terminal.
         app.post_message(events.Key("A", "A"))
         app.post_message(events.Key("enter", "\r"))
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)  # the apply runs in a worker
     assert app.outcomes == ["applied"]
     assert run.applied_with == [({"calc.py#1", "calc.py#2"}, False)]
     assert TAIL in (tmp_path / "calc.py").read_text()
@@ -132,7 +132,7 @@ async def test_enter_with_undecided_hunks_asks_and_can_accept_them(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("a")
-        await pilot.pause()
+        await settle(pilot, lambda: app.outcomes)
     assert app.outcomes == ["applied"]
     assert run.applied_with == [({"calc.py#2"}, False)]
     assert "line_6 = 66" in (tmp_path / "calc.py").read_text()

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
@@ -90,9 +92,17 @@ class ReviewScreen(Screen[str]):
         Binding("c", "copy_diff", "Copy", show=False, id="review.copy-diff"),
     ]
 
+    class ApplyFinished(Message):
+        """The apply worker is over: `error` is the refusal sentence, None when the change is applied."""
+
+        def __init__(self, error: str | None) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(self, run: Any) -> None:
         super().__init__()
         self.run = run
+        self.applying = False  # the apply worker writes the tree: every key waits for it
         if run.change_set is None:
             raise PatchbayError(f"task {run.task_id} has no change set to review")
         self.state = ReviewState(run.change_set)
@@ -199,6 +209,8 @@ class ReviewScreen(Screen[str]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys that do nothing right now are hidden from the footer (and pass through).
+        if self.applying:
+            return False
         if action == "accept_hunk":
             return self.state.acceptable(self.state.current_hunk)
         if action == "reject_hunk":
@@ -318,12 +330,33 @@ class ReviewScreen(Screen[str]):
             self.say("Nothing was applied: the files outside files_to_modify were not confirmed.")
 
     def _apply(self, accepted: set[str], *, confirm_outside: bool) -> None:
+        self.applying = True
+        self.query_one("#review-message", Static).update("Applying…")
+        self.refresh_bindings()
+        self.apply_worker(accepted, confirm_outside)
+
+    @work(thread=True, exclusive=True, group="review-apply", exit_on_error=False)
+    def apply_worker(self, accepted: set[str], confirm_outside: bool) -> None:
+        """The journaled, fsynced writes run off the event loop; the handler below owns the outcome."""
         try:
             self.run.apply(accepted, confirm_outside=confirm_outside)
         except PatchbayError as error:
-            self.say(_one_sentence(str(error)))
+            self.post_message(self.ApplyFinished(_one_sentence(str(error))))
             return
-        self.dismiss("applied")
+        except Exception as error:  # a bug: say it rather than leave the screen waiting for ever
+            self.post_message(
+                self.ApplyFinished(f"Internal error while applying ({type(error).__name__}: {error}).")
+            )
+            return
+        self.post_message(self.ApplyFinished(None))
+
+    def on_review_screen_apply_finished(self, message: ApplyFinished) -> None:
+        self.applying = False
+        if message.error is None:
+            self.dismiss("applied")
+            return
+        self.say(message.error)
+        self.refresh_bindings()
 
     def action_finish(self, outcome: str) -> None:
         self.dismiss(outcome)
