@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.runbook import file_swap, writer
+from tui.runbook import file_swap, rename_exchange, writer
 from tui.runbook.writer import set_task_status
 
 RUNBOOK = "tasks:\n  - id: a\n    status: READY\n  - id: b\n    status: PENDING\n"
@@ -28,7 +28,7 @@ def swap_mode(request, monkeypatch):
         if not file_swap.exchange_available():
             pytest.skip("renameat2(RENAME_EXCHANGE) is not available here")
     else:  # what non-Linux systems (and file systems without the exchange) get
-        monkeypatch.setitem(file_swap._exchange_state, "call", None)
+        monkeypatch.setitem(rename_exchange.exchange_state, "call", None)
     return request.param
 
 
@@ -120,6 +120,8 @@ def test_stale_swap_files_are_removed_and_a_users_version_is_kept_in_sight(tmp_p
     users.write_bytes(b"tasks: []  # someone's version\n")
     half_written = path.with_name(f".{path.name}.1-0.2-0.x4{file_swap.NEW_SUFFIX}")
     half_written.write_bytes(b"tas")  # killed while writing: it never reached the path
+    after_the_crash = os.stat(users).st_mtime_ns + 10**9
+    os.utime(path, ns=(after_the_crash, after_the_crash))
     file_swap.recover_leftovers(path)
     assert path.read_bytes() == later  # the path moved on since: it is left alone
     kept = tmp_path / "runbook.yaml.patchbay-kept-x3"
@@ -139,3 +141,23 @@ def test_the_writer_recovers_leftovers_before_its_first_write(tmp_path, monkeypa
     _swap_name(path, made_from, ours).write_bytes(users)
     writer.set_task_status(path, "a", "DONE")
     assert path.read_bytes() == users.replace(b"status: READY", b"status: DONE", 1)
+
+
+def test_a_users_save_into_patchbays_file_left_under_the_swap_name_goes_back_when_newer(tmp_path):
+    # killed after undoing a swap, before bringing back a save made into Patchbay's file meanwhile
+    if not file_swap.exchange_available():
+        pytest.skip("renameat2(RENAME_EXCHANGE) is not available here")
+    path = tmp_path / "runbook.yaml"
+    made_from, ours = RUNBOOK.encode(), RUNBOOK.replace("READY", "DONE").encode()
+    older = (RUNBOOK + "# saved before the swap\n").encode()
+    newer = ours + b"# saved on Patchbay's version\n"
+    path.write_bytes(older)
+    leftover = _swap_name(path, made_from, ours)
+    leftover.write_bytes(newer)
+    before = os.stat(path).st_mtime_ns
+    os.utime(leftover, ns=(before + 10**9, before + 10**9))
+    file_swap.recover_leftovers(path)
+    assert path.read_bytes() == newer
+    kept = [p for p in tmp_path.iterdir() if p.name != "runbook.yaml"]
+    assert [p.read_bytes() for p in kept] == [older]
+    assert kept[0].name.startswith("runbook.yaml.patchbay-kept-")

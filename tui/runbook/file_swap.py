@@ -2,19 +2,28 @@
 
 A plain "compare, then write a temporary file and rename it" loses an edit saved between the
 compare and the rename. On Linux `renameat2(RENAME_EXCHANGE)` swaps the new file in and leaves the
-replaced one under the temporary name, so what was replaced can be compared afterwards: if it is
-not what the edit was made from, the swap is undone and the caller redoes its edit on the newer
-bytes. Elsewhere the file is re-checked right before and right after the rename.
+replaced one under the temporary name, so nothing is destroyed and both files stay in hand.
+
+A user's save lands at the path: a new file renamed over it, or bytes written into the file that
+is there (for a moment, Patchbay's own). So after every exchange, whatever the exchange put at the
+path is checked first (same inode, same bytes): if it changed, a save landed since and that file is
+the newest. If not, the file the exchange moved out is checked: if it changed since it was last
+looked at, it holds a save newer than what is at the path, and the two are exchanged again (a
+bounded number of times). The newest is thus always the one left at the path; a version only moves
+out of sight (`NAME.patchbay-kept-…`) when a later save superseded it. The write succeeds only when
+Patchbay's untouched file is at the path and the file it replaced held exactly the bytes the edit
+was made from; otherwise the caller redoes its edit on the newest version.
+
+Elsewhere (no exchange) the file is re-checked right before and right after a plain rename.
 
 Patchbay's writers take an advisory lock on the folder for the swap, so a swap file found while
-holding it was left by a process that died mid-swap; it is put back (or removed) before the next
-write. SIGINT and SIGTERM are held until the swap is finished or undone.
+holding it was left by a process that died mid-swap; it is put back (or kept) before the next
+write. SIGINT and SIGTERM are held until the swap is settled.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import signal
@@ -22,8 +31,11 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from tui.runbook.rename_exchange import exchange as _exchange
+from tui.runbook.rename_exchange import exchange_available
 from tui.workspace.atomic import fsync_folder
 
 try:
@@ -31,13 +43,20 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["after_fsync_hook", "exchange_available", "recover_leftovers", "replace_if_unchanged"]
+__all__ = [
+    "after_fsync_hook",
+    "exchange_available",
+    "recover_leftovers",
+    "replace_if_unchanged",
+    "window_hook",
+]
 
 SWAP_SUFFIX = ".patchbay-swap"
 NEW_SUFFIX = ".patchbay-new"
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-_SYSCALL_RENAMEAT2 = {"x86_64": 316, "aarch64": 276, "riscv64": 276, "ppc64le": 357, "s390x": 347}
+KEPT_INFIX = ".patchbay-kept-"
+# Each exchange back needs a save landing in the microseconds around it; more than a few in a row
+# means the file is being rewritten continuously, and the caller's retries (or refusal) take over.
+SETTLE_EXCHANGES = 6
 _DEFERRED_SIGNALS = tuple(
     sig for sig in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if sig is not None
 )
@@ -45,42 +64,64 @@ _DEFERRED_SIGNALS = tuple(
 # Tests set this to act in the window between the temporary file's fsync and the swap (a user's
 # save landing there is what the exchange protects). Called with the target path; None in production.
 after_fsync_hook: Callable[[Path], None] | None = None
+# Tests set this to save in each window of a swap: called with the window's name and the path.
+# "before-swap" (after the compare), "after-swap" (before its check), "before-swap-back" and
+# "after-swap-back" (around each later exchange). None in production.
+window_hook: Callable[[str, Path], None] | None = None
 
-_exchange_state: dict[str, object] = {}
 # Leftovers come only from a process that died mid-swap, so each file is looked at once per process.
 _recovered: set[Path] = set()
 
 
+@dataclass(frozen=True)
+class _Version:
+    """One file as seen through one open: which file (device, inode), its bytes and mtime."""
+
+    identity: tuple[int, int]
+    data: bytes
+    mtime_ns: int = 0
+
+    def same_file_and_bytes(self, other: _Version | None) -> bool:
+        return other is not None and other.identity == self.identity and other.data == self.data
+
+
 def replace_if_unchanged(path: Path, new_bytes: bytes, expected: bytes) -> bool:
-    """Put `new_bytes` at `path` if it still holds `expected`; False (and `path` untouched) if not.
+    """Put `new_bytes` at `path` if it still holds `expected`; False if not (the newest version stays).
 
     OSError when the folder cannot be written.
     """
     path = Path(path)
+
+    def disposable(data: bytes) -> bool:
+        return data in (new_bytes, expected)
+
     with _folder_lock(path.parent), _signals_held():
         if _key(path) not in _recovered:
             recover_leftovers(path)
             _recovered.add(_key(path))
         mode = _mode_of(path)
-        tmp = _write_temp(path, new_bytes, f"{_fingerprint(expected)}.{_fingerprint(new_bytes)}", mode)
+        tmp, ours, held = _write_temp(
+            path, new_bytes, f"{_fingerprint(expected)}.{_fingerprint(new_bytes)}", mode
+        )
+        settled = False
         try:
             hook = after_fsync_hook
             if hook is not None:
                 hook(path)
             # most saves that raced us are seen here, before anyone could read our version
-            if _read_or_none(path) != expected:
+            seen = _look(path)
+            if seen is None or seen.data != expected:
                 return False
+            _window("before-swap", path)
             if _exchange(tmp, path):
-                return _judge_exchange(path, tmp, new_bytes, expected)
+                result = _settle(path, tmp, ours, seen, disposable)
+                settled = True  # it left the swap name empty or kept what it holds in sight
+                return result
             return _replace_checked(path, tmp, new_bytes, expected)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-
-
-def exchange_available() -> bool:
-    """True where the atomic swap (renameat2 RENAME_EXCHANGE) can be called at all."""
-    return _renameat2() is not None
+            os.close(held)
+            if not settled:  # an error, a refusal or the checked rename: never drop a user's version
+                _retire(path, tmp, disposable)
 
 
 def recover_leftovers(path: Path) -> None:
@@ -89,8 +130,9 @@ def recover_leftovers(path: Path) -> None:
     A file still being written (`.patchbay-new`) never reached `path` and is removed. A complete
     swap file is named after fingerprints of the bytes its edit was made from and of the bytes it
     wrote; holding either, it is stale and removed. Holding anything else, it is a user's version
-    that was swapped out: if `path` still holds the dead writer's bytes the user's version goes back
-    in place, otherwise it is kept beside the file under a visible name (`NAME.patchbay-kept-…`).
+    that was swapped out: it goes back in place when `path` holds the dead writer's untouched bytes
+    or a version older than it (by modification time); otherwise a later save superseded it, and it
+    is kept beside the file under a visible name (`NAME.patchbay-kept-…`).
     """
     path = Path(path)
     prefix = f".{path.name}."
@@ -108,38 +150,63 @@ def recover_leftovers(path: Path) -> None:
         if not name.endswith(SWAP_SUFFIX) or len(parts) < 3:
             continue
         made_from, wrote = parts[0], parts[1]
+
+        def stale(data: bytes, made_from: str = made_from, wrote: str = wrote) -> bool:
+            return _fingerprint(data) in (made_from, wrote)
+
         try:
-            held = _fingerprint(leftover.read_bytes())
-            current = _fingerprint(path.read_bytes())
+            held, current = _look(leftover), _look(path)
         except OSError:
             continue
-        if held in (made_from, wrote):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
-        elif current == wrote and _exchange(leftover, path):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)  # now holds the dead writer's bytes; the user's are back at `path`
-        else:
-            os.replace(leftover, path.with_name(f"{path.name}.patchbay-kept-{parts[2]}"))
-        fsync_folder(path.parent)
+        if held is None:
+            continue
+        if current is not None and not stale(held.data):
+            newer = held.mtime_ns > current.mtime_ns
+            if (_fingerprint(current.data) == wrote or newer) and _exchange(leftover, path):
+                _settle(path, leftover, None, current, stale, moved_in=held)
+                continue
+        _retire(path, leftover, stale)
 
 
-# ---------------------------------------------------------------- the two ways of replacing
+# ---------------------------------------------------------------- after an exchange
 
 
-def _judge_exchange(path: Path, tmp: Path, new_bytes: bytes, expected: bytes) -> bool:
-    # the size first: while our version is at `path` a reader could take it for the user's
-    if os.stat(tmp).st_size == len(expected) and tmp.read_bytes() == expected:
-        fsync_folder(path.parent)
-        return True
-    # someone saved between our read and the swap: their bytes go back, ours are redone on them
-    if not _exchange(tmp, path):  # pragma: no cover - it just worked on this very pair
-        raise OSError(errno.EIO, "the swap could not be undone")
-    if tmp.read_bytes() != new_bytes:
-        # a save landed in the instant between the two swaps: keep that file under a visible name
-        kept = path.with_name(f"{path.name}.patchbay-kept-{os.getpid()}-{threading.get_ident()}")
-        os.replace(tmp, kept)
-    fsync_folder(path.parent)
+def _settle(
+    path: Path,
+    swap: Path,
+    ours: _Version | None,
+    moved_out: _Version,
+    disposable: Callable[[bytes], bool],
+    moved_in: _Version | None = None,
+) -> bool:
+    """Leave the newest version at `path` after an exchange; True only if that is `ours`, untouched.
+
+    `moved_in` is what the exchange put at the path (default `ours`), `moved_out` what was there
+    when it was last looked at (now under `swap`).
+    """
+    at_path, at_swap = moved_in or ours, moved_out
+    assert at_path is not None
+    window = "after-swap"
+    for _exchanges in range(SETTLE_EXCHANGES + 1):
+        _window(window, path)
+        if not at_path.same_file_and_bytes(_look(path)):
+            break  # a save landed at the path since the exchange: it is the newest there is
+        out = _look(swap)
+        if out is None or at_swap.same_file_and_bytes(out):
+            # what was moved out is as it was when last looked at: the path holds the newest
+            if at_path is ours:
+                _discard(swap)
+                fsync_folder(path.parent)
+                return True
+            break
+        # what was moved out was saved into (or replaced) after it was last looked at, while still
+        # at the path: it is newer than the version at the path, so it goes back there
+        _window("before-swap-back", path)
+        if not _exchange(swap, path):  # pragma: no cover - it just worked on this very pair
+            raise OSError(errno.EIO, "the swap could not be undone", str(path))
+        at_path, at_swap = out, at_path
+        window = "after-swap-back"
+    _retire(path, swap, disposable)
     return False
 
 
@@ -152,79 +219,72 @@ def _replace_checked(path: Path, tmp: Path, new_bytes: bytes, expected: bytes) -
     return _read_or_none(path) == new_bytes
 
 
+def _retire(path: Path, swap: Path, disposable: Callable[[bytes], bool]) -> None:
+    """Remove what a swap name holds when nobody needs it; a user's version is kept in sight."""
+    held = _look(swap)
+    if held is None:
+        return
+    if disposable(held.data):
+        _discard(swap)
+    else:
+        # the folder lock is held: no other writer picks a name here meanwhile
+        tag = swap.name[len(f".{path.name}.") : -len(SWAP_SUFFIX)].rsplit(".", 1)[-1]
+        kept = path.with_name(f"{path.name}{KEPT_INFIX}{tag}")
+        number = 1
+        while kept.exists():
+            number += 1
+            kept = path.with_name(f"{path.name}{KEPT_INFIX}{tag}-{number}")
+        os.replace(swap, kept)
+    fsync_folder(path.parent)
+
+
 # ---------------------------------------------------------------- pieces
 
 
-def _write_temp(path: Path, data: bytes, fingerprints: str, mode: int) -> Path:
-    """The new bytes on disk under a swap name; named `.patchbay-new` until they are all there."""
+def _window(name: str, path: Path) -> None:
+    hook = window_hook
+    if hook is not None:
+        hook(name, path)
+
+
+def _look(path: Path) -> _Version | None:
+    """The file at `path` through one open: identity and bytes belong to the same file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(fd)
+        return _Version((status.st_dev, status.st_ino), handle.read(), status.st_mtime_ns)
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _write_temp(path: Path, data: bytes, fingerprints: str, mode: int) -> tuple[Path, _Version, int]:
+    """The new bytes on disk under a swap name; named `.patchbay-new` until they are all there.
+
+    Also its version and an open descriptor: held, it keeps the file's inode from being reused
+    (a save renamed over our file must never look like our file).
+    """
     prefix = f".{path.name}.{fingerprints}."
     fd, name = tempfile.mkstemp(prefix=prefix, suffix=NEW_SUFFIX, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(name, mode)
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+        os.fsync(fd)
+        os.fchmod(fd, mode)
+        status = os.fstat(fd)
         complete = name[: -len(NEW_SUFFIX)] + SWAP_SUFFIX
         os.rename(name, complete)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        os.close(fd)
+        _discard(Path(name))
         raise
-    return Path(complete)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two names atomically; False where the system or file system cannot."""
-    call = _renameat2()
-    if call is None:
-        return False
-    result = call(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM):
-        _exchange_state["call"] = None  # not on this kernel or file system: use the checked rename
-        return False
-    raise OSError(code, os.strerror(code), str(second))
-
-
-def _renameat2() -> Callable[..., int] | None:
-    if "call" in _exchange_state:
-        return _exchange_state["call"]  # type: ignore[return-value]
-    _exchange_state["call"] = _find_renameat2()
-    return _exchange_state["call"]  # type: ignore[return-value]
-
-
-def _find_renameat2() -> Callable[..., int] | None:
-    if os.uname().sysname != "Linux":
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-    function = getattr(libc, "renameat2", None)  # glibc 2.28 and later
-    if function is not None:
-        function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-        function.restype = ctypes.c_int
-        return function
-    number = _SYSCALL_RENAMEAT2.get(os.uname().machine)
-    syscall = getattr(libc, "syscall", None)
-    if number is None or syscall is None:
-        return None
-    syscall.restype = ctypes.c_long
-
-    def raw(olddirfd: int, old: bytes, newdirfd: int, new: bytes, flags: int) -> int:
-        return syscall(
-            ctypes.c_long(number),
-            ctypes.c_int(olddirfd),
-            ctypes.c_char_p(old),
-            ctypes.c_int(newdirfd),
-            ctypes.c_char_p(new),
-            ctypes.c_uint(flags),
-        )
-
-    return raw
+    return Path(complete), _Version((status.st_dev, status.st_ino), data, status.st_mtime_ns), fd
 
 
 @contextlib.contextmanager
