@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,31 @@ def test_a_users_save_into_patchbays_file_left_under_the_swap_name_goes_back_whe
     kept = [p for p in tmp_path.iterdir() if p.name != "runbook.yaml"]
     assert [p.read_bytes() for p in kept] == [older]
     assert kept[0].name.startswith("runbook.yaml.patchbay-kept-")
+
+
+def test_sigterm_during_the_swap_ends_the_process_after_the_file_is_consistent(tmp_path, swap_mode):
+    path = tmp_path / "runbook.yaml"
+    path.write_text(RUNBOOK, encoding="utf-8")
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from tui.runbook import file_swap, rename_exchange\n"
+        "from tui.runbook.writer import set_task_status\n"
+        "if sys.argv[2] != 'exchange':\n"
+        "    rename_exchange.exchange_state['call'] = None\n"
+        "file_swap.after_fsync_hook = lambda _path: os.kill(os.getpid(), signal.SIGTERM)\n"
+        "set_task_status(Path(sys.argv[1]), 'a', 'DONE')\n"
+        "print('went on after SIGTERM')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path), swap_mode],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # SIGTERM's default still ends the process, only once the new status is wholly in place
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert "went on" not in done.stdout
+    assert path.read_text(encoding="utf-8") == RUNBOOK.replace("READY", "DONE")
+    assert [p.name for p in tmp_path.iterdir()] == ["runbook.yaml"]

@@ -26,9 +26,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import tempfile
-import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from pathlib import Path
 from tui.runbook.rename_exchange import exchange as _exchange
 from tui.runbook.rename_exchange import exchange_available
 from tui.workspace.atomic import fsync_folder
+from tui.workspace.deferred_signals import deferred_signals
 
 try:
     import fcntl
@@ -57,9 +56,6 @@ KEPT_INFIX = ".patchbay-kept-"
 # Each exchange back needs a save landing in the microseconds around it; more than a few in a row
 # means the file is being rewritten continuously, and the caller's retries (or refusal) take over.
 SETTLE_EXCHANGES = 6
-_DEFERRED_SIGNALS = tuple(
-    sig for sig in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if sig is not None
-)
 
 # Tests set this to act in the window between the temporary file's fsync and the swap (a user's
 # save landing there is what the exchange protects). Called with the target path; None in production.
@@ -95,7 +91,7 @@ def replace_if_unchanged(path: Path, new_bytes: bytes, expected: bytes) -> bool:
     def disposable(data: bytes) -> bool:
         return data in (new_bytes, expected)
 
-    with _folder_lock(path.parent), _signals_held():
+    with _folder_lock(path.parent), deferred_signals(release="resend"):
         if _key(path) not in _recovered:
             recover_leftovers(path)
             _recovered.add(_key(path))
@@ -306,31 +302,6 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM until the block ends, then deliver them (main thread only)."""
-    if threading.current_thread() is not threading.main_thread() or not _DEFERRED_SIGNALS:
-        yield
-        return
-    arrived: list[int] = []
-    previous = {}
-    try:
-        for sig in _DEFERRED_SIGNALS:
-            previous[sig] = signal.signal(sig, lambda number, _frame: arrived.append(number))
-    except (ValueError, OSError):  # pragma: no cover - no signals in this interpreter
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for sig in dict.fromkeys(arrived):
-            signal.raise_signal(sig)
 
 
 def _mode_of(path: Path) -> int:
