@@ -272,7 +272,7 @@ def _write_temp(path: Path, data: bytes, fingerprints: str, mode: int) -> tuple[
         while written < len(data):
             written += os.write(fd, data[written:])
         os.fsync(fd)
-        os.fchmod(fd, mode)
+        os.chmod(name, mode)
         status = os.fstat(fd)
         complete = name[: -len(NEW_SUFFIX)] + SWAP_SUFFIX
         os.rename(name, complete)
