@@ -17,7 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from tui.workspace.journal import recover
+import pytest
+
+from tui.workspace.journal import PAUSE_ENV, recover
 
 ROUNDS = int(os.environ.get("PATCHBAY_FUZZ_ROUNDS", "4"))
 BEFORE = {
@@ -145,3 +147,31 @@ def test_random_signals_during_apply_with_an_editor_saving_lose_no_edit_and_neve
             assert state in (BEFORE, AFTER), f"mixed tree after {label}: {sorted(state)}"
             outcomes["after" if state == AFTER else "before"] += 1
     assert sum(outcomes.values()) == ROUNDS
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the write phase renames each staged file over its target without comparing it again; "
+    "a save made after the apply's check is overwritten (the runbook writer's exchange closes this there)",
+)
+def test_a_save_to_a_file_of_the_change_while_the_apply_writes_is_not_overwritten(tmp_path):
+    root = tmp_path / "tree"
+    root.mkdir()
+    for rel, text in BEFORE.items():
+        (root / rel).write_text(text)
+    answer = tmp_path / "answer.md"
+    answer.write_text(ANSWER)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui", "apply", "--workdir", str(root), str(answer)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, PAUSE_ENV: "1"},  # stops once the journal entry is written, before any rename
+    )
+    assert child.stderr is not None
+    assert child.stderr.readline().startswith("patchbay-test: paused at step 1 ")
+    save(root / "a.py", (root / "a.py").read_text() + "users_line = 1\n", in_place=False)
+    child.communicate("go\n", timeout=60)
+    # either the apply is refused and the save stays, or it lands on the save: never over it
+    assert "users_line = 1\n" in (root / "a.py").read_text()
