@@ -139,3 +139,83 @@ def test_without_any_save_the_swap_leaves_only_the_new_file(tmp_path, monkeypatc
     assert path.read_bytes() == b"tasks: []\n" and os.stat(path).st_ino != inode
     assert seen == ["before-swap", "after-swap"]
     assert [p.name for p in tmp_path.iterdir()] == ["runbook.yaml"]
+
+
+def test_a_save_caught_half_written_in_place_is_never_taken_for_a_version(
+    tmp_path, monkeypatch, exchange_only
+):
+    path = tmp_path / "runbook.yaml"
+    path.write_bytes(RUNBOOK)
+    probe = os.open(path, os.O_RDONLY)
+    try:
+        if file_swap._open_for_writing(probe) is not False:
+            pytest.skip("file leases are not available here")
+    finally:
+        os.close(probe)
+    new_line = b"# the user's new line\n"
+    # An editor truncating and writing in place, caught half way: the old text is back, its new line not yet.
+    handle = open(path, "r+b")  # noqa: SIM115 - held open across the write on purpose
+    try:
+        handle.truncate(0)
+        handle.write(RUNBOOK)
+        handle.flush()
+        attempts: list[Path] = []
+
+        def editor_finishes_on_the_second_attempt(_path: Path) -> None:
+            attempts.append(_path)
+            if len(attempts) == 2:
+                handle.write(new_line)
+                handle.close()
+
+        monkeypatch.setattr(file_swap, "after_fsync_hook", editor_finishes_on_the_second_attempt)
+        set_task_status(path, "a", "RUNNING")
+    finally:
+        if not handle.closed:  # the editor finishes its save whenever it does
+            handle.write(new_line)
+            handle.close()
+    assert path.read_bytes() == (RUNBOOK + new_line).replace(b"READY", b"RUNNING")
+    assert [p.name for p in tmp_path.iterdir()] == ["runbook.yaml"]
+
+
+def test_a_save_begun_in_place_just_before_the_swap_goes_back_to_the_path(
+    tmp_path, monkeypatch, exchange_only
+):
+    path = tmp_path / "runbook.yaml"
+    path.write_bytes(RUNBOOK)
+    probe = os.open(path, os.O_RDONLY)
+    try:
+        if file_swap._open_for_writing(probe) is not False:
+            pytest.skip("file leases are not available here")
+    finally:
+        os.close(probe)
+    new_line = b"# the user's new line\n"
+    editor: dict[str, object] = {}
+
+    def editor_opens_the_file_between_the_compare_and_the_swap(name: str, target: Path) -> None:
+        if name == "before-swap" and not editor:
+            handle = open(target, "r+b")  # noqa: SIM115 - held open across the swap on purpose
+            handle.truncate(0)
+            handle.write(RUNBOOK)  # so far the same bytes: only the open file tells a save is under way
+            handle.flush()
+            editor["handle"] = handle
+
+    attempts: list[Path] = []
+
+    def editor_finishes_on_the_second_attempt(_path: Path) -> None:
+        attempts.append(_path)
+        handle = editor.get("handle")
+        if len(attempts) == 2 and handle is not None:
+            handle.write(new_line)  # type: ignore[union-attr]
+            handle.close()  # type: ignore[union-attr]
+
+    monkeypatch.setattr(file_swap, "window_hook", editor_opens_the_file_between_the_compare_and_the_swap)
+    monkeypatch.setattr(file_swap, "after_fsync_hook", editor_finishes_on_the_second_attempt)
+    try:
+        set_task_status(path, "a", "RUNNING")
+    finally:
+        handle = editor["handle"]
+        if not handle.closed:  # type: ignore[union-attr]
+            handle.write(new_line)  # type: ignore[union-attr]
+            handle.close()  # type: ignore[union-attr]
+    assert path.read_bytes() == (RUNBOOK + new_line).replace(b"READY", b"RUNNING")
+    assert [p.name for p in tmp_path.iterdir()] == ["runbook.yaml"]

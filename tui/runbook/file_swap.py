@@ -10,7 +10,8 @@ path is checked first (same inode, same bytes): if it changed, a save landed sin
 the newest. If not, the file the exchange moved out is checked: if it changed since it was last
 looked at, it holds a save newer than what is at the path, and the two are exchanged again (a
 bounded number of times). The newest is thus always the one left at the path; a version only moves
-out of sight (`NAME.patchbay-kept-…`) when a later save superseded it. The write succeeds only when
+out of sight (`NAME.patchbay-kept-…`) when a later save superseded it. A file someone holds open
+for writing (an in-place save caught half way) counts as changed. The write succeeds only when
 Patchbay's untouched file is at the path and the file it replaced held exactly the bytes the edit
 was made from; otherwise the caller redoes its edit on the newest version.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -76,6 +78,7 @@ class _Version:
     identity: tuple[int, int]
     data: bytes
     mtime_ns: int = 0
+    being_written: bool = False  # someone held it open for writing: its bytes may be half a save
 
     def same_file_and_bytes(self, other: _Version | None) -> bool:
         return other is not None and other.identity == self.identity and other.data == self.data
@@ -105,8 +108,8 @@ def replace_if_unchanged(path: Path, new_bytes: bytes, expected: bytes) -> bool:
             if hook is not None:
                 hook(path)
             # most saves that raced us are seen here, before anyone could read our version
-            seen = _look(path)
-            if seen is None or seen.data != expected:
+            seen = _look(path, writers=True)
+            if seen is None or seen.data != expected or seen.being_written:
                 return False
             _window("before-swap", path)
             if _exchange(tmp, path):
@@ -187,16 +190,16 @@ def _settle(
         _window(window, path)
         if not at_path.same_file_and_bytes(_look(path)):
             break  # a save landed at the path since the exchange: it is the newest there is
-        out = _look(swap)
-        if out is None or at_swap.same_file_and_bytes(out):
+        out = _look(swap, writers=ours is None or at_swap.identity != ours.identity)
+        if out is None or (at_swap.same_file_and_bytes(out) and not out.being_written):
             # what was moved out is as it was when last looked at: the path holds the newest
             if at_path is ours:
                 _discard(swap)
                 fsync_folder(path.parent)
                 return True
             break
-        # what was moved out was saved into (or replaced) after it was last looked at, while still
-        # at the path: it is newer than the version at the path, so it goes back there
+        # what was moved out was saved into (or replaced, or is being written) after it was last
+        # looked at, while still at the path: it is newer than the version at the path, so it goes back
         _window("before-swap-back", path)
         if not _exchange(swap, path):  # pragma: no cover - it just worked on this very pair
             raise OSError(errno.EIO, "the swap could not be undone", str(path))
@@ -243,15 +246,39 @@ def _window(name: str, path: Path) -> None:
         hook(name, path)
 
 
-def _look(path: Path) -> _Version | None:
-    """The file at `path` through one open: identity and bytes belong to the same file."""
+def _look(path: Path, *, writers: bool = False) -> _Version | None:
+    """The file at `path` through one open: identity and bytes belong to the same file.
+
+    With `writers`, also whether anyone holds it open for writing: an editor that truncates and
+    writes in place can be caught half way, and its bytes are then no version at all.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return None
     with os.fdopen(fd, "rb") as handle:
         status = os.fstat(fd)
-        return _Version((status.st_dev, status.st_ino), handle.read(), status.st_mtime_ns)
+        data = handle.read()
+        busy = writers and _open_for_writing(fd)
+        return _Version((status.st_dev, status.st_ino), data, status.st_mtime_ns, busy)
+
+
+def _open_for_writing(fd: int) -> bool:
+    """True while some process has the file open for writing; False where that cannot be asked.
+
+    Linux refuses a read lease (EAGAIN) while the file is open for writing. The lease is dropped at
+    once; a save opening the file meanwhile only waits for that, and its break notice is SIGURG,
+    ignored by default (SIGIO's default would end the process).
+    """
+    if fcntl is None or not hasattr(fcntl, "F_SETLEASE") or not hasattr(fcntl, "F_SETSIG"):
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as error:
+        return error.errno == errno.EAGAIN  # otherwise not the file's owner, or leases are off here
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    return False
 
 
 def _discard(path: Path) -> None:
