@@ -26,6 +26,7 @@ from tui.engine.base import (
     Restart,
 )
 from tui.errors import PatchbayError
+from tui.patch.conversation import Conversation, Note, hunk_where
 from tui.patch.hunk_choice import HunkChoice
 from tui.prompts.render import RetryContext
 from tui.runbook.event_log import EventType
@@ -44,6 +45,7 @@ VALIDATION_FAIL = "VALIDATION_FAIL"
 SCRIPT_FAIL = "SCRIPT_FAIL"
 MANUAL_ERROR = "MANUAL_ERROR"  # the user marked it ERROR, with a note
 AUTOPILOT_GAVE_UP = "AUTOPILOT_GAVE_UP"  # `--auto` ran out of attempts
+REVIEW_NOTES = "REVIEW_NOTES"  # the notes and attempts of a review, when its task ends in ERROR
 
 
 class RunnerError(PatchbayError):
@@ -90,6 +92,8 @@ class Action(str, enum.Enum):
     SKIP = "skip"
     EDIT_PROMPT = "edit_prompt"
     RESET = "reset"
+    NOTE = "note"  # a note on a hunk or on the whole answer, in the review
+    REGENERATE = "regenerate"  # one hunk asked again, in the review
 
     def __str__(self) -> str:
         return self.value
@@ -98,7 +102,8 @@ class Action(str, enum.Enum):
 # Steps a cancel stops; the others finish quickly and cannot be interrupted (an apply never is).
 CANCELLABLE_STEPS = frozenset({"generating", "validating", "running the script"})
 _CHOICES = {
-    Phase.REVIEWING: frozenset({Action.REVIEW}),  # retry, error and done-by-hand are in the review
+    # Retry, error and done-by-hand are in the review, with notes and regenerating a hunk.
+    Phase.REVIEWING: frozenset({Action.REVIEW, Action.NOTE, Action.REGENERATE}),
     Phase.ANSWERED: frozenset({Action.RETRY, Action.MARK_ERROR}),  # the answer could not be read
     Phase.VALIDATION_FAILED: frozenset({Action.RETRY, Action.ROLLBACK, Action.KEEP, Action.MARK_ERROR}),
 }
@@ -170,6 +175,12 @@ class TaskRun:
         self.failure: str | None = None  # what the retry template is told
         self.commit_sha: str | None = None
         self.user_edited: list[str] = []  # target files holding the user's own uncommitted changes
+        # The review as a conversation: notes, attempts, earlier versions (tui.patch.conversation).
+        self.conversation = Conversation()
+        self.decisions: dict[str, str] = {}  # what the review starts with (kept hunks stay accepted)
+        self._held: dict[str, str] | None = None  # the decisions `r` sent: the next answer merges in
+        self._held_override: str | None = None  # the follow-up as the user edited it (`e`)
+        self._reviewed = None  # the change set those decisions were made on
         self._cancel = threading.Event()
         self._backend: Backend | None = None
         self._started = False
@@ -220,12 +231,17 @@ class TaskRun:
         self._expect(Phase.READY, Phase.PROMPTED, Phase.CANCELLED, Phase.ANSWERED, Phase.ERROR)
         if self.phase is Phase.CANCELLED:
             self._cancel.clear()  # the user starts it again: the old cancel is spent
-        retry = None
-        if self.attempt > 1 and self.answer is not None:
-            retry = RetryContext(previous_answer=self.answer.text, failure=self.failure or "")
+        retry = self._retry_context()
         self._start()
         try:
-            prompt = self.session.preview_prompt(self.task_id, prompt_override=prompt_override, retry=retry)
+            if retry is not None and retry.focused:
+                from tui.conversation_steps import fit_follow_up
+
+                prompt = fit_follow_up(self, retry, prompt_override)
+            else:
+                prompt = self.session.preview_prompt(
+                    self.task_id, prompt_override=prompt_override, retry=retry
+                )
             self._backend = self.session.backend(prompt.model_name)
         except PatchbayError as exc:
             self._fail(f"the prompt could not be prepared: {exc}", issue_type=PROMPT_FAIL)
@@ -386,6 +402,7 @@ class TaskRun:
             output_artifact=settings.output_artifact,
             files_to_modify=settings.files_to_modify or None,
         )
+        self._merge_follow_up()
         self.user_edited = self.session.user_edited(change.path for change in self.change_set.files)
         self.phase = Phase.REVIEWING
         unplaced = _placement_failure(self.change_set, default="")
@@ -502,7 +519,10 @@ class TaskRun:
     def _complete(self) -> None:
         if task_settings(self.task).commit and self.applied is not None:
             assert self.prompt is not None
-            self.commit_sha = self.session.commit(self.task, self.applied, self.prompt, self.hunk_choice)
+            notes = self.conversation.commit_lines()
+            self.commit_sha = self.session.commit(
+                self.task, self.applied, self.prompt, self.hunk_choice, notes=notes
+            )
         self.session.write_status(self.task_id, "DONE", event=EventType.COMPLETE_TASK)
         self.phase = Phase.DONE
 
@@ -557,9 +577,141 @@ class TaskRun:
             self.failure = _placement_failure(self.change_set)
         self._cancel.clear()  # the user asked for another attempt: an earlier cancel is spent
         self.attempt += 1
-        self.session.log.append(self.task_id, EventType.RETRY, details={"attempt": self.attempt})
+        details: dict = {"attempt": self.attempt}
+        override = None
+        if self._held is not None and self.change_set is not None:
+            follow_up = self._follow_up()
+            override = self._held_override
+            details.update(
+                focused=follow_up.focused,
+                kept=len(follow_up.kept),
+                rejected=len(follow_up.rejected),
+                failed=len(follow_up.failed),
+            )
+            if not follow_up.focused:
+                self._held = None  # nothing singled out: the whole change is asked again
+        self.session.log.append(self.task_id, EventType.RETRY, details=details)
         self.phase = Phase.READY
-        return self.prepare()
+        return self.prepare(prompt_override=override)
+
+    # -- review as a conversation (tui.patch.conversation, tui.conversation_steps) ---------------------
+    def note(self, hunk_id: str | None, text: str, decision: str | None = None) -> Note:
+        """A reviewer's note on a hunk (None: the whole answer); logged as REVIEW_NOTE."""
+        self._expect(Phase.REVIEWING)
+        where = "the whole answer"
+        if hunk_id is not None:
+            change = next(c for c in self.change_set.files if hunk_id in c.hunk_ids)
+            where = hunk_where(change.path, next(h for h in change.hunks if h.id == hunk_id))
+        note = Note(text.strip(), self.attempt, hunk_id, where, decision)
+        self.conversation.add_note(note)
+        self.session.log.append(
+            self.task_id,
+            EventType.REVIEW_NOTE,
+            details={
+                "attempt": self.attempt,
+                "hunk": hunk_id,
+                "where": where,
+                "decision": decision,
+                "note": note.text,
+            },
+        )
+        return note
+
+    def hold_review(self, decisions: dict[str, str], prompt_override: str | None = None) -> None:
+        """What `r` in the review sends: these decisions shape the follow-up (accepted hunks are
+        kept, rejected and failed ones asked again), and the next answer merges into them."""
+        self._expect(Phase.REVIEWING)
+        self._held = dict(decisions)
+        self._held_override = prompt_override
+
+    def preview_follow_up(self, decisions: dict[str, str]) -> PreparedPrompt:
+        """The prompt `r` would send for these decisions (nothing is written or logged)."""
+        self._expect(Phase.REVIEWING)
+        from tui.conversation_steps import fit_follow_up
+
+        held, self._held = self._held, dict(decisions)
+        try:
+            retry = self._retry_context(force=True)
+            assert retry is not None
+            if retry.focused:
+                return fit_follow_up(self, retry)
+            return self.session.preview_prompt(self.task_id, retry=retry)
+        finally:
+            self._held = held
+
+    @_doing("generating")
+    def regenerate_hunk(
+        self, hunk_id: str, on_chunk: Callable[[str], None] = lambda _text: None
+    ) -> list[str]:
+        """Ask the model for one hunk again (its surrounding lines and note in a small prompt); the
+        new version replaces it in the review. Returns the new hunk ids; logs HUNK_REGENERATED."""
+        self._expect(Phase.REVIEWING)
+        from tui.conversation_steps import parse_for_file, regenerate_prompt, stream_answer
+        from tui.patch.conversation import replace_hunk
+
+        change = next((c for c in self.change_set.files if hunk_id in c.hunk_ids), None)
+        if change is None:
+            raise RunnerError(f"task {self.task_id} has no hunk {hunk_id} to regenerate")
+        hunk = next(h for h in change.hunks if h.id == hunk_id)
+        prompt = regenerate_prompt(self, change, hunk, self.conversation.note_for(hunk_id))
+        if prompt.budget.over:
+            raise RunnerError(f"the prompt for {hunk_id} is over budget: {prompt.budget.explain()}")
+        self._cancel.clear()
+        self.attempt += 1  # every answer is an attempt: its own file under outputs/, its own replay
+        try:
+            text = stream_answer(self, prompt, self._cancel, on_chunk, purpose="regenerate", hunk=hunk_id)
+        finally:
+            self._cancel.clear()
+        fresh = parse_for_file(self, text, change.path)
+        try:
+            new_ids = replace_hunk(self.conversation, self.change_set, hunk_id, fresh, self.attempt)
+        except ValueError as exc:
+            raise RunnerError(f"{exc}; the hunk is unchanged") from None
+        self.session.log.append(
+            self.task_id,
+            EventType.HUNK_REGENERATED,
+            details={
+                "attempt": self.attempt,
+                "hunk": hunk_id,
+                "new_hunks": new_ids,
+                "hunk_attempt": max((self.conversation.attempt_of(i) for i in new_ids), default=None),
+                "note": self.conversation.note_for(hunk_id) or None,
+            },
+        )
+        return new_ids
+
+    def _follow_up(self):
+        from tui.patch.follow_up import follow_up_for
+
+        assert self._held is not None and self.change_set is not None
+        return follow_up_for(self.change_set, self._held, self.conversation)
+
+    def _retry_context(self, *, force: bool = False) -> RetryContext | None:
+        if not force and (self.attempt <= 1 or self.answer is None):
+            return None
+        answer = self.answer.text if self.answer is not None else ""
+        failure = self.failure or ""
+        if self._held is not None and self.change_set is not None:
+            if not failure:
+                failure = _placement_failure(self.change_set)
+            return RetryContext(answer, failure, self._follow_up())
+        return RetryContext(answer, failure)
+
+    def _merge_follow_up(self) -> None:
+        """After a focused follow-up, the new answer joins the same review; otherwise the answer
+        starts a review of its own."""
+        from tui.patch.conversation import merge_answer
+
+        held, previous = self._held, self._reviewed
+        self._held = None
+        if held is None or previous is None:
+            self.conversation.record_attempt(self.attempt, self.change_set)
+            self.decisions = {}
+        else:
+            self.change_set, self.decisions = merge_answer(
+                self.conversation, previous, held, self.change_set, self.attempt, self.session.workdir
+            )
+        self._reviewed = self.change_set
 
     # -- endings ---------------------------------------------------------------------------------------
     @_doing("working")
@@ -589,6 +741,8 @@ class TaskRun:
     def _fail(self, note: str, *, issue_type: str) -> None:
         self._start()
         self.session.append_issue(self.task_id, issue_type, note)
+        if self.conversation.history or len(self.conversation.produced) > 1:
+            self.session.append_issue(self.task_id, REVIEW_NOTES, self.conversation.summary()[-1500:])
         if self.answer is not None:
             self.session.set_last_run_outcome(self.task_id, "FAILURE")
         self.session.write_status(self.task_id, "ERROR", event=EventType.ERROR_TASK, details={"note": note})

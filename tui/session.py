@@ -271,12 +271,19 @@ class Session:
         return next_ready(self.runbook)
 
     def preview_prompt(
-        self, task_id: str, *, prompt_override: str | None = None, retry: RetryContext | None = None
+        self,
+        task_id: str,
+        *,
+        prompt_override: str | None = None,
+        retry: RetryContext | None = None,
+        template: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> PreparedPrompt:
-        """Render and count a task's prompt without starting a run (nothing is written)."""
+        """Render and count a task's prompt without starting a run (nothing is written).
+        `template` and `extra`: another template with more variables (a regenerated hunk)."""
         task = self.task(task_id)
         source = replace(task_prompt_source(task), edit_format=self.prompt_edit_format(task))
-        rendered = render_prompt(source, retry)
+        rendered = render_prompt(source, retry, template=template, extra=extra)
         if prompt_override is not None:
             rendered = replace(rendered, user=prompt_override)
         model_name = self.model_name_for(task)
@@ -393,13 +400,20 @@ class Session:
         return self.git.dirty_files(list(paths)) if self.git is not None else []
 
     def commit(
-        self, task, applied: AppliedChange, prompt: PreparedPrompt, hunks: HunkChoice | None = None
+        self,
+        task,
+        applied: AppliedChange,
+        prompt: PreparedPrompt,
+        hunks: HunkChoice | None = None,
+        notes: list[str] | None = None,
     ) -> str | None:
+        """Commit the applied change; `notes` (the review's, one line each) make the body."""
         if self.git is None:
             return None
+        body = "\n\nReview notes:\n" + "\n".join(notes) if notes else ""
         sha = self.git.commit(
             applied.files,
-            f"feat({task.id}): {task.name}",
+            f"feat({task.id}): {task.name}{body}",
             {
                 "Model": prompt.model_name,
                 "Prompt-SHA256": prompt.rendered.sha256,

@@ -14,6 +14,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tui.errors import PatchbayError
 from tui.prompts.context import ContextFile, read_context_file
+from tui.prompts.follow_up import FollowUp
 from tui.resources import shipped
 
 
@@ -50,10 +51,16 @@ class PromptSource:
 
 @dataclass(frozen=True)
 class RetryContext:
-    """What the fallback template gets on a retry."""
+    """What the fallback template gets on a retry; a focused follow-up adds what is kept and what
+    is asked for again (`kept`, `rejected`, `failed`, `answer_note`, empty on a plain retry)."""
 
     previous_answer: str
     failure: str
+    follow_up: FollowUp | None = None
+
+    @property
+    def focused(self) -> bool:
+        return self.follow_up is not None and self.follow_up.focused
 
 
 @dataclass(frozen=True)
@@ -92,13 +99,30 @@ def find_template(runbook_folder: Path, name: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def render_prompt(source: PromptSource, retry: RetryContext | None = None) -> RenderedPrompt:
-    """Render the task's template (its fallback on a retry, if it has one) and the system wrapper."""
+# A focused follow-up of a task that names no fallback template uses the shipped one: the task's
+# own template knows nothing of kept and rejected hunks.
+FOLLOW_UP_TEMPLATE = "fix_failure.j2"
+
+
+def render_prompt(
+    source: PromptSource,
+    retry: RetryContext | None = None,
+    *,
+    template: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> RenderedPrompt:
+    """Render the task's template (its fallback on a retry, if it has one) and the system wrapper.
+    `template` and `extra` render another template with more variables (a regenerated hunk)."""
     context_files = tuple(
         read_context_file(source.workdir, spec.path, spec.lines) for spec in source.context_files
     )
     variables = _variables(source, context_files, retry)
+    variables.update(extra or {})
     name = source.fallback_template if retry and source.fallback_template else source.template
+    if retry is not None and retry.focused and not source.fallback_template:
+        name = FOLLOW_UP_TEMPLATE
+    if template is not None:
+        name = template
     template_path = _require(source.runbook_folder, name)
     user = _render_file(source.runbook_folder, template_path, variables)
     system = None
@@ -137,6 +161,7 @@ def _variables(
     if retry is not None:
         variables["previous_answer"] = retry.previous_answer
         variables["failure"] = retry.failure
+        variables.update((retry.follow_up or FollowUp()).variables())
     return variables
 
 

@@ -46,6 +46,8 @@ class EventType(str, enum.Enum):
     MANUAL_ACTION = "MANUAL_ACTION"
     ROLLBACK = "ROLLBACK"
     RETRY = "RETRY"
+    REVIEW_NOTE = "REVIEW_NOTE"  # a reviewer's note on a hunk or on the whole answer
+    HUNK_REGENERATED = "HUNK_REGENERATED"  # one hunk asked again; the new hunks that replace it
 
     def __str__(self) -> str:
         return self.value

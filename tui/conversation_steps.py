@@ -1,0 +1,136 @@
+"""The steps of a review held as a conversation, for TaskRun (tui/runner.py): the focused follow-up
+fitted to its budget, and one hunk regenerated in place. Plain Python, no Textual."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tui.engine.base import Chunk, EngineError, FinalRecord, GenerationRequest, GenerationSettings, Restart
+from tui.errors import PatchbayError
+from tui.patch.conversation import hunk_region, hunk_text, hunk_where
+from tui.patch.model import FileChange, Hunk
+from tui.prompts.follow_up import FollowUp
+from tui.prompts.render import RetryContext
+from tui.runbook.event_log import EventType
+from tui.session import PreparedPrompt, messages_for, task_settings
+
+if TYPE_CHECKING:
+    from tui.runner import TaskRun
+
+REGENERATE_TEMPLATE = "regenerate_hunk.j2"
+# Lines of the file shown either side of a hunk that is regenerated.
+SURROUNDING_LINES = 8
+
+
+def fit_follow_up(run: TaskRun, retry: RetryContext, prompt_override: str | None = None) -> PreparedPrompt:
+    """The follow-up prompt; over its budget, the oldest kept hunks are named by file and line range
+    instead of quoted, one more at a time, until it fits (or none is left to shorten)."""
+    follow_up = retry.follow_up or FollowUp()
+    shortened = 0
+    while True:
+        attempt = RetryContext(retry.previous_answer, retry.failure, follow_up.summarising(shortened))
+        prompt = run.session.preview_prompt(run.task_id, prompt_override=prompt_override, retry=attempt)
+        if not prompt.budget.over or prompt_override is not None or shortened >= len(follow_up.kept):
+            return prompt
+        shortened += 1
+
+
+def surrounding(change: FileChange, hunk: Hunk) -> str:
+    """The file's lines around the hunk (numbered), where it placed or was aimed."""
+    if change.old is None or not change.old.lines:
+        return "(the file is new)"
+    region = hunk_region(hunk) or (1, 1)
+    first = max(1, region[0] - SURROUNDING_LINES)
+    last = min(len(change.old.lines), region[1] + SURROUNDING_LINES)
+    return "\n".join(f"{n:>4} | {change.old.lines[n - 1]}" for n in range(first, last + 1))
+
+
+def regenerate_prompt(run: TaskRun, change: FileChange, hunk: Hunk, note: str) -> PreparedPrompt:
+    variables = {
+        "path": change.path,
+        "where": hunk_where(change.path, hunk),
+        "text": hunk_text(hunk),
+        "note": note,
+        "reason": "" if hunk.placement.placed else hunk.placement.describe().removeprefix("failed: "),
+        "surrounding": surrounding(change, hunk),
+    }
+    return run.session.preview_prompt(run.task_id, template=REGENERATE_TEMPLATE, extra={"hunk": variables})
+
+
+def stream_answer(
+    run: TaskRun, prompt: PreparedPrompt, cancel: threading.Event, on_chunk: Callable[[str], None], **details
+) -> str:
+    """Stream one answer for `prompt` as the run's current attempt, keep it under outputs/ and log
+    it (AI_PROMPT_SENT, AI_RESPONSE_RECEIVED with `details`). Raises PatchbayError when it fails."""
+    session = run.session
+    session.load_model(prompt.model_name)
+    backend = session.backend(prompt.model_name)
+    settings = task_settings(run.task)
+    request = GenerationRequest(
+        messages=messages_for(prompt.rendered),
+        settings=GenerationSettings(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature),
+        task_id=run.task_id,
+        attempt=run.attempt,
+    )
+    base = {"model": prompt.model_name, "prompt_sha256": prompt.rendered.sha256, "attempt": run.attempt}
+    session.log.append(
+        run.task_id, EventType.AI_PROMPT_SENT, details={**base, "tokens_in": prompt.tokens.count, **details}
+    )
+    parts: list[str] = []
+    final: FinalRecord | None = None
+    started = time.monotonic()
+    slots = session.stream_slots(prompt.model_name)
+    slots.acquire()
+    try:
+        for item in backend.stream(request, cancel):
+            if isinstance(item, Chunk):
+                parts.append(item.text)
+                on_chunk(item.text)
+            elif isinstance(item, Restart):
+                parts.clear()
+            else:
+                final = item
+    except EngineError as exc:
+        raise PatchbayError(f"the model could not answer: {exc}") from None
+    finally:
+        slots.release()
+    text = "".join(parts)
+    output = session.keep_answer(run.task_id, run.attempt, text)
+    session.log.append(
+        run.task_id,
+        EventType.AI_RESPONSE_RECEIVED,
+        details={
+            **base,
+            "tokens_out": final.new_tokens if final else None,
+            "finish_reason": final.finish_reason if final else "error",
+            "seconds": round(time.monotonic() - started, 3),
+            "output": str(output) if output else None,
+            **details,
+        },
+    )
+    if final is not None and final.finish_reason == "cancelled":
+        raise PatchbayError("the regeneration was cancelled; the hunk is unchanged")
+    return text
+
+
+def parse_for_file(run: TaskRun, text: str, path: str) -> FileChange:
+    """The answer's change to `path` alone, placed against the file as it is."""
+    from tui.patch.extract import build_change_set
+
+    settings = task_settings(run.task)
+    change_set = build_change_set(
+        text,
+        run.session.workdir,
+        output_parser=run.session.output_parser_for(run.task),
+        output_artifact=settings.output_artifact,
+        files_to_modify=settings.files_to_modify or None,
+    )
+    change = change_set.file(path)
+    if change is None or not change.hunks:
+        raise PatchbayError(f"the answer has no change to {path}; the hunk is unchanged")
+    if change.error is not None:
+        raise PatchbayError(f"{path}: {change.error}; the hunk is unchanged")
+    return change
