@@ -134,3 +134,39 @@ def parse_for_file(run: TaskRun, text: str, path: str) -> FileChange:
     if change.error is not None:
         raise PatchbayError(f"{path}: {change.error}; the hunk is unchanged")
     return change
+
+
+def regenerate(
+    run: TaskRun, hunk_id: str, on_chunk: Callable[[str], None], cancel: threading.Event
+) -> list[str]:
+    """TaskRun.regenerate_hunk: the prompt, the answer (a new attempt of the task), the new hunks in
+    the old one's place, HUNK_REGENERATED logged. Returns the new hunk ids."""
+    from tui.patch.conversation import replace_hunk
+
+    change = next((c for c in run.change_set.files if hunk_id in c.hunk_ids), None)
+    if change is None:
+        raise PatchbayError(f"task {run.task_id} has no hunk {hunk_id} to regenerate")
+    hunk = next(h for h in change.hunks if h.id == hunk_id)
+    note = run.conversation.note_for(hunk_id)
+    prompt = regenerate_prompt(run, change, hunk, note)
+    if prompt.budget.over:
+        raise PatchbayError(f"the prompt for {hunk_id} is over budget: {prompt.budget.explain()}")
+    run.attempt += 1  # every answer is an attempt: its own file under outputs/, its own replay entry
+    text = stream_answer(run, prompt, cancel, on_chunk, purpose="regenerate", hunk=hunk_id)
+    fresh = parse_for_file(run, text, change.path)
+    try:
+        new_ids = replace_hunk(run.conversation, run.change_set, hunk_id, fresh, run.attempt)
+    except ValueError as exc:
+        raise PatchbayError(f"{exc}; the hunk is unchanged") from None
+    run.session.log.append(
+        run.task_id,
+        EventType.HUNK_REGENERATED,
+        details={
+            "attempt": run.attempt,
+            "hunk": hunk_id,
+            "new_hunks": new_ids,
+            "hunk_attempt": max((run.conversation.attempt_of(i) for i in new_ids), default=None),
+            "note": note or None,
+        },
+    )
+    return new_ids

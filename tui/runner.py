@@ -624,8 +624,11 @@ class TaskRun:
         self._held = dict(decisions)
         self._held_override = prompt_override
 
-    def preview_follow_up(self, decisions: dict[str, str]) -> PreparedPrompt:
-        """The prompt `r` would send for these decisions (nothing is written or logged)."""
+    def preview_follow_up(
+        self, decisions: dict[str, str], prompt_override: str | None = None
+    ) -> PreparedPrompt:
+        """The prompt `r` would send for these decisions, or `prompt_override` (the user's edit)
+        counted against the same budget; nothing is written or logged."""
         self._expect(Phase.REVIEWING)
         from tui.conversation_steps import fit_follow_up
 
@@ -634,8 +637,8 @@ class TaskRun:
             retry = self._retry_context(force=True)
             assert retry is not None
             if retry.focused:
-                return fit_follow_up(self, retry)
-            return self.session.preview_prompt(self.task_id, retry=retry)
+                return fit_follow_up(self, retry, prompt_override)
+            return self.session.preview_prompt(self.task_id, retry=retry, prompt_override=prompt_override)
         finally:
             self._held = held
 
@@ -646,39 +649,13 @@ class TaskRun:
         """Ask the model for one hunk again (its surrounding lines and note in a small prompt); the
         new version replaces it in the review. Returns the new hunk ids; logs HUNK_REGENERATED."""
         self._expect(Phase.REVIEWING)
-        from tui.conversation_steps import parse_for_file, regenerate_prompt, stream_answer
-        from tui.patch.conversation import replace_hunk
+        from tui.conversation_steps import regenerate
 
-        change = next((c for c in self.change_set.files if hunk_id in c.hunk_ids), None)
-        if change is None:
-            raise RunnerError(f"task {self.task_id} has no hunk {hunk_id} to regenerate")
-        hunk = next(h for h in change.hunks if h.id == hunk_id)
-        prompt = regenerate_prompt(self, change, hunk, self.conversation.note_for(hunk_id))
-        if prompt.budget.over:
-            raise RunnerError(f"the prompt for {hunk_id} is over budget: {prompt.budget.explain()}")
         self._cancel.clear()
-        self.attempt += 1  # every answer is an attempt: its own file under outputs/, its own replay
         try:
-            text = stream_answer(self, prompt, self._cancel, on_chunk, purpose="regenerate", hunk=hunk_id)
+            return regenerate(self, hunk_id, on_chunk, self._cancel)
         finally:
             self._cancel.clear()
-        fresh = parse_for_file(self, text, change.path)
-        try:
-            new_ids = replace_hunk(self.conversation, self.change_set, hunk_id, fresh, self.attempt)
-        except ValueError as exc:
-            raise RunnerError(f"{exc}; the hunk is unchanged") from None
-        self.session.log.append(
-            self.task_id,
-            EventType.HUNK_REGENERATED,
-            details={
-                "attempt": self.attempt,
-                "hunk": hunk_id,
-                "new_hunks": new_ids,
-                "hunk_attempt": max((self.conversation.attempt_of(i) for i in new_ids), default=None),
-                "note": self.conversation.note_for(hunk_id) or None,
-            },
-        )
-        return new_ids
 
     def _follow_up(self):
         from tui.patch.follow_up import follow_up_for

@@ -15,9 +15,11 @@ from textual.app import App
 from tui.app.screens.review import ReviewScreen
 from tui.app.themes import FALLBACK_VARIABLES, load_themes
 from tui.patch.apply_change import apply_change_set
+from tui.patch.conversation import Conversation
 from tui.patch.extract import build_change_set
 from tui.patch.model import ChangeSet
 from tui.resources import shipped
+from tui.runner import Action
 
 
 @dataclass
@@ -34,7 +36,8 @@ class Task:
 
 
 class StandInRun:
-    """The part of TaskRun the review screen uses: task, task_id, change_set, phase, apply()."""
+    """The part of TaskRun the review screen uses: task, task_id, change_set, phase, step,
+    conversation, decisions, allowed(), apply()."""
 
     def __init__(
         self, workdir: Path, answer: str, *, files_to_modify: list[str] | None = None, points=()
@@ -44,7 +47,13 @@ class StandInRun:
         self.task = Task(self.task_id, "Add the feature", Details(list(points), list(files_to_modify or [])))
         self.change_set: ChangeSet = build_change_set(answer, workdir, files_to_modify=files_to_modify)
         self.phase = "reviewing"
+        self.step = None
+        self.conversation = Conversation()
+        self.decisions: dict[str, str] = {}
         self.applied_with: list[tuple[set[str], bool]] = []
+
+    def allowed(self) -> frozenset[Action]:
+        return frozenset({Action.REVIEW})  # notes and regenerating need a model: see TaskRun
 
     def apply(self, accepted: set[str] | None = None, *, confirm_outside: bool = False):
         self.applied_with.append((set(accepted or ()), confirm_outside))

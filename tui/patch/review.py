@@ -8,7 +8,7 @@ shown. Plain Python: the diff view only draws the rows it is given (wrapped by `
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,7 +79,7 @@ class FileRows:
         return start, end
 
 
-def build_file_rows(change: FileChange) -> FileRows:
+def build_file_rows(change: FileChange, attempts: Mapping[str, int] | None = None) -> FileRows:
     """Each placed hunk with up to three lines of context either side; the rest folded.
 
     Context is shared, never repeated: a hunk's trailing context stops where the next hunk's
@@ -92,8 +92,12 @@ def build_file_rows(change: FileChange) -> FileRows:
     ordered = display_order(change)
     starts = sorted(hunk.edit.start for hunk in change.hunks if hunk.edit is not None)
     total = len(change.hunks)
+    # Numbered by place in the file's list: a follow-up's hunks carry ids past the first answer's.
+    place_of = {hunk.id: place for place, hunk in enumerate(change.hunks, start=1)}
     for hunk in ordered:
-        label = f"hunk {hunk.index}/{total} · {hunk.placement.describe()}"
+        label = f"hunk {place_of[hunk.id]}/{total} · {hunk.placement.describe()}"
+        if attempts and attempts.get(hunk.id, 1) > 1:  # a hunk asked for again says which version
+            label += f" · attempt {attempts[hunk.id]}"
         if hunk.edit is None:
             rows.append(DiffRow("hunk", hunk.id, label=label))
             rows.extend(_written_rows(hunk))

@@ -3,7 +3,7 @@ accepted or rejected; hunks that could not be placed can only be rejected. Plain
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 from tui.patch.model import ChangeSet, FileChange, Hunk
@@ -25,15 +25,18 @@ def display_order(change: FileChange) -> list[Hunk]:
 
 
 class ReviewState:
-    def __init__(self, change_set: ChangeSet) -> None:
+    def __init__(self, change_set: ChangeSet, decisions: Mapping[str, Decision] | None = None) -> None:
+        """`decisions`: those carried from an earlier attempt (kept hunks stay accepted)."""
         self.change_set = change_set
-        self.decisions: dict[str, Decision] = {}
+        self.decisions: dict[str, Decision] = dict(decisions or {})
         self.file_index = 0
         self._order: list[tuple[int, Hunk]] = []
         self._where: dict[str, int] = {}  # hunk id -> its place in _order
         self._index_hunks()
         self.hunk_id: str | None = None
         self._select_first_in_file()
+        if self.decisions and self.hunk_id in self.decisions:
+            self.next_undecided()  # a follow-up opens on what is new
 
     # -- where we are ---------------------------------------------------------------------------------
     @property
@@ -153,6 +156,17 @@ class ReviewState:
         self.change_set.files[index] = change
         self._index_hunks()
         if self.file_index == index:
+            self._select_first_in_file()
+
+    def reindex(self, select: str | None = None) -> None:
+        """Hunks changed in place (one was regenerated): decisions on hunks gone are forgotten and
+        `select` becomes the current hunk."""
+        self._index_hunks()
+        for hunk_id in [hunk_id for hunk_id in self.decisions if hunk_id not in self._where]:
+            del self.decisions[hunk_id]
+        if select is not None and select in self._where:
+            self.file_index, self.hunk_id = self._order[self._where[select]][0], select
+        elif self.hunk_id not in self._where:
             self._select_first_in_file()
 
     # -- moving ---------------------------------------------------------------------------------------

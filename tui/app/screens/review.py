@@ -6,6 +6,7 @@ It dismisses with one of `ReviewScreen.OUTCOMES`; the main screen drives what fo
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import gc
 import os
@@ -27,14 +28,17 @@ from textual.widgets import Label, Static
 
 from tui.app.widgets.diff_view import SCROLL_STEP, SIDE_BY_SIDE_MIN, DiffView
 from tui.app.widgets.file_list import FileList
+from tui.app.widgets.follow_up_dialog import FollowUpPrompt
 from tui.app.widgets.key_bar import KeyBar
 from tui.app.widgets.review_checklist import ReviewChecklist
 from tui.app.widgets.review_dialogs import ConfirmOutsideScope, UndecidedAnswer, UndecidedHunks
 from tui.errors import PatchbayError
+from tui.patch.follow_up import follow_up_for
 from tui.patch.model import FileChange
 from tui.patch.review import FileRows, build_file_rows
 from tui.patch.review_state import ReviewState
 from tui.patch.whole_file import content_change
+from tui.runner import Action
 
 Outcome = Literal["applied", "retry", "error", "manual_done", "back"]
 
@@ -52,6 +56,7 @@ class ReviewScreen(Screen[str]):
     BINDINGS = [
         Binding("y", "accept_hunk", "Accept", id="review.accept-hunk"),
         Binding("n", "reject_hunk", "Reject", id="review.reject-hunk"),
+        Binding("N", "reject_with_note", "Reject + note", id="review.reject-with-note"),
         Binding("A", "accept_all", "Accept all", id="review.accept-all"),
         # Not a priority binding: it must queue behind the keys typed before it (`A` then `enter`).
         Binding("enter", "apply", "Apply", id="review.apply"),
@@ -64,7 +69,11 @@ class ReviewScreen(Screen[str]):
         Binding("a", "accept_file", "Accept file", id="review.accept-file"),
         Binding("d", "reject_file", "Reject file", id="review.reject-file"),
         Binding("q,escape", "finish('back')", "Back", id="review.back"),
-        Binding("r", "finish('retry')", "Retry", id="review.retry"),
+        Binding("r", "retry", "Retry", id="review.retry"),
+        Binding("g", "regenerate", "Regenerate hunk", id="review.regenerate"),
+        Binding("p", "compare", "Earlier version", id="review.compare"),
+        Binding("o", "note_hunk", "Note", show=False, id="review.note-hunk"),
+        Binding("O", "note_answer", "Note on answer", show=False, id="review.note-answer"),
         Binding(
             "left_square_bracket",
             "move_hunk(-1)",
@@ -105,7 +114,8 @@ class ReviewScreen(Screen[str]):
         self.applying = False  # the apply worker writes the tree: every key waits for it
         if run.change_set is None:
             raise PatchbayError(f"task {run.task_id} has no change set to review")
-        self.state = ReviewState(run.change_set)
+        self.state = ReviewState(run.change_set, run.decisions)
+        self.comparing = False  # the current hunk is shown as its earlier version (`p`)
         # A large change set is many long-lived objects; full collections walking them while the
         # screen draws cost more than the drawing (measured: ~65 ms of a 50,000-line first frame).
         # Existing objects are set aside from collection while the screen is open.
@@ -153,8 +163,19 @@ class ReviewScreen(Screen[str]):
     def file_rows(self, index: int) -> FileRows:
         rows = self._rows.get(index)
         if rows is None:
-            rows = self._rows[index] = build_file_rows(self.state.files[index])
+            attempts = self.run.conversation.hunk_attempt
+            rows = self._rows[index] = build_file_rows(self.state.files[index], attempts)
         return rows
+
+    def _with_earlier(self, change: FileChange, earlier) -> tuple[FileChange, FileRows]:
+        """The file with the current hunk swapped for its earlier version (under the current id,
+        so the decision keys still act on the hunk under review)."""
+        current = self.state.hunk_id
+        shown = dataclasses.replace(earlier, id=current)
+        hunks = [shown if hunk.id == current else hunk for hunk in change.hunks]
+        swapped = dataclasses.replace(change, hunks=hunks)
+        attempts = {current: self.run.conversation.attempt_of(earlier.id)}
+        return swapped, build_file_rows(swapped, attempts)
 
     def _show_current(self, *, force: bool = False) -> None:
         state = self.state
@@ -162,7 +183,12 @@ class ReviewScreen(Screen[str]):
         if state.current_file is not None and (force or self._shown_file != state.file_index):
             change = state.current_file
             failed = frozenset(hunk.id for hunk in change.hunks if not state.acceptable(hunk))
-            diff.show_file(change.path, self.file_rows(state.file_index), failed, state.hunk_id)
+            rows = self.file_rows(state.file_index)
+            earlier = self.run.conversation.previous.get(state.hunk_id or "")
+            if self.comparing and earlier is not None:
+                change, rows = self._with_earlier(change, earlier)
+                failed = failed if earlier.edit is not None else failed | {state.hunk_id}
+            diff.show_file(change.path, rows, failed, state.hunk_id)
             self._shown_file = state.file_index
         diff.set_decisions(state.decisions, state.hunk_id)
         if state.hunk_id is not None:
@@ -198,10 +224,27 @@ class ReviewScreen(Screen[str]):
         elif not text and hunk is not None and not hunk.placement.placed:
             why = hunk.placement.describe().removeprefix("failed: ")
             text = f"This hunk could not be placed, so it cannot be accepted: {why}."
+        if not self.message and hunk is not None:
+            text = " ".join(part for part in (text, self._conversation_line(hunk.id)) if part)
         if not text:
             text = self.layout_note
         self.query_one("#review-message", Static).update(text)
         self.query_one("#review-message").set_class(bool(self.message), "-error")
+
+    def _conversation_line(self, hunk_id: str) -> str:
+        """The current hunk's attempt (and whether `p` shows its earlier version) and its note."""
+        conversation = self.run.conversation
+        parts = []
+        attempt = conversation.attempt_of(hunk_id)
+        if self.comparing and hunk_id in conversation.previous:
+            earlier = conversation.attempt_of(conversation.previous[hunk_id].id)
+            parts.append(f"Showing attempt {earlier} of this hunk (p shows attempt {attempt}).")
+        elif attempt > 1:
+            parts.append(f"Attempt {attempt} of this hunk (p shows the earlier one).")
+        note = conversation.note_for(hunk_id)
+        if note:
+            parts.append(f"Note: {note}")
+        return " ".join(parts)
 
     def say(self, sentence: str) -> None:
         self.message = sentence
@@ -211,6 +254,15 @@ class ReviewScreen(Screen[str]):
         # Keys that do nothing right now are hidden from the footer (and pass through).
         if self.applying:
             return False
+        if self.run.step is not None:  # a hunk is being regenerated: the review waits for it
+            return False
+        if action in ("reject_with_note", "note_hunk", "regenerate"):
+            allowed = Action.NOTE if action != "regenerate" else Action.REGENERATE
+            return self.state.current_hunk is not None and allowed in self.run.allowed()
+        if action == "note_answer":
+            return Action.NOTE in self.run.allowed()
+        if action == "compare":
+            return (self.state.hunk_id or "") in self.run.conversation.previous
         if action == "accept_hunk":
             return self.state.acceptable(self.state.current_hunk)
         if action == "reject_hunk":
@@ -229,6 +281,10 @@ class ReviewScreen(Screen[str]):
     # -- decisions ------------------------------------------------------------------------------------
     def _decided(self) -> None:
         self.message = ""
+        if self.comparing:
+            self.comparing = False
+            self._show_current(force=True)
+            return
         self._show_current()
 
     def action_accept_hunk(self) -> None:
@@ -285,6 +341,106 @@ class ReviewScreen(Screen[str]):
 
     def action_scroll_sideways(self, direction: int) -> None:
         self.query_one(DiffView).scroll_sideways(direction * SCROLL_STEP if direction else None)
+
+    # -- the conversation: notes, a focused retry, one hunk again, its earlier version ---------------
+    def action_reject_with_note(self) -> None:
+        """Reject now; the note is asked for next (escape cancels the note, not the rejection)."""
+        hunk = self.state.current_hunk
+        if hunk is None:
+            return
+        self.state.reject_current()
+        self._decided()
+        self._ask_note(hunk.id, "rejected", f"Why is {hunk.id} rejected? (the model is told)")
+
+    def action_note_hunk(self) -> None:
+        hunk = self.state.current_hunk
+        if hunk is not None:
+            decision = self.state.decisions.get(hunk.id)
+            self._ask_note(hunk.id, decision, f"A note on {hunk.id} (its decision stays)")
+
+    def action_note_answer(self) -> None:
+        self._ask_note(None, None, "A note on the whole answer (the model is told on a retry)")
+
+    def _ask_note(self, hunk_id: str | None, decision: str | None, question: str) -> None:
+        from tui.app.screens.modals import NoteScreen
+
+        def noted(text: str | None) -> None:
+            if not text:
+                return
+            self.run.note(hunk_id, text, decision)
+            self._update_message()
+
+        self.app.push_screen(NoteScreen(question, "one line; enter saves, escape cancels"), noted)
+
+    def action_retry(self) -> None:
+        """A focused follow-up (something rejected, failed or noted) is shown before it is sent;
+        otherwise the whole change is asked again, as before."""
+        decisions = dict(self.state.decisions)
+        if not follow_up_for(self.state.change_set, decisions, self.run.conversation).focused:
+            self.dismiss("retry")
+            return
+        try:
+            prompt = self.run.preview_follow_up(decisions)
+        except PatchbayError as error:
+            self.say(_one_sentence(str(error)))
+            return
+
+        def recount(text: str):
+            return self.run.preview_follow_up(decisions, prompt_override=text)
+
+        def answered(text: str | None) -> None:
+            if text is None:
+                self.say("Nothing was sent; the review goes on.")
+                return
+            edited = text if text != prompt.rendered.user else None
+            self.run.hold_review(decisions, edited)
+            self.dismiss("retry")
+
+        self.app.push_screen(FollowUpPrompt(prompt, recount), answered)
+
+    def action_regenerate(self) -> None:
+        hunk = self.state.current_hunk
+        if hunk is None:
+            return
+        self.say(f"Asking the model for {hunk.id} again…")
+        self.regenerate_worker(hunk.id)
+
+    class Regenerated(Message):
+        """A hunk was asked for again: the ids that replace it, or why it stays."""
+
+        def __init__(self, hunk_id: str, new_ids: list[str], error: str | None) -> None:
+            super().__init__()
+            self.hunk_id, self.new_ids, self.error = hunk_id, new_ids, error
+
+    @work(thread=True, exclusive=True, group="regenerate", exit_on_error=False)
+    def regenerate_worker(self, hunk_id: str) -> None:
+        try:
+            new_ids = self.run.regenerate_hunk(hunk_id)
+        except PatchbayError as error:
+            self.post_message(self.Regenerated(hunk_id, [], str(error)))
+            return
+        self.post_message(self.Regenerated(hunk_id, new_ids, None))
+
+    def on_review_screen_regenerated(self, message: Regenerated) -> None:
+        hunk_id, new_ids = message.hunk_id, message.new_ids
+        self.refresh_bindings()
+        if message.error is not None:
+            self.say(_one_sentence(message.error))
+            return
+        self.state.reindex(select=new_ids[0] if new_ids else None)
+        self._rows.clear()
+        self.comparing = False
+        self.message = ""
+        self._show_current(force=True)
+        if not new_ids:
+            self.say(f"The new answer only repeated hunks already here; {hunk_id} was dropped.")
+            return
+        attempt = self.run.conversation.attempt_of(new_ids[0])
+        self.notify(f"{hunk_id} is now {', '.join(new_ids)} (attempt {attempt} of that hunk).")
+
+    def action_compare(self) -> None:
+        self.comparing = not self.comparing
+        self._show_current(force=True)
 
     # -- apply and the other endings -------------------------------------------------------------------
     def action_apply(self) -> None:
