@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runbook", metavar="RUNBOOK", nargs="+", help="with --auto, several run side by side")
     p.add_argument("--task", metavar="ID", help="this task (default: the next READY one)")
     p.add_argument("--auto", action="store_true", help="apply, validate and commit unattended")
+    p.add_argument(
+        "--note",
+        metavar="TEXT",
+        help="rerun --task with this note on its last answer (kept under outputs/)",
+    )
     p.add_argument("--max-retries", type=int, default=1, metavar="N")
     p.add_argument("--min-fuzzy-score", type=float, default=0.8, metavar="S")
     p.add_argument("--keep-going", action="store_true")

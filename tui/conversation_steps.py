@@ -3,9 +3,11 @@ fitted to its budget, and one hunk regenerated in place. Plain Python, no Textua
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.engine.base import Chunk, EngineError, FinalRecord, GenerationRequest, GenerationSettings, Restart
@@ -170,3 +172,22 @@ def regenerate(
         },
     )
     return new_ids
+
+
+_KEPT = re.compile(r"\.attempt(\d+)\.(.+)\.md$")
+
+
+def last_answer(session, task_id: str) -> Path | None:
+    """The newest answer kept for the task under outputs/ (the files `Session.keep_answer` writes)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", task_id) or "task"
+    found = []
+    for path in (session.runbook.folder / "outputs").glob(f"{safe}.attempt*.md"):
+        match = _KEPT.search(path.name)
+        if match and path.name[: match.start()] == safe:
+            found.append((match.group(2), int(match.group(1)), path))
+    return max(found)[2] if found else None
+
+
+def kept_attempt(path: Path) -> int:
+    match = _KEPT.search(path.name)
+    return int(match.group(1)) if match else 1

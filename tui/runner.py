@@ -391,17 +391,8 @@ class TaskRun:
     def review(self):
         """Extract the changes from the answer and place every hunk."""
         self._expect(Phase.ANSWERED, Phase.REVIEWING)
-        from tui.patch.extract import build_change_set
-
         assert self.answer is not None
-        settings = task_settings(self.task)
-        self.change_set = build_change_set(
-            self.answer.text,
-            self.session.workdir,
-            output_parser=self.session.output_parser_for(self.task),
-            output_artifact=settings.output_artifact,
-            files_to_modify=settings.files_to_modify or None,
-        )
+        self.change_set = self._build_change_set(self.answer.text)
         self._merge_follow_up()
         self.user_edited = self.session.user_edited(change.path for change in self.change_set.files)
         self.phase = Phase.REVIEWING
@@ -409,6 +400,18 @@ class TaskRun:
         if unplaced:  # recorded once per answer, whoever then decides (the user, the autopilot)
             self.session.append_issue(self.task_id, PATCH_FAIL, unplaced[-500:])
         return self.change_set
+
+    def _build_change_set(self, text: str):
+        from tui.patch.extract import build_change_set
+
+        settings = task_settings(self.task)
+        return build_change_set(
+            text,
+            self.session.workdir,
+            output_parser=self.session.output_parser_for(self.task),
+            output_artifact=settings.output_artifact,
+            files_to_modify=settings.files_to_modify or None,
+        )
 
     @_doing("applying")
     def apply(self, accepted: set[str] | None = None, *, confirm_outside: bool = False) -> AppliedChange:
@@ -656,6 +659,27 @@ class TaskRun:
             return regenerate(self, hunk_id, on_chunk, self._cancel)
         finally:
             self._cancel.clear()
+
+    def rerun_with_note(self, answer_path: Path, note: str) -> PreparedPrompt:
+        """`patchbay run --note`: the kept answer is reviewed as a whole, rejected with the note, and
+        the follow-up prepared (the next attempt). Nothing was applied from it."""
+        self._expect(Phase.READY)
+        from tui.conversation_steps import kept_attempt
+        from tui.patch.model import ChangeSet
+
+        text = answer_path.read_text(encoding="utf-8")
+        self.answer = Answer(text=text, final=None, error=None, output_path=answer_path)
+        self.attempt = kept_attempt(answer_path)
+        try:
+            self.change_set = self._build_change_set(text)
+        except PatchbayError:  # an answer with no change in it: the note is all the model is told
+            self.change_set = ChangeSet([])
+        self.conversation.record_attempt(self.attempt, self.change_set)
+        self._reviewed = self.change_set
+        self.phase = Phase.REVIEWING
+        self.note(None, note)
+        self.hold_review({hunk.id: "rejected" for hunk in self.change_set.hunks if hunk.placement.placed})
+        return self.retry()
 
     def _follow_up(self):
         from tui.patch.follow_up import follow_up_for

@@ -1,7 +1,8 @@
-"""`patchbay run RUNBOOK… [--task ID] [--model NAME] [--auto]`: headless runs.
+"""`patchbay run RUNBOOK… [--task ID [--note TEXT]] [--model NAME] [--auto]`: headless runs.
 
 Without --auto: render the prompt, stream the answer to stdout, log it, keep it under outputs/, and
 leave the task READY (apply the kept answer with `patchbay apply`, or review it in the TUI).
+With --note: the task's last kept answer is sent back with the note (a focused follow-up).
 With --auto: the autopilot (tui/autopilot.py) applies, validates and commits unattended; given
 several runbooks, their autopilots run side by side sharing the model pool (run_several.py).
 The runbook's lock (logs/.lock) is taken first: a runbook driven elsewhere is refused.
@@ -72,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
     if args.replay_rate is not None and args.replay_rate < 0:
         raise UsageError("--replay-rate must be 0 (instant) or more tokens per second")
     runbooks = args.runbook if isinstance(args.runbook, list) else [args.runbook]
+    note = getattr(args, "note", None)
+    if note is not None and (not args.task or args.auto or len(runbooks) > 1):
+        raise UsageError("--note reruns one task: give one RUNBOOK and --task ID, without --auto")
+    if note is not None and not note.strip():
+        raise UsageError("--note needs the note's text")
     if len(runbooks) > 1:
         from tui.commands.run_several import run_several
 
@@ -101,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             for line in pool_lines(loaded):
                 _say(line)
             return code
-        return _run_one(session, args.task)
+        return _run_one(session, args.task, note)
     finally:
         session.close()
 
@@ -127,7 +133,7 @@ def _start_branch(session, name: str) -> None:
     _say(f"working on the new branch {name}")
 
 
-def _run_one(session, task_id: str | None) -> int:
+def _run_one(session, task_id: str | None, note: str | None = None) -> int:
     if task_id is None:
         task = session.next_ready()
         if task is None:
@@ -147,7 +153,18 @@ def _run_one(session, task_id: str | None) -> int:
         _say(f"task {task.id}: script exited {result.exit_code}; the task is {run.phase.value.upper()}")
         return 0 if result.passed else 1
 
-    prepared = run.prepare()
+    if note is not None:
+        from tui.conversation_steps import last_answer
+
+        kept = last_answer(session, task.id)
+        if kept is None:
+            raise PatchbayError(
+                f"task {task.id} has no answer kept under {session.runbook.folder / 'outputs'} to add a note to"
+            )
+        prepared = run.rerun_with_note(kept, note)
+        _say(f"task {task.id}: the note on {kept.name} goes with attempt {run.attempt}")
+    else:
+        prepared = run.prepare()
     _say(f"task {task.id}: prompt {prepared.budget.label()} for model {prepared.model_name}")
     with _ctrl_c_cancels(run):
         answer = run.generate(
