@@ -172,3 +172,42 @@ def test_a_note_outside_a_review_is_refused(runbook):
     with pytest.raises(Exception, match="not reviewing"):
         run.note(None, "too early")
     assert LINES  # the project helper's file is what the answers are written against
+
+
+def test_the_demos_top_words_task_is_fixed_by_a_note_and_a_follow_up(tmp_path):
+    from tui.commands.demo import prepare_demo
+
+    demo = prepare_demo(tmp_path / "demo")
+    session = Session(demo, replay_rate=0)
+    for task_id in ("add_type_hints", "add_median"):
+        run = TaskRun.begin(session, task_id)
+        run.generate()
+        run.review()
+        run.apply()
+        run.validate()
+        if run.phase is Phase.VALIDATION_FAILED:  # add_median's scripted first attempt fails
+            run.retry()
+            run.generate()
+            run.review()
+            run.apply()
+            run.validate()
+        assert run.phase is Phase.DONE
+    run = TaskRun.begin(session, "add_top_words")
+    run.generate()
+    hunks = run.review().hunks
+    wrong = next(h for h in hunks if any("alphabetical" in line.text for line in h.lines))
+    decisions = {h.id: "accepted" for h in hunks} | {wrong.id: "rejected"}
+    run.note(wrong.id, "most common first, the first seen first on ties", "rejected")
+    run.hold_review(decisions)
+    prompt = run.retry().rendered.user
+    assert "alphabetical" in prompt.split("The reviewer rejected these parts")[1]
+    run.generate()
+    merged = run.review()
+    new = [h for h in merged.hunks if h.id not in decisions]
+    assert len(new) == 1 and run.conversation.previous[new[0].id].id == wrong.id
+    run.apply(set(run.decisions) | {new[0].id})
+    run.validate()
+    assert run.phase is Phase.DONE
+    stats = (demo / "project/textkit/stats.py").read_text()
+    assert "most common first (the first seen first on ties)" in stats and "alphabetical" not in stats
+    assert "from collections import Counter" in stats
