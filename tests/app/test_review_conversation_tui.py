@@ -11,7 +11,7 @@ from pathlib import Path
 import git
 from conversation_project import FIRST, FIX, diff, hunk, make_runbook, unplaceable_hunk
 
-from app.pilot_helpers import main_screen, make_app, settle
+from app.pilot_helpers import main_screen, make_app, settle, wait_for
 from tui.app.widgets.diff_view import DiffView
 from tui.app.widgets.follow_up_dialog import FollowUpPrompt
 
@@ -127,3 +127,21 @@ async def test_escape_in_the_note_cancels_the_note_not_the_rejection(tmp_path):
         await settle(pilot, lambda: on_review(app))
         assert review.run.conversation.note_for(None) == "keep the file's style"
     assert [e["details"]["where"] for e in log_events(folder, "REVIEW_NOTE")] == ["the whole answer"]
+
+
+async def test_escape_while_a_hunk_is_regenerated_cancels_it_and_the_hunk_stays(tmp_path):
+    first = diff(hunk(5, "value_5 = 500"), unplaceable_hunk())
+    fixed = diff(hunk(20, "value_20 = 2000"))
+    folder = make_runbook(tmp_path / "rb", [{"attempt": 1, "text": first}, {"attempt": 2, "text": fixed}])
+    app = make_app(folder, rate=5)  # slow enough that the escape lands mid-answer
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        review = app.screen
+        await pilot.press("]", "g")
+        await wait_for(pilot, lambda: review.run.step == "generating")
+        await pilot.press("escape")
+        await settle(pilot, lambda: review.run.step is None)
+        assert on_review(app)  # the escape stopped the answer, not the review
+        assert [h.id for h in review.state.change_set.hunks] == ["values.py#1", "values.py#2"]
+        assert "cancelled; the hunk is unchanged" in str(review.query_one("#review-message").render())
+    assert log_events(folder, "HUNK_REGENERATED") == []

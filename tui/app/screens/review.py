@@ -254,8 +254,8 @@ class ReviewScreen(Screen[str]):
         # Keys that do nothing right now are hidden from the footer (and pass through).
         if self.applying:
             return False
-        if self.run.step is not None:  # a hunk is being regenerated: the review waits for it
-            return False
+        if self.run.step is not None:  # a hunk is being regenerated: q/escape cancels it
+            return action == "finish" and self.run.step == "generating"
         if action in ("reject_with_note", "note_hunk", "regenerate"):
             allowed = Action.NOTE if action != "regenerate" else Action.REGENERATE
             return self.state.current_hunk is not None and allowed in self.run.allowed()
@@ -515,6 +515,9 @@ class ReviewScreen(Screen[str]):
         self.refresh_bindings()
 
     def action_finish(self, outcome: str) -> None:
+        if self.run.step == "generating":
+            self.run.cancel()  # the regeneration stops; its hunk stays as it was
+            return
         self.dismiss(outcome)
 
     # -- copy and edit --------------------------------------------------------------------------------
