@@ -211,3 +211,20 @@ def test_the_demos_top_words_task_is_fixed_by_a_note_and_a_follow_up(tmp_path):
     stats = (demo / "project/textkit/stats.py").read_text()
     assert "most common first (the first seen first on ties)" in stats and "alphabetical" not in stats
     assert "from collections import Counter" in stats
+
+
+def test_kept_hunks_of_a_file_edited_meanwhile_are_refused_not_misplaced(runbook):
+    run = answered(runbook)
+    first, wrong, third = (h.id for h in run.change_set.hunks)
+    run.hold_review({first: "accepted", wrong: "rejected", third: "accepted"})
+    run.retry()
+    values = runbook / "project/values.py"
+    values.write_text("# a line of the user's own\n" + values.read_text())  # shifts every line
+    run.generate()
+    merged = run.review()
+    kept = [h for h in merged.hunks if h.id in (first, third)]
+    assert [h.placement.placed for h in kept] == [False, False]
+    assert all("the file changed since this hunk was reviewed" in h.placement.reason for h in kept)
+    assert run.decisions == {}  # nothing refused stays accepted
+    new = next(h for h in merged.hunks if h.id == "values.py#4")
+    assert new.placement.placed and new.edit.start == 15  # the follow-up placed on the new text

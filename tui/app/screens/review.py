@@ -370,7 +370,7 @@ class ReviewScreen(Screen[str]):
             self.run.note(hunk_id, text, decision)
             self._update_message()
 
-        self.app.push_screen(NoteScreen(question, "one line; enter saves, escape cancels"), noted)
+        self.app.push_screen(NoteScreen(question, "what should change, in one line"), noted)
 
     def action_retry(self) -> None:
         """A focused follow-up (something rejected, failed or noted) is shown before it is sent;
