@@ -75,6 +75,11 @@ def test_reject_with_a_note_then_retry_asks_only_for_the_rejected_hunk(runbook):
     ]
     retry = log_of(runbook, "RETRY")[-1]["details"]
     assert retry == {"attempt": 2, "focused": True, "kept": 2, "rejected": 1, "failed": 0}
+    [redone] = log_of(runbook, "HUNK_REGENERATED")
+    assert redone["details"]["hunk"] == wrong and redone["details"]["new_hunks"] == ["values.py#4"]
+    assert redone["details"]["by"] == "follow-up" and redone["details"]["hunk_attempt"] == 2
+    applied = log_of(runbook, "PATCH_APPLIED")[-1]["details"]
+    assert applied["attempts"] == {"1": [first, wrong, third], "2": ["values.py#4"]}
 
 
 def test_a_repeated_kept_hunk_is_dropped_and_one_over_kept_lines_is_refused(tmp_path):
@@ -115,6 +120,7 @@ def test_regenerate_a_failed_hunk_replaces_it_with_attempt_two_of_that_hunk(tmp_
         "new_hunks": ["values.py#3"],
         "hunk_attempt": 2,
         "note": "use the file's own lines",
+        "by": "regenerate",
     }
     run.apply({good, "values.py#3"})
     text = (folder / "project/values.py").read_text()

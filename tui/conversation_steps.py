@@ -169,6 +169,7 @@ def regenerate(
             "new_hunks": new_ids,
             "hunk_attempt": max((run.conversation.attempt_of(i) for i in new_ids), default=None),
             "note": note or None,
+            "by": "regenerate",
         },
     )
     return new_ids

@@ -432,9 +432,10 @@ class TaskRun:
         self.session.record_hunks(self.task_id, self.hunk_choice)
         self.applied = applied
         self.session.remember_applied(self.task_id, applied)
-        self.session.log.append(
-            self.task_id, EventType.PATCH_APPLIED, details={"change_id": applied.id, "files": report}
-        )
+        details: dict = {"change_id": applied.id, "files": report}
+        if len(self.conversation.produced) > 1:  # the hunks each attempt of the review produced
+            details["attempts"] = {str(n): ids for n, ids in self.conversation.produced.items()}
+        self.session.log.append(self.task_id, EventType.PATCH_APPLIED, details=details)
         self.phase = Phase.APPLIED
         return applied
 
@@ -712,7 +713,30 @@ class TaskRun:
             self.change_set, self.decisions = merge_answer(
                 self.conversation, previous, held, self.change_set, self.attempt, self.session.workdir
             )
+            self._log_replacements()
         self._reviewed = self.change_set
+
+    def _log_replacements(self) -> None:
+        """HUNK_REGENERATED for each hunk the follow-up answered anew (its earlier version's id)."""
+        conversation = self.conversation
+        replaced: dict[str, list[str]] = {}
+        for hunk_id in conversation.produced.get(self.attempt, []):
+            earlier = conversation.previous.get(hunk_id)
+            if earlier is not None:
+                replaced.setdefault(earlier.id, []).append(hunk_id)
+        for old_id, new_ids in replaced.items():
+            self.session.log.append(
+                self.task_id,
+                EventType.HUNK_REGENERATED,
+                details={
+                    "attempt": self.attempt,
+                    "hunk": old_id,
+                    "new_hunks": new_ids,
+                    "hunk_attempt": max(conversation.attempt_of(i) for i in new_ids),
+                    "note": conversation.note_for(old_id) or None,
+                    "by": "follow-up",
+                },
+            )
 
     # -- endings ---------------------------------------------------------------------------------------
     @_doing("working")
