@@ -192,3 +192,39 @@ def last_answer(session, task_id: str) -> Path | None:
 def kept_attempt(path: Path) -> int:
     match = _KEPT.search(path.name)
     return int(match.group(1)) if match else 1
+
+
+def log_replacements(run: TaskRun) -> None:
+    """HUNK_REGENERATED for each hunk a follow-up answered anew (under its earlier version's id)."""
+    conversation = run.conversation
+    replaced: dict[str, list[str]] = {}
+    for hunk_id in conversation.produced.get(run.attempt, []):
+        earlier = conversation.previous.get(hunk_id)
+        if earlier is not None:
+            replaced.setdefault(earlier.id, []).append(hunk_id)
+    for old_id, new_ids in replaced.items():
+        run.session.log.append(
+            run.task_id,
+            EventType.HUNK_REGENERATED,
+            details={
+                "attempt": run.attempt,
+                "hunk": old_id,
+                "new_hunks": new_ids,
+                "hunk_attempt": max(conversation.attempt_of(i) for i in new_ids),
+                "note": conversation.note_for(old_id) or None,
+                "by": "follow-up",
+            },
+        )
+
+
+def take_kept_answer(run: TaskRun, text: str) -> None:
+    """A kept answer's change set, placed against the files as they are, starts the review (an
+    answer with no change in it has an empty one: the note is all the model is told)."""
+    from tui.patch.model import ChangeSet
+
+    try:
+        run.change_set = run._build_change_set(text)
+    except PatchbayError:
+        run.change_set = ChangeSet([])
+    run.conversation.record_attempt(run.attempt, run.change_set)
+    run._reviewed = run.change_set

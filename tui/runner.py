@@ -665,18 +665,12 @@ class TaskRun:
         """`patchbay run --note`: the kept answer is reviewed as a whole, rejected with the note, and
         the follow-up prepared (the next attempt). Nothing was applied from it."""
         self._expect(Phase.READY)
-        from tui.conversation_steps import kept_attempt
-        from tui.patch.model import ChangeSet
+        from tui.conversation_steps import kept_attempt, take_kept_answer
 
         text = answer_path.read_text(encoding="utf-8")
         self.answer = Answer(text=text, final=None, error=None, output_path=answer_path)
         self.attempt = kept_attempt(answer_path)
-        try:
-            self.change_set = self._build_change_set(text)
-        except PatchbayError:  # an answer with no change in it: the note is all the model is told
-            self.change_set = ChangeSet([])
-        self.conversation.record_attempt(self.attempt, self.change_set)
-        self._reviewed = self.change_set
+        take_kept_answer(self, text)
         self.phase = Phase.REVIEWING
         self.note(None, note)
         self.hold_review({hunk.id: "rejected" for hunk in self.change_set.hunks if hunk.placement.placed})
@@ -713,30 +707,10 @@ class TaskRun:
             self.change_set, self.decisions = merge_answer(
                 self.conversation, previous, held, self.change_set, self.attempt, self.session.workdir
             )
-            self._log_replacements()
-        self._reviewed = self.change_set
+            from tui.conversation_steps import log_replacements
 
-    def _log_replacements(self) -> None:
-        """HUNK_REGENERATED for each hunk the follow-up answered anew (its earlier version's id)."""
-        conversation = self.conversation
-        replaced: dict[str, list[str]] = {}
-        for hunk_id in conversation.produced.get(self.attempt, []):
-            earlier = conversation.previous.get(hunk_id)
-            if earlier is not None:
-                replaced.setdefault(earlier.id, []).append(hunk_id)
-        for old_id, new_ids in replaced.items():
-            self.session.log.append(
-                self.task_id,
-                EventType.HUNK_REGENERATED,
-                details={
-                    "attempt": self.attempt,
-                    "hunk": old_id,
-                    "new_hunks": new_ids,
-                    "hunk_attempt": max(conversation.attempt_of(i) for i in new_ids),
-                    "note": conversation.note_for(old_id) or None,
-                    "by": "follow-up",
-                },
-            )
+            log_replacements(self)
+        self._reviewed = self.change_set
 
     # -- endings ---------------------------------------------------------------------------------------
     @_doing("working")
