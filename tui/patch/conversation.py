@@ -86,6 +86,20 @@ class Conversation:
     def attempt_of(self, hunk_id: str) -> int:
         return self.hunk_attempt.get(hunk_id, 1)
 
+    def describe(self, hunk_id: str, *, comparing: bool = False) -> str:
+        """The review's line about a hunk: which attempt it is (or shows) and its note."""
+        parts = []
+        attempt = self.attempt_of(hunk_id)
+        if comparing and hunk_id in self.previous:
+            earlier = self.attempt_of(self.previous[hunk_id].id)
+            parts.append(f"Showing attempt {earlier} of this hunk (p shows attempt {attempt}).")
+        elif attempt > 1:
+            parts.append(f"Attempt {attempt} of this hunk (p shows the earlier one).")
+        note = self.note_for(hunk_id)
+        if note:
+            parts.append(f"Note: {note}")
+        return " ".join(parts)
+
     def record_attempt(self, attempt: int, change_set: ChangeSet) -> None:
         """An answer that starts a review of its own (the first, or a plain retry): its hunks are
         first versions; notes given so far stay in the history (and the commit) only."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tui.patch.model import FileChange, Hunk
@@ -125,6 +125,16 @@ def build_file_rows(change: FileChange, attempts: Mapping[str, int] | None = Non
         rows.append(DiffRow("fold", None, label=f"⋯ {len(old_lines) - shown_until} unchanged lines"))
     largest = max(len(old_lines), len(old_lines) + change.added - change.removed, 1)
     return FileRows(rows, len(str(largest)))
+
+
+def with_earlier_version(
+    change: FileChange, hunk_id: str, earlier: Hunk, attempt: int
+) -> tuple[FileChange, FileRows]:
+    """The file with one hunk swapped for its earlier version (`p` in the review), under the
+    current hunk's id so the decision keys still act on the hunk under review."""
+    shown = replace(earlier, id=hunk_id)
+    swapped = replace(change, hunks=[shown if hunk.id == hunk_id else hunk for hunk in change.hunks])
+    return swapped, build_file_rows(swapped, {hunk_id: attempt})
 
 
 def _new_side_deltas(change: FileChange) -> dict[str, int]:

@@ -6,7 +6,6 @@ It dismisses with one of `ReviewScreen.OUTCOMES`; the main screen drives what fo
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import gc
 import os
@@ -35,7 +34,7 @@ from tui.app.widgets.review_dialogs import ConfirmOutsideScope, UndecidedAnswer,
 from tui.errors import PatchbayError
 from tui.patch.follow_up import follow_up_for
 from tui.patch.model import FileChange
-from tui.patch.review import FileRows, build_file_rows
+from tui.patch.review import FileRows, build_file_rows, with_earlier_version
 from tui.patch.review_state import ReviewState
 from tui.patch.whole_file import content_change
 from tui.runner import Action
@@ -167,16 +166,6 @@ class ReviewScreen(Screen[str]):
             rows = self._rows[index] = build_file_rows(self.state.files[index], attempts)
         return rows
 
-    def _with_earlier(self, change: FileChange, earlier) -> tuple[FileChange, FileRows]:
-        """The file with the current hunk swapped for its earlier version (under the current id,
-        so the decision keys still act on the hunk under review)."""
-        current = self.state.hunk_id
-        shown = dataclasses.replace(earlier, id=current)
-        hunks = [shown if hunk.id == current else hunk for hunk in change.hunks]
-        swapped = dataclasses.replace(change, hunks=hunks)
-        attempts = {current: self.run.conversation.attempt_of(earlier.id)}
-        return swapped, build_file_rows(swapped, attempts)
-
     def _show_current(self, *, force: bool = False) -> None:
         state = self.state
         diff = self.query_one(DiffView)
@@ -186,7 +175,8 @@ class ReviewScreen(Screen[str]):
             rows = self.file_rows(state.file_index)
             earlier = self.run.conversation.previous.get(state.hunk_id or "")
             if self.comparing and earlier is not None:
-                change, rows = self._with_earlier(change, earlier)
+                attempt = self.run.conversation.attempt_of(earlier.id)
+                change, rows = with_earlier_version(change, state.hunk_id, earlier, attempt)
                 failed = failed if earlier.edit is not None else failed | {state.hunk_id}
             diff.show_file(change.path, rows, failed, state.hunk_id)
             self._shown_file = state.file_index
@@ -225,26 +215,15 @@ class ReviewScreen(Screen[str]):
             why = hunk.placement.describe().removeprefix("failed: ")
             text = f"This hunk could not be placed, so it cannot be accepted: {why}."
         if not self.message and hunk is not None:
-            text = " ".join(part for part in (text, self._conversation_line(hunk.id)) if part)
+            text = " ".join(
+                part
+                for part in (text, self.run.conversation.describe(hunk.id, comparing=self.comparing))
+                if part
+            )
         if not text:
             text = self.layout_note
         self.query_one("#review-message", Static).update(text)
         self.query_one("#review-message").set_class(bool(self.message), "-error")
-
-    def _conversation_line(self, hunk_id: str) -> str:
-        """The current hunk's attempt (and whether `p` shows its earlier version) and its note."""
-        conversation = self.run.conversation
-        parts = []
-        attempt = conversation.attempt_of(hunk_id)
-        if self.comparing and hunk_id in conversation.previous:
-            earlier = conversation.attempt_of(conversation.previous[hunk_id].id)
-            parts.append(f"Showing attempt {earlier} of this hunk (p shows attempt {attempt}).")
-        elif attempt > 1:
-            parts.append(f"Attempt {attempt} of this hunk (p shows the earlier one).")
-        note = conversation.note_for(hunk_id)
-        if note:
-            parts.append(f"Note: {note}")
-        return " ".join(parts)
 
     def say(self, sentence: str) -> None:
         self.message = sentence
