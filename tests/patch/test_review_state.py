@@ -39,3 +39,25 @@ def test_leaving_the_undecided_out_rejects_them(tree):
     state.accept_current()  # #1
     assert state.reject_undecided() == 2
     assert state.accepted_ids() == {"m.py#1"} and state.undecided_ids() == []
+
+
+def test_decisions_carried_from_an_earlier_attempt_open_on_the_first_undecided_hunk(tree):
+    change_set = build_change_set(DIFF, tree({"m.py": numbered(60)}))
+    state = ReviewState(change_set, {"m.py#1": "accepted"})
+    assert state.hunk_id == "m.py#2" and state.counts() == (1, 0, 2)
+
+
+def test_reindex_forgets_decisions_on_hunks_gone_and_selects_the_new_one(tree):
+    from dataclasses import replace
+
+    state = _state(tree)
+    state.accept_current()  # #1
+    state.reject_current()  # #2
+    change = state.change_set.files[0]
+    second = change.hunks[1]
+    state.change_set.files[0] = replace(
+        change, hunks=[change.hunks[0], replace(second, id="m.py#4"), change.hunks[2]]
+    )
+    state.reindex(select="m.py#4")
+    assert state.decisions == {"m.py#1": "accepted"}
+    assert state.hunk_id == "m.py#4" and state.undecided_ids() == ["m.py#4", "m.py#3"]
