@@ -6,6 +6,7 @@ hunk, `p` shows a hunk's earlier version, and `enter` applies the union as one c
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import git
@@ -145,3 +146,29 @@ async def test_escape_while_a_hunk_is_regenerated_cancels_it_and_the_hunk_stays(
         assert [h.id for h in review.state.change_set.hunks] == ["values.py#1", "values.py#2"]
         assert "cancelled; the hunk is unchanged" in str(review.query_one("#review-message").render())
     assert log_events(folder, "HUNK_REGENERATED") == []
+
+
+async def test_e_edits_the_follow_up_which_is_counted_again_and_sent_as_edited(tmp_path, monkeypatch):
+    editor = tmp_path / "editor.py"
+    editor.write_text(  # a scripted editor: one more sentence at the end of the prompt
+        "import sys, pathlib\n"
+        "p = pathlib.Path(sys.argv[1])\n"
+        "p.write_text(p.read_text() + 'Keep the numbers as integers.\\n')\n"
+    )
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    folder = make_runbook(tmp_path / "rb", [{"attempt": 1, "text": FIRST}, {"attempt": 2, "text": FIX}])
+    app = make_app(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        await pilot.press("y", "n", "y", "r")
+        await settle(pilot, lambda: isinstance(app.screen, FollowUpPrompt))
+        dialog = app.screen
+        before = dialog.prompt.tokens.count
+        await pilot.press("e")
+        await settle(pilot, lambda: dialog.edited)
+        assert dialog.text.endswith("Keep the numbers as integers.\n")
+        assert dialog.prompt.tokens.count == before + 5
+        assert "(edited)" in str(dialog.query_one("#follow-up-budget").render())
+        await pilot.press("enter")
+        await settle(pilot, lambda: on_review(app) and main_screen(app).run.attempt == 2)
+        assert main_screen(app).run.prompt.rendered.user == dialog.text

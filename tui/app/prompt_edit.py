@@ -20,8 +20,11 @@ def edit_in_editor(app: App, text: str, *, suffix: str) -> str | None:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
         try:
-            with app.suspend():
-                code = subprocess.call([*shlex.split(editor), str(path)])
+            if app.is_headless:  # no terminal to hand over (tests): run the editor as it is
+                code = subprocess.call([*shlex.split(editor), str(path)], stdin=subprocess.DEVNULL)
+            else:
+                with app.suspend():
+                    code = subprocess.call([*shlex.split(editor), str(path)])
         except Exception as exc:  # SuspendNotSupported (e.g. in a browser), or no such editor
             app.notify(f"Cannot open {editor}: {exc}", severity="error")
             return None
