@@ -15,7 +15,7 @@ import asyncio
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.app import App
@@ -23,6 +23,7 @@ from textual.app import App
 from tui.app.screens.review import ReviewScreen
 from tui.app.themes import FALLBACK_VARIABLES, load_themes
 from tui.app.widgets.diff_view import DiffView
+from tui.patch.conversation import Conversation
 from tui.patch.extract import build_change_set
 from tui.patch.model import ChangeSet
 from tui.resources import shipped
@@ -60,10 +61,16 @@ class StandInRun:
 
     change_set: ChangeSet
     task_id: str = "bench"
+    step: None = None
+    decisions: dict = field(default_factory=dict)
+    conversation: Conversation = field(default_factory=Conversation)
 
     @property
     def task(self):
         return self
+
+    def allowed(self) -> frozenset:
+        return frozenset()
 
     id = "bench"
     name = "Open a large change set"
