@@ -234,3 +234,24 @@ def test_kept_hunks_of_a_file_edited_meanwhile_are_refused_not_misplaced(runbook
     assert run.decisions == {}  # nothing refused stays accepted
     new = next(h for h in merged.hunks if h.id == "values.py#4")
     assert new.placement.placed and new.edit.start == 15  # the follow-up placed on the new text
+
+
+def test_a_note_on_the_whole_answer_alone_asks_for_the_whole_change_again_with_it(tmp_path):
+    folder = make_runbook(
+        tmp_path / "rb", [{"attempt": 1, "text": FIRST}, {"attempt": 2, "text": FIX}], fallback=False
+    )
+    run = answered(folder)
+    decisions = {h.id: "accepted" for h in run.change_set.hunks}
+    run.note(None, "use underscores in big numbers")
+    shown = run.preview_follow_up(decisions).rendered.user
+    run.hold_review(decisions)
+    sent = run.retry().rendered.user
+    assert sent == shown
+    # The task names no fallback template: the shipped one carries the note.
+    assert "Your previous answer was" in sent and "+value_15 = 15000" in sent
+    assert "The reviewer's note on it: use underscores in big numbers" in sent
+    assert "already agreed" not in sent
+    run.generate()
+    assert [h.id for h in run.review().hunks] == ["values.py#1"]  # a review of its own: nothing kept
+    assert run.decisions == {}
+    assert log_of(folder, "RETRY")[-1]["details"]["focused"] is False

@@ -28,6 +28,7 @@ from tui.engine.base import (
 from tui.errors import PatchbayError
 from tui.patch.conversation import Conversation, Note, hunk_where
 from tui.patch.hunk_choice import HunkChoice
+from tui.prompts.follow_up import FollowUp
 from tui.prompts.render import RetryContext
 from tui.runbook.event_log import EventType
 from tui.session import PreparedPrompt, Session, messages_for, task_settings
@@ -691,7 +692,8 @@ class TaskRun:
             if not failure:
                 failure = _placement_failure(self.change_set)
             return RetryContext(answer, failure, self._follow_up())
-        return RetryContext(answer, failure)
+        note = self.conversation.note_for(None)  # a note on the whole answer goes with any retry
+        return RetryContext(answer, failure, FollowUp(answer_note=note) if note else None)
 
     def _merge_follow_up(self) -> None:
         """After a focused follow-up, the new answer joins the same review; otherwise the answer

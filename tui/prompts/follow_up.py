@@ -72,8 +72,14 @@ class FollowUp:
 
     @property
     def focused(self) -> bool:
-        """Something specific is asked for; otherwise the whole change is asked again."""
-        return bool(self.rejected or self.failed or self.answer_note)
+        """Hunks are singled out (rejected or failed): the others are kept and only those asked
+        for; otherwise the whole change is asked again (with the note on the answer, if any)."""
+        return bool(self.rejected or self.failed)
+
+    @property
+    def says_something(self) -> bool:
+        """Something for the fallback template beyond a plain retry: hunks or a note."""
+        return self.focused or bool(self.answer_note)
 
     def summarising(self, count: int) -> FollowUp:
         """The `count` oldest kept hunks named by file and line range instead of quoted."""

@@ -119,8 +119,8 @@ def render_prompt(
     variables = _variables(source, context_files, retry)
     variables.update(extra or {})
     name = source.fallback_template if retry and source.fallback_template else source.template
-    if retry is not None and retry.focused and not source.fallback_template:
-        name = FOLLOW_UP_TEMPLATE
+    if retry is not None and retry.follow_up is not None and retry.follow_up.says_something:
+        name = source.fallback_template or FOLLOW_UP_TEMPLATE
     if template is not None:
         name = template
     template_path = _require(source.runbook_folder, name)

@@ -352,10 +352,11 @@ class ReviewScreen(Screen[str]):
         self.app.push_screen(NoteScreen(question, "what should change, in one line"), noted)
 
     def action_retry(self) -> None:
-        """A focused follow-up (something rejected, failed or noted) is shown before it is sent;
-        otherwise the whole change is asked again, as before."""
+        """A follow-up that says something (hunks rejected or failed, a note on the answer) is shown
+        before it is sent; otherwise the whole change is asked again, as before."""
         decisions = dict(self.state.decisions)
-        if not follow_up_for(self.state.change_set, decisions, self.run.conversation).focused:
+        follow_up = follow_up_for(self.state.change_set, decisions, self.run.conversation)
+        if not follow_up.says_something:
             self.dismiss("retry")
             return
         try:
@@ -375,7 +376,7 @@ class ReviewScreen(Screen[str]):
             self.run.hold_review(decisions, edited)
             self.dismiss("retry")
 
-        self.app.push_screen(FollowUpPrompt(prompt, recount), answered)
+        self.app.push_screen(FollowUpPrompt(prompt, recount, focused=follow_up.focused), answered)
 
     def action_regenerate(self) -> None:
         hunk = self.state.current_hunk

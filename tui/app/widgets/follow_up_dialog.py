@@ -35,8 +35,11 @@ class FollowUpPrompt(ModalScreen["str | None"]):
         Binding("escape", "back", "Back to the review", id="review.follow-up.back"),
     ]
 
-    def __init__(self, prompt: PreparedPrompt, recount: Callable[[str], PreparedPrompt]) -> None:
+    def __init__(
+        self, prompt: PreparedPrompt, recount: Callable[[str], PreparedPrompt], *, focused: bool = True
+    ) -> None:
         super().__init__()
+        self.asks_for_hunks = focused
         self.prompt = prompt
         self.text = prompt.rendered.user
         self.edited = False
@@ -44,7 +47,12 @@ class FollowUpPrompt(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Follow-up: only what was rejected or failed is asked again", markup=False)
+            yield Static(
+                "Follow-up: only what was rejected or failed is asked again"
+                if self.asks_for_hunks
+                else "Retry: the whole change is asked again, with your note on the answer",
+                markup=False,
+            )
             yield Static(id="follow-up-budget", markup=False)
             with VerticalScroll(id="follow-up-text"):
                 yield Static(self.text, id="follow-up-body", markup=False)
