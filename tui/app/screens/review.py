@@ -399,6 +399,10 @@ class ReviewScreen(Screen[str]):
         except PatchbayError as error:
             self.post_message(self.Regenerated(hunk_id, [], str(error)))
             return
+        except Exception as error:  # a bug: say it rather than leave the review waiting for ever
+            why = f"Internal error while regenerating ({type(error).__name__}: {error})."
+            self.post_message(self.Regenerated(hunk_id, [], why))
+            return
         self.post_message(self.Regenerated(hunk_id, new_ids, None))
 
     def on_review_screen_regenerated(self, message: Regenerated) -> None:
