@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
@@ -20,7 +20,7 @@ from tui.runbook.node_reader import NodeReader, describe
 from tui.runbook.problems import Problem, ProblemLog, RunbookInvalid
 from tui.runbook.task_fields import Written, read_defaults, read_task_mapping
 from tui.runbook.templates import resolve_template
-from tui.runbook.yaml_source import compose_bytes, read_yaml_file
+from tui.runbook.yaml_source import compose_bytes, forget_tags, read_yaml_file
 
 RUNBOOK_FILE = "runbook.yaml"
 _TOP_KEYS = ("name", "description", "workdir", "defaults", "tasks")
@@ -58,15 +58,26 @@ class RunbookReport:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def load_runbook(path: Path | str, *, known_models: set[str] | None = None) -> Runbook:
-    """The runbook at `path` (a runbook.yaml or a folder holding one); RunbookInvalid if it has errors."""
-    report = check_runbook(path, known_models=known_models)
+Indexes = Literal["all", "runbook", "none"]
+
+
+def load_runbook(
+    path: Path | str, *, known_models: set[str] | None = None, indexes: Indexes = "all"
+) -> Runbook:
+    """The runbook at `path` (a runbook.yaml or a folder holding one); RunbookInvalid if it has errors.
+
+    `indexes`: which files to keep an index of for the careful writer's writes to come (see
+    tui.runbook.file_index): runbook.yaml and every detail file, runbook.yaml only, or none.
+    """
+    report = check_runbook(path, known_models=known_models, indexes=indexes)
     if report.runbook is None:
         raise RunbookInvalid(report.errors, report.warnings)
     return report.runbook
 
 
-def check_runbook(path: Path | str, *, known_models: set[str] | None = None) -> RunbookReport:
+def check_runbook(
+    path: Path | str, *, known_models: set[str] | None = None, indexes: Indexes = "none"
+) -> RunbookReport:
     """Read and check a runbook, collecting all errors and warnings (RunbookInvalid only if there is no file)."""
     runbook_file = runbook_file_for(Path(path))
     log = ProblemLog()
@@ -75,11 +86,13 @@ def check_runbook(path: Path | str, *, known_models: set[str] | None = None) -> 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        top = read_yaml_file(runbook_file, log, partial(remember_load, runbook_file))
+        remember = partial(remember_load, runbook_file) if indexes != "none" else None
+        top = read_yaml_file(runbook_file, log, remember)
         if top is None:
             return RunbookReport(runbook_file, None, 0, log.errors, log.warnings)
-        return _RunbookReading(runbook_file, log, known_models).read(top)
+        return _RunbookReading(runbook_file, log, known_models, indexes == "all").read(top)
     finally:
+        forget_tags()
         if collecting:
             gc.enable()
 
@@ -129,13 +142,16 @@ def find_workdir(folder: Path) -> Path:
 class _RunbookReading:
     """One pass over runbook.yaml and its detail files."""
 
-    def __init__(self, path: Path, log: ProblemLog, known_models: set[str] | None) -> None:
+    def __init__(
+        self, path: Path, log: ProblemLog, known_models: set[str] | None, index_details: bool
+    ) -> None:
         self.path = path
+        self.index_details = index_details
         self.folder = path.parent
         self.folder_text = str(self.folder)  # joined as text: pathlib's parsing shows at 10,000 tasks
         self.log = log
         self.known_models = known_models
-        self.reader = NodeReader(path, log)
+        self.reader = NodeReader(path, log)  # its table of shared texts serves the detail files too
         self.template_cache: dict[str, Path | None] = {}
 
     def read(self, top: Node) -> RunbookReport:
@@ -184,10 +200,11 @@ class _RunbookReading:
             )
         )
         by_id = runbook._by_id
+        # The tasks share one dict of private links (set here only): a dict per task was a tenth
+        # of a loaded runbook's memory.
+        links = {"_defaults": defaults_model, "_runbook": runbook}
         for draft in drafts:
-            task = _build_task(draft, self._template)
-            task._defaults = defaults_model
-            task._runbook = runbook
+            task = _build_task(draft, self._template, links)
             runbook.tasks.append(task)
             by_id[task.id] = task
         return self._report(runbook, len(drafts))
@@ -259,10 +276,12 @@ class _RunbookReading:
             else:
                 self.log.error(Location(path), f"the detail file {reason}.")
             return
-        node = compose_bytes(path, data, self.log)
+        # the detail file's index, made now from what is composed anyway, makes its first write fast
+        remember = partial(remember_load, path) if self.index_details else None
+        node = compose_bytes(path, data, self.log, remember)
         if node is None:
             return
-        reader = NodeReader(path, self.log)
+        reader = NodeReader(path, self.log, self.reader.shared)
         if not isinstance(node, MappingNode):
             reader.error(
                 node, f"a task detail file must be a mapping of keys and values, not {describe(node)}."
@@ -301,7 +320,7 @@ def _listing(folder: Path) -> frozenset[str]:
         return frozenset()
 
 
-def _build_task(draft: TaskDraft, template: Any) -> Task:
+def _build_task(draft: TaskDraft, template: Any, links: dict[str, Any]) -> Task:
     values = {key: written.value for key, written in draft.fields.items()}
     values["depends_on"] = [text for text, _ in values.get("depends_on", [])]
     ai_values = {key: written.value for key, written in draft.ai.items()}
@@ -317,16 +336,25 @@ def _build_task(draft: TaskDraft, template: Any) -> Task:
     values.setdefault("status", "PENDING")
     values["interrupted"] = values["status"] == "RUNNING"
     values["task_detail_file"] = draft.detail_path
+    values["origin"] = _origin(draft)
+    return Task.checked(values, links)
+
+
+def _origin(draft: TaskDraft) -> TaskOrigin:
+    entry = draft.entry.start_mark
     status = draft.fields.get("status")
-    values["origin"] = TaskOrigin.checked(
-        dict(
-            entry=draft.reader.at(draft.entry),
-            detail_file=draft.detail_path,
-            status=status.location if status is not None and status.reader is draft.reader else None,
-            detail_status=draft.detail_status.location if draft.detail_status is not None else None,
-        )
+    at = status.node.start_mark if status is not None and status.reader is draft.reader else None
+    detail = draft.detail_status.node.start_mark if draft.detail_status is not None else None
+    return TaskOrigin(
+        draft.reader.path,
+        entry.line + 1,
+        entry.column + 1,
+        draft.detail_path,
+        at.line - entry.line if at else 0,
+        at.column + 1 if at else 0,
+        detail.line + 1 if detail else 0,
+        detail.column + 1 if detail else 0,
     )
-    return Task.checked(values)
 
 
 def _inferred_type(values: dict[str, Any]) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import PrivateAttr
 
 from tui.errors import Location
+from tui.runbook.model_base import _Model
 from tui.runbook.problems import Problem
 
 Status = Literal["PENDING", "READY", "RUNNING", "DONE", "ERROR", "SKIPPED"]
@@ -37,84 +38,6 @@ DEFAULT_OUTPUT_PARSER = "auto"
 
 def is_output_parser(name: str) -> bool:
     return name in OUTPUT_PARSERS or (name.endswith("_code_block") and len(name) > len("_code_block"))
-
-
-_set = object.__setattr__
-
-
-class _Model(BaseModel):
-    # Schemas are built on first use (validation or dumping); loading never validates, and building
-    # them all at import would double the start-up time of `patchbay validate`.
-    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
-
-    @classmethod
-    def checked(cls: type[_M], values: dict[str, Any]) -> _M:
-        """An instance from values the loader has already checked (it logs located errors itself).
-
-        Like `model_construct`, without its per-field default machinery, which dominated loading
-        a large runbook (it inspects the signature of every default factory on every call).
-        """
-        shared, fresh, private = _plain_defaults(cls)
-        merged = {**shared, **values}
-        for name, factory in fresh.items():
-            if name not in values:
-                merged[name] = factory()
-        instance = cls.__new__(cls)
-        _set(instance, "__dict__", merged)
-        # One set per distinct set of given keys, shared by the instances: a set per model was a
-        # quarter of a loaded runbook's memory. Nothing reads it (no `exclude_unset` dumps), and an
-        # assignment adds a field name, which at worst marks that field as set in a few siblings.
-        _set(instance, "__pydantic_fields_set__", _fields_set(values))
-        _set(instance, "__pydantic_extra__", None)
-        _set(
-            instance,
-            "__pydantic_private__",
-            {name: factory() for name, factory in private.items()} if private else None,
-        )
-        return instance
-
-
-_M = TypeVar("_M", bound=_Model)
-_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
-
-
-def _fields_set(values: dict[str, Any]) -> set[str]:
-    key = frozenset(values)
-    found = _FIELDS_SETS.get(key)
-    if found is None:
-        found = _FIELDS_SETS[key] = set(key)
-    return found
-
-
-_DEFAULTS_BY_CLASS: dict[
-    type, tuple[dict[str, Any], dict[str, Callable[[], Any]], dict[str, Callable[[], Any]]]
-] = {}
-
-
-def _plain_defaults(
-    cls: type[_Model],
-) -> tuple[dict[str, Any], dict[str, Callable[[], Any]], dict[str, Callable[[], Any]]]:
-    """(defaults shared safely, factories for mutable defaults, factories for private attributes)."""
-    cached = _DEFAULTS_BY_CLASS.get(cls)
-    if cached is None:
-        shared: dict[str, Any] = {}
-        fresh: dict[str, Callable[[], Any]] = {}
-        for name, info in cls.model_fields.items():
-            if info.is_required():
-                continue
-            default = info.default
-            if isinstance(default, (list, dict, set)):
-                fresh[name] = type(default)
-            elif isinstance(default, BaseModel):
-                fresh[name] = default.model_copy
-            else:
-                shared[name] = default
-        private = {
-            name: attr.default_factory or (lambda value=attr.default: value)
-            for name, attr in cls.__private_attributes__.items()
-        }
-        cached = _DEFAULTS_BY_CLASS[cls] = (shared, fresh, private)
-    return cached
 
 
 class ContextFile(_Model):
@@ -193,13 +116,42 @@ class Defaults(_Model):
     commit: bool | None = None
 
 
-class TaskOrigin(_Model):
-    """Where a task was written, so screens and messages can point at it."""
+@dataclass(frozen=True, slots=True)
+class TaskOrigin:
+    """Where a task was written, so screens and messages can point at it.
 
-    entry: Location  # the task's entry in runbook.yaml
+    Kept as numbers and made into Locations when asked: two Location objects per task weighed
+    more than the task's own fields on a 10,000-task runbook. A column of 0 means "not written";
+    the status's line counts from the entry's (a small number, which Python does not allocate).
+    """
+
+    runbook_file: Path
+    entry_line: int
+    entry_column: int
     detail_file: Path | None = None
-    status: Location | None = None  # the `status:` value in runbook.yaml, if written
-    detail_status: Location | None = None  # the top-level `status:` value in the detail file, if any
+    status_lines_below: int = 0
+    status_column: int = 0
+    detail_status_line: int = 0
+    detail_status_column: int = 0
+
+    @property
+    def entry(self) -> Location:
+        """The task's entry in runbook.yaml."""
+        return Location(self.runbook_file, self.entry_line, self.entry_column)
+
+    @property
+    def status(self) -> Location | None:
+        """The `status:` value in runbook.yaml, if written."""
+        if not self.status_column:
+            return None
+        return Location(self.runbook_file, self.entry_line + self.status_lines_below, self.status_column)
+
+    @property
+    def detail_status(self) -> Location | None:
+        """The top-level `status:` value in the detail file, if any."""
+        if not self.detail_status_column or self.detail_file is None:
+            return None
+        return Location(self.detail_file, self.detail_status_line, self.detail_status_column)
 
 
 class Task(_Model):

@@ -7,7 +7,6 @@ characters as written (`id: 1.10` is "1.10", not the float 1.1).
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,6 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 SCALARS = SafeConstructor()  # only its scalar and flatten helpers are used; they keep no state
 
 
-def _shared(text: str) -> str:
-    """Short values (statuses, types, groups, ids named in depends_on) kept once, not once per task."""
-    return sys.intern(text) if len(text) <= 64 else text
-
-
 def describe(node: Node) -> str:
     """What a node is, in words, for "must be X (got Y)" sentences."""
     if isinstance(node, MappingNode):
@@ -53,9 +47,17 @@ def is_null(node: Node) -> bool:
 class NodeReader:
     """Reads the nodes of one file, logging problems located in that file."""
 
-    def __init__(self, path: Path, log: ProblemLog) -> None:
+    def __init__(self, path: Path, log: ProblemLog, shared: dict[str, str] | None = None) -> None:
         self.path = path
         self.log = log
+        # Short values (statuses, types, groups, ids named in depends_on) are kept once, not once per
+        # task. A table per load rather than sys.intern: the interpreter's table never shrinks.
+        self.shared: dict[str, str] = {} if shared is None else shared
+
+    def _shared(self, text: str) -> str:
+        if len(text) > 64:
+            return text
+        return self.shared.setdefault(text, text)
 
     def at(self, node: Node) -> Location:
         mark = node.start_mark
@@ -117,7 +119,7 @@ class NodeReader:
                 if not allow_null:
                     self.error(node, f"{what} must not be empty.")
                 return None
-            return _shared(node.value)
+            return self._shared(node.value)
         self.error(node, f"{what} must be text, not {describe(node)}.")
         return None
 
@@ -126,7 +128,7 @@ class NodeReader:
         if is_null(node):
             return []
         if isinstance(node, ScalarNode):
-            return [(_shared(node.value), node)]
+            return [(self._shared(node.value), node)]
         if isinstance(node, MappingNode):
             self.error(node, f"{what} must be a list, not a mapping.")
             return None
@@ -134,7 +136,7 @@ class NodeReader:
         ok = True
         for item in node.value:
             if isinstance(item, ScalarNode) and not is_null(item):
-                items.append((_shared(item.value), item))
+                items.append((self._shared(item.value), item))
             else:
                 self.error(item, f"each item of {what} must be text, not {describe(item)}.")
                 ok = False

@@ -25,7 +25,9 @@ except AttributeError:  # PyYAML built without libyaml
 _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
-_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> its implicit tag; runbooks repeat most values
+# plain scalar text -> its implicit tag; runbooks repeat most values. Emptied after each load (see
+# `forget_tags`) so that it does not keep every text of the last runbook alive.
+_PLAIN_TAGS: dict[str, str] = {}
 
 
 class _RunbookLoader(_C_LOADER):  # type: ignore[misc, valid-type]
@@ -139,7 +141,15 @@ def compose_bytes(path: Path, data: bytes, log: ProblemLog, composed: Composed |
 
 def compose_text(text: str) -> Node | None:
     """`text` composed the way the loader does it (yaml.YAMLError or RecursionError if it cannot be)."""
-    return _compose(text)
+    try:
+        return _compose(text)
+    finally:
+        forget_tags()
+
+
+def forget_tags() -> None:
+    """Empty the memo of scalar tags (the loader calls this when a load is over)."""
+    _PLAIN_TAGS.clear()
 
 
 def _compose(text: str) -> Node | None:
