@@ -62,7 +62,7 @@ def test_an_external_edit_between_index_and_write_is_detected_and_reapplied_on_t
     used = []
 
     def spying(data, index, edits):
-        used.append(index.data == data)
+        used.append(index.holds(data))
         return edit_indexed(data, index, edits)
 
     monkeypatch.setattr(writer, "edit_indexed", spying)

@@ -11,7 +11,7 @@ from tui.runbook.models import FINISHED_STATUSES, Runbook
 
 
 def run(args: argparse.Namespace) -> int:
-    runbook = load_runbook(args.runbook)
+    runbook = load_runbook(args.runbook, indexes="none")  # read only: nothing to index for writes
     task = next_ready(runbook)
     if task is None:
         raise PatchbayError(why_nothing_is_ready(runbook))

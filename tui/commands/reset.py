@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     status = args.to.strip().upper()
     if status not in STATUSES:
         raise PatchbayError(f"unknown status '{args.to}'; use one of {', '.join(STATUSES)}")
-    runbook = load_runbook(args.runbook)
+    runbook = load_runbook(args.runbook, indexes="runbook")  # one detail file at most is written
     task = runbook.get(args.task)
     if task is None:
         close = difflib.get_close_matches(args.task, list(runbook.by_id), n=1)

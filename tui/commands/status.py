@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_status(path, *, as_json: bool) -> int:
-    runbook = load_runbook(path)
+    runbook = load_runbook(path, indexes="none")  # read only: nothing to index for writes
     if as_json:
         print(json.dumps([task_summary(task) for task in runbook.tasks], indent=2, ensure_ascii=False))
         return 0

@@ -10,6 +10,8 @@ trusts an index only for the exact bytes it was made from (see `current`).
 from __future__ import annotations
 
 import bisect
+import hashlib
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ __all__ = [
     "compose_root",
     "could_not_index",
     "current",
+    "fingerprint",
     "forget",
     "line_start",
     "remember",
@@ -32,10 +35,12 @@ __all__ = [
 ]
 
 _ITEM_PREFIX = re.compile(r"[ \t]*-[ \t]+")
-_MAX_INDEXES = 2_048  # detail files written in one session; the oldest are dropped beyond this
+# A loaded runbook's file and each of its detail files (up to the 25,000-task limit) have one;
+# beyond this the oldest are dropped (a write without one indexes the file itself).
+_MAX_INDEXES = 30_000
 
 
-@dataclass
+@dataclass(slots=True)
 class Regions:
     """Consecutive regions of whole lines: region k is `bounds[k] : bounds[k + 1]` (bytes)."""
 
@@ -58,16 +63,33 @@ class Regions:
         return None if at < 0 else self.bounds[number] + at
 
 
-@dataclass
+@dataclass(slots=True)
 class FileIndex:
-    data: bytes  # the exact version indexed; compared whole, which is cheaper than hashing it
+    """Where things are in one exact version of a file, known by its bytes or their digest."""
+
+    # The version indexed: its bytes when they are kept anyway (after Patchbay's own write, whose
+    # bytes the writer remembers; compared whole, cheaper than hashing), else its SHA-256 (after a
+    # load: keeping the bytes of a 2 MB runbook would double the memory the loaded runbook holds).
+    data: bytes | None
+    digest: bytes | None
+    size: int
     bom: int  # bytes of the UTF-8 byte-order mark in front of the text (0 or 3)
     entries: Regions | None  # the top-level `tasks:` list, when it is a block list of block entries
     keys: Regions | None  # the top-level mapping's keys, when it is a block mapping at column 0
 
+    def holds(self, data: bytes) -> bool:
+        """Whether `data` are exactly the bytes this index was made from."""
+        if self.data is not None:
+            return self.data == data
+        return self.size == len(data) and self.digest == fingerprint(data)
 
-_indexes: dict[Path, FileIndex] = {}
-_failed: dict[Path, bytes] = {}  # a version no index can be made for
+
+def fingerprint(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+_indexes: dict[str, FileIndex] = {}
+_failed: dict[str, bytes] = {}  # a version no index can be made for
 _lock = threading.Lock()
 
 
@@ -75,7 +97,7 @@ def current(path: Path, data: bytes) -> FileIndex | None:
     """The index kept for exactly these bytes of `path`, else None."""
     with _lock:
         index = _indexes.get(_key(path))
-    return index if index is not None and index.data == data else None
+    return index if index is not None and index.holds(data) else None
 
 
 def could_not_index(path: Path, data: bytes) -> bool:
@@ -103,15 +125,18 @@ def forget() -> None:
 
 
 def remember_load(path: Path, data: bytes, text: str, root: Node) -> None:
-    """Called by the loader with the composed runbook: keep its index for the writes to come."""
-    remember(path, build_index(data, text, root), data)
+    """Called by the loader with a composed file: keep its index, by digest, for the writes to come."""
+    remember(path, build_index(data, text, root, keep_bytes=False), data)
 
 
 # ---------------------------------------------------------------- building
 
 
-def build_index(data: bytes, text: str, root: Node | None) -> FileIndex | None:
-    """The index of `data` (whose text, without a BOM, is `text` and composes to `root`)."""
+def build_index(data: bytes, text: str, root: Node | None, *, keep_bytes: bool = True) -> FileIndex | None:
+    """The index of `data` (whose text, without a BOM, is `text` and composes to `root`).
+
+    `keep_bytes` False: the index knows `data` by its digest only.
+    """
     if not isinstance(root, MappingNode) or root.flow_style:
         return None
     bom = len(data) - len(text.encode("utf-8")) if not text.isascii() else len(data) - len(text)
@@ -123,7 +148,9 @@ def build_index(data: bytes, text: str, root: Node | None) -> FileIndex | None:
     keys = _key_regions(text, root, offsets)
     if entries is None and keys is None:
         return None
-    return FileIndex(data, bom, entries, keys)
+    if keep_bytes:
+        return FileIndex(data, None, len(data), bom, entries, keys)
+    return FileIndex(None, fingerprint(data), len(data), bom, entries, keys)
 
 
 def _entry_regions(text: str, tasks: SequenceNode, offsets: _Offsets) -> Regions | None:
@@ -264,8 +291,11 @@ def shift(bounds: list[int], splices: list[tuple[int, int, int]]) -> list[int]:
     return out
 
 
-def _key(path: Path) -> Path:
-    return Path(path).resolve()
+def _key(path: Path) -> str:
+    # Not resolved: resolving costs a system call per folder of the path, for each of 10,000 detail
+    # files at a load. Two spellings of one file only cost a fresh index: an index is used only for
+    # the exact bytes it was made from.
+    return os.path.abspath(path)
 
 
 def compose_root(text: str) -> Node | None:

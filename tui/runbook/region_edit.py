@@ -369,7 +369,8 @@ def _moved(index: FileIndex, splices: list[_Splice], new_data: bytes) -> FileInd
     entries = _moved_regions(index.entries, spans, [s for s in splices if s.regions == "entries"])
     keys = None if any(s.keys_changed for s in splices) else index.keys
     keys = _moved_regions(keys, spans, [s for s in splices if s.regions == "keys"])
-    return replace(index, data=new_data, entries=entries, keys=keys)
+    # the writer keeps the new bytes (its record of its own writes): no digest to compute
+    return replace(index, data=new_data, digest=None, size=len(new_data), entries=entries, keys=keys)
 
 
 def _moved_regions(regions: Regions | None, spans, edited: list[_Splice]) -> Regions | None:
