@@ -6,7 +6,8 @@ slows both sides alike:
 - status-write-10k: one status change on a loaded 10,000-task runbook, and `last_run` replaced
   and an `issues` item appended in a detail file holding 1,000 issues, each against writing the
   same file's bytes atomically (temporary file, fsync, rename, fsync the folder). The figure is
-  the worst of the three ratios; the absolute times are printed beside it (ceiling 50 ms).
+  the worst of the three ratios; the absolute times are printed beside it (ceiling 50 ms), and so
+  is the detail file's first write, whose index the load made.
 - promote-10k: 500 dependants promoted in one `set_task_statuses` against one status write.
 - reset-vs-validate-10k: `patchbay reset` against `patchbay validate`, whole processes.
 - runbook-10k-memory: memory a loaded 10,000-task runbook holds, against the file's size.
@@ -89,7 +90,10 @@ def status_write_10k(quick: bool) -> Measured:
             lambda: set_task_status(runbook, task_id, next(statuses)),
         )
         counter = itertools.count()
-        set_task_key(detail, None, "last_run", {"outcome": "SUCCESS", "run": -1})  # indexes the detail file
+        # the first write to the detail file: its index was made by the load, not by this write
+        first_ms = (
+            _timed(lambda: set_task_key(detail, None, "last_run", {"outcome": "SUCCESS", "run": -1})) * 1000
+        )
         last_run = _interleaved(
             runs,
             lambda: write_atomically(detail, detail.read_bytes()),
@@ -105,7 +109,7 @@ def status_write_10k(quick: bool) -> Measured:
     size_kb = runbook.stat().st_size // 1024 if runbook.exists() else 0
     parts = [("status", status), ("last_run", last_run), ("issues", issue)]
     ratios = {name: ours / floor for name, (floor, ours) in parts}
-    slowest = max(ours for _, (_, ours) in parts) * 1000
+    slowest = max(max(ours for _, (_, ours) in parts) * 1000, first_ms)
     shown = "; ".join(
         f"{name} {ours * 1000:.1f} ms vs floor {floor * 1000:.1f} ms ({ratios[name]:.2f}x)"
         for name, (floor, ours) in parts
@@ -114,7 +118,8 @@ def status_write_10k(quick: bool) -> Measured:
     return Measured(
         max(ratios.values()),
         f"{tasks:,}-task runbook{f' ({size_kb:,} KB)' if size_kb else ''} and a {issues:,}-issue detail file, "
-        f"medians of {runs}: {shown}; slowest {slowest:.1f} ms, {verdict} the {CEILING_MS:.0f} ms ceiling",
+        f"medians of {runs}: {shown}; the detail file's first write after the load {first_ms:.1f} ms; "
+        f"slowest {slowest:.1f} ms, {verdict} the {CEILING_MS:.0f} ms ceiling",
     )
 
 
