@@ -24,12 +24,12 @@ from pydantic import (
     model_validator,
 )
 
+from tui.config_files import config_files, user_config_path
 from tui.engine.base import DEFAULT_GENERATION_TIMEOUT
 from tui.errors import LocatedError, Location, PatchbayError
 from tui.runbook.file_swap import replace_if_unchanged
 from tui.workspace.atomic import write_atomically
 
-LOCAL_CONFIG_NAME = "patchbay.yaml"
 # Built-in chat formats an ExLlamaV2 model can fall back to (tui/engine/chat_template.py has them).
 CHAT_FORMATS = ("chatml", "llama3", "llama2", "mistral", "gemma", "phi3", "raw")
 SAVABLE_SETTINGS = ("theme", "default_model")
@@ -197,27 +197,6 @@ class PatchbayConfig(BaseModel):
 
 
 # -- where the files are ---------------------------------------------------------------------------
-
-
-def user_config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or ""
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
-    return root / "patchbay" / "config.yaml"
-
-
-def config_files(runbook_folder: Path | None, config_file: Path | None = None) -> list[Path]:
-    """The files that make up the settings, weakest first: the user config (or, instead of it, the
-    `--config` file), then the runbook's patchbay.yaml; an explicit `--config` file wins over the
-    runbook's file where both name the same model or setting, and adds to it everywhere else."""
-    if config_file is not None and not Path(config_file).is_file():
-        raise PatchbayError(f"the config file {config_file} does not exist")
-    found = [user_config_path()] if config_file is None else []
-    if runbook_folder is not None:
-        folder = Path(runbook_folder)
-        found.append((folder.parent if folder.is_file() else folder) / LOCAL_CONFIG_NAME)
-    if config_file is not None:
-        found.append(Path(config_file))
-    return [path for path in found if path.is_file()]
 
 
 # -- reading ---------------------------------------------------------------------------------------

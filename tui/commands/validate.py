@@ -25,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
 
 def known_models(runbook_folder: Path, config: str | None) -> set[str] | None:
     """Model names the registry knows; None (no check) without a registry module or any configured model."""
+    from tui.config_files import config_files
+
+    if not config_files(runbook_folder, Path(config) if config else None):
+        return None  # no settings, so no models: the registry (config models, engines) is not imported
     try:
         from tui.engine.registry import load_registry
     except ImportError:
