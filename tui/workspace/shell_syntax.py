@@ -14,6 +14,10 @@ _OPERATORS = ("&&", "||", ";;", ">>", "<<", "&>", ";", "|", "&", "<", ">", "(", 
 _KEYWORDS = {"for", "while", "until", "if", "case", "function", "{", "!", "[["}
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _NAME_START = re.compile(r"[A-Za-z_{(0-9#?*@!$-]")
+# Every character the scan below can stop at or that changes how it reads what follows; a command
+# with none of them is plain words (most validation commands), found in one pass instead of a loop.
+_MEANINGFUL = re.compile(r"[$`\\'\"\n#~*?&|;<>()]")
+_OPERATOR_START = frozenset(op[0] for op in _OPERATORS)
 
 
 def shell_syntax(command: str) -> str | None:
@@ -25,6 +29,8 @@ def shell_syntax(command: str) -> str | None:
             return f"the shell keyword `{first_word}`"
         if _ASSIGNMENT.match(first_word):
             return "a variable assignment before the command"
+    if _MEANINGFUL.search(command) is None:
+        return None
     quote = ""
     at_word_start = True
     index = 0
@@ -52,7 +58,7 @@ def shell_syntax(command: str) -> str | None:
             return "a `~` home folder"
         elif char in "*?":
             return f"the `{char}` wildcard"
-        else:
+        elif char in _OPERATOR_START:
             operator = next((op for op in _OPERATORS if command.startswith(op, index)), None)
             if operator is not None:
                 return f"`{operator}`"
