@@ -11,7 +11,8 @@ from tui.runbook.problems import shown_path
 
 def run(args: argparse.Namespace) -> int:
     runbook_file = runbook_file_for(Path(args.runbook))
-    report = check_runbook(runbook_file, known_models=known_models(runbook_file.parent, args.config))
+    known = known_models(runbook_file.parent, args.config)
+    report = check_runbook(runbook_file, known_models=known, build=False)  # checked, not kept
     for problem in report.errors:
         print(problem.formatted())
     for problem in report.warnings:

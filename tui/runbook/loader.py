@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
@@ -15,12 +15,14 @@ from tui.errors import Location
 from tui.runbook.checks import check_tasks
 from tui.runbook.file_index import remember_load
 from tui.runbook.limits import too_many_tasks
-from tui.runbook.models import AiDetails, Defaults, Runbook, Task, TaskOrigin
 from tui.runbook.node_reader import NodeReader, describe
 from tui.runbook.problems import Problem, ProblemLog, RunbookInvalid
 from tui.runbook.task_fields import Written, read_defaults, read_task_mapping
 from tui.runbook.templates import resolve_template
 from tui.runbook.yaml_source import compose_bytes, forget_tags, read_yaml_file
+
+if TYPE_CHECKING:
+    from tui.runbook.models import Runbook
 
 RUNBOOK_FILE = "runbook.yaml"
 _TOP_KEYS = ("name", "description", "workdir", "defaults", "tasks")
@@ -49,7 +51,8 @@ class TaskDraft:
 
 @dataclass
 class RunbookReport:
-    """Everything `validate` says about a runbook; `runbook` is None when there are errors."""
+    """Everything `validate` says about a runbook; `runbook` is None when there are errors (or when
+    it was only checked)."""
 
     path: Path
     runbook: Runbook | None
@@ -76,9 +79,17 @@ def load_runbook(
 
 
 def check_runbook(
-    path: Path | str, *, known_models: set[str] | None = None, indexes: Indexes = "none"
+    path: Path | str,
+    *,
+    known_models: set[str] | None = None,
+    indexes: Indexes = "none",
+    build: bool = True,
 ) -> RunbookReport:
-    """Read and check a runbook, collecting all errors and warnings (RunbookInvalid only if there is no file)."""
+    """Read and check a runbook, collecting all errors and warnings (RunbookInvalid only if there is no file).
+
+    `build` False: only check (the report's runbook is None); no models are made, and no pydantic
+    is imported for them.
+    """
     runbook_file = runbook_file_for(Path(path))
     log = ProblemLog()
     # Loading makes hundreds of thousands of long-lived, acyclic objects (nodes, marks, models);
@@ -90,7 +101,7 @@ def check_runbook(
         top = read_yaml_file(runbook_file, log, remember)
         if top is None:
             return RunbookReport(runbook_file, None, 0, log.errors, log.warnings)
-        return _RunbookReading(runbook_file, log, known_models, indexes == "all").read(top)
+        return _RunbookReading(runbook_file, log, known_models, indexes == "all", build).read(top)
     finally:
         forget_tags()
         if collecting:
@@ -143,10 +154,11 @@ class _RunbookReading:
     """One pass over runbook.yaml and its detail files."""
 
     def __init__(
-        self, path: Path, log: ProblemLog, known_models: set[str] | None, index_details: bool
+        self, path: Path, log: ProblemLog, known_models: set[str] | None, index_details: bool, build: bool
     ) -> None:
         self.path = path
         self.index_details = index_details
+        self.build = build
         self.folder = path.parent
         self.folder_text = str(self.folder)  # joined as text: pathlib's parsing shows at 10,000 tasks
         self.log = log
@@ -183,30 +195,19 @@ class _RunbookReading:
             reader.error(tasks_node, refused)
             return self._report(None, len(tasks_node.value))
         drafts = self._drafts(tasks_node.value)
-        defaults_model = self._build_defaults(defaults)
         check_tasks(drafts, defaults, self.log, self._template, self.known_models)
-        if self.log.errors:
+        if self.log.errors or not self.build:
             return self._report(None, len(tasks_node.value))
-        runbook = Runbook.checked(
-            dict(
-                path=self.path,
-                folder=self.folder,
-                name=name or self.folder.name,
-                description=description,
-                workdir=workdir,
-                defaults=defaults_model,
-                tasks=[],
-                warnings=self.log.warnings,
-            )
+        from tui.runbook.build import build_runbook  # pydantic and the models: only to keep the runbook
+
+        head = dict(
+            path=self.path,
+            folder=self.folder,
+            name=name or self.folder.name,
+            description=description,
+            workdir=workdir,
         )
-        by_id = runbook._by_id
-        # The tasks share one dict of private links (set here only): a dict per task was a tenth
-        # of a loaded runbook's memory.
-        links = {"_defaults": defaults_model, "_runbook": runbook}
-        for draft in drafts:
-            task = _build_task(draft, self._template, links)
-            runbook.tasks.append(task)
-            by_id[task.id] = task
+        runbook = build_runbook(head, defaults, drafts, self.log.warnings, self._template)
         return self._report(runbook, len(drafts))
 
     def _report(self, runbook: Runbook | None, count: int) -> RunbookReport:
@@ -227,12 +228,6 @@ class _RunbookReading:
         if not workdir.is_dir():
             self.reader.warning(node, f"the workdir {text} is not a folder (yet).")
         return workdir
-
-    def _build_defaults(self, defaults: dict[str, Written]) -> Defaults:
-        values = {key: written.value for key, written in defaults.items()}
-        if values.get("system_template"):
-            values["system_template_path"] = self._template(values["system_template"])
-        return Defaults.checked(values)
 
     def _drafts(self, entries: list[Node]) -> list[TaskDraft]:
         detail_names = _listing(self.folder / "tasks")
@@ -318,48 +313,3 @@ def _listing(folder: Path) -> frozenset[str]:
         return frozenset(os.listdir(folder))
     except OSError:
         return frozenset()
-
-
-def _build_task(draft: TaskDraft, template: Any, links: dict[str, Any]) -> Task:
-    values = {key: written.value for key, written in draft.fields.items()}
-    values["depends_on"] = [text for text, _ in values.get("depends_on", [])]
-    ai_values = {key: written.value for key, written in draft.ai.items()}
-    artifact = values.pop("output_artifact", None)
-    if artifact and not ai_values.get("output_artifact"):
-        ai_values["output_artifact"] = artifact
-    if ai_values:
-        for key in ("prompt_template", "fallback_prompt_template", "system_template"):
-            if ai_values.get(key):
-                ai_values[f"{key}_path"] = template(ai_values[key])
-        values["ai_details"] = AiDetails.checked(ai_values)
-    values.setdefault("type", _inferred_type(values))
-    values.setdefault("status", "PENDING")
-    values["interrupted"] = values["status"] == "RUNNING"
-    values["task_detail_file"] = draft.detail_path
-    values["origin"] = _origin(draft)
-    return Task.checked(values, links)
-
-
-def _origin(draft: TaskDraft) -> TaskOrigin:
-    entry = draft.entry.start_mark
-    status = draft.fields.get("status")
-    at = status.node.start_mark if status is not None and status.reader is draft.reader else None
-    detail = draft.detail_status.node.start_mark if draft.detail_status is not None else None
-    return TaskOrigin(
-        draft.reader.path,
-        entry.line + 1,
-        entry.column + 1,
-        draft.detail_path,
-        at.line - entry.line if at else 0,
-        at.column + 1 if at else 0,
-        detail.line + 1 if detail else 0,
-        detail.column + 1 if detail else 0,
-    )
-
-
-def _inferred_type(values: dict[str, Any]) -> str:
-    if values.get("ai_details") is not None:
-        return "AI_ASSISTED"
-    if values.get("script_details") is not None:
-        return "AUTOMATED_SCRIPT"
-    return "MANUAL"

@@ -4,40 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import PrivateAttr
 
 from tui.errors import Location
 from tui.runbook.model_base import _Model
 from tui.runbook.problems import Problem
-
-Status = Literal["PENDING", "READY", "RUNNING", "DONE", "ERROR", "SKIPPED"]
-TaskType = Literal["MANUAL", "AI_ASSISTED", "AUTOMATED_SCRIPT"]
-
-STATUSES: tuple[str, ...] = ("PENDING", "READY", "RUNNING", "DONE", "ERROR", "SKIPPED")
-TASK_TYPES: tuple[str, ...] = ("MANUAL", "AI_ASSISTED", "AUTOMATED_SCRIPT")
-# "<lang>_code_block" (python_code_block, ...) is accepted too.
-OUTPUT_PARSERS: tuple[str, ...] = (
-    "auto",
-    "unified_diff",
-    "search_replace",
-    "apply_patch",
-    "whole_file",
-    "code_block",
-    "json",
-    "text",
-)
-FINISHED_STATUSES = frozenset({"DONE", "SKIPPED"})
-
-DEFAULT_MODEL = "default"
-# auto: whatever edit format the answer is written in (per block); a model's edit_format or the
-# task's output_parser narrows it.
-DEFAULT_OUTPUT_PARSER = "auto"
-
-
-def is_output_parser(name: str) -> bool:
-    return name in OUTPUT_PARSERS or (name.endswith("_code_block") and len(name) > len("_code_block"))
+from tui.runbook.vocabulary import DEFAULT_MODEL as DEFAULT_MODEL
+from tui.runbook.vocabulary import DEFAULT_OUTPUT_PARSER as DEFAULT_OUTPUT_PARSER
+from tui.runbook.vocabulary import FINISHED_STATUSES as FINISHED_STATUSES
+from tui.runbook.vocabulary import OUTPUT_PARSERS as OUTPUT_PARSERS
+from tui.runbook.vocabulary import STATUSES as STATUSES
+from tui.runbook.vocabulary import TASK_TYPES as TASK_TYPES
+from tui.runbook.vocabulary import Status as Status
+from tui.runbook.vocabulary import TaskType as TaskType
+from tui.runbook.vocabulary import is_output_parser as is_output_parser
 
 
 class ContextFile(_Model):

@@ -2,6 +2,9 @@
 
 The loader merges an entry with its detail file and builds the Task; cross-task checks (ids,
 dependencies, templates) need the nodes to point at the exact characters, hence `Written`.
+Values that become models (commands, context files, last_run, issues) are read as the checked
+fields of their model, a dict; tui.runbook.build makes the models, so that checking a runbook
+alone needs no pydantic.
 """
 
 from __future__ import annotations
@@ -12,16 +15,8 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tui.errors import Location
-from tui.runbook.models import (
-    STATUSES,
-    TASK_TYPES,
-    CommandSpec,
-    ContextFile,
-    Issue,
-    LastRun,
-    is_output_parser,
-)
 from tui.runbook.node_reader import FLOAT_TAG, INT_TAG, NULL_TAG, SCALARS, NodeReader, describe, is_null
+from tui.runbook.vocabulary import STATUSES, TASK_TYPES, is_output_parser
 from tui.workspace.shell_syntax import shell_syntax
 
 
@@ -195,7 +190,7 @@ def _command(what: str):
                 return _INVALID
             if not _runs_without_a_shell(reader, node, what, "write it as `{command: ..., shell: true}`"):
                 return _INVALID
-            return CommandSpec.checked({"command": node.value})
+            return {"command": node.value}
         mapping = reader.mapping(node, what)
         if mapping is None:
             return _INVALID
@@ -222,7 +217,7 @@ def _command(what: str):
             return _INVALID
         if not fields["shell"] and command_node is not None:
             ok = _runs_without_a_shell(reader, command_node, f"{what}.command", "add `shell: true`") and ok
-        return CommandSpec.checked(fields) if ok else _INVALID
+        return fields if ok else _INVALID
 
     return read
 
@@ -249,7 +244,7 @@ def _read_context_files(reader: NodeReader, node: Node) -> Any:
     files = []
     for item in node.value:
         if isinstance(item, ScalarNode) and not is_null(item):
-            files.append(ContextFile.checked({"path": item.value}))
+            files.append({"path": item.value})
             continue
         mapping = reader.mapping(item, "each item of context_files")
         if mapping is None:
@@ -265,7 +260,7 @@ def _read_context_files(reader: NodeReader, node: Node) -> Any:
         if path is None:
             reader.error(item, "each item of context_files needs a `path`.")
             continue
-        files.append(ContextFile.checked({"path": path, "lines": lines}))
+        files.append({"path": path, "lines": lines})
     return files
 
 
@@ -374,7 +369,7 @@ def _read_last_run(reader: NodeReader, node: Node) -> Any:
     if mapping is None:
         return _INVALID
     fields = _history_fields(reader, mapping, "last_run", _LAST_RUN_TEXT, _LAST_RUN_INT, _LAST_RUN_FLOAT)
-    return LastRun.checked(fields)
+    return fields
 
 
 def _read_issues(reader: NodeReader, node: Node) -> Any:
@@ -387,7 +382,7 @@ def _read_issues(reader: NodeReader, node: Node) -> Any:
     for item in node.value:
         mapping = reader.mapping(item, "each item of issues")
         if mapping is not None:
-            issues.append(Issue.checked(_history_fields(reader, mapping, "issues", _ISSUE_TEXT, (), ())))
+            issues.append(_history_fields(reader, mapping, "issues", _ISSUE_TEXT, (), ()))
     return issues
 
 
