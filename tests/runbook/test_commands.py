@@ -180,3 +180,11 @@ def test_validate_warns_about_models_the_registry_does_not_know(runbook_dir, cap
     out = capsys.readouterr().out
     assert "runbook.yaml:4:48: warning: the model `giant` is not in the model registry (known: small)." in out
     assert out.endswith(": 1 task, 0 errors, 1 warning\n")
+
+
+def test_reset_of_an_invalid_runbook_fails_with_the_first_error_and_writes_nothing(runbook_dir, capsys):
+    text = "tasks:\n  - id: a\n    name: A\n    depends_on: [zz]\n  - {id: b, name: B, status: DONE}\n"
+    folder = runbook_dir({"runbook.yaml": text})
+    assert main(["reset", str(folder), "b"]) == 1
+    assert "runbook.yaml:4:18: task `a` depends on `zz`" in capsys.readouterr().err
+    assert (folder / "runbook.yaml").read_text() == text

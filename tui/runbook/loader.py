@@ -59,6 +59,22 @@ class RunbookReport:
     task_count: int
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Checked without models (`build` False) and without errors: a few facts about each task.
+    stored: dict[str, StoredTask] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTask:
+    """What a check knows of a task without making its model: enough for `patchbay reset`.
+
+    Small on purpose: keeping the drafts (and through them every composed node) alive after a
+    check made the cycle collector walk millions of objects.
+    """
+
+    id: str
+    status: str  # as stored: the runbook entry's over the detail file's, PENDING if neither
+    detail_file: Path | None
+    detail_writes_status: bool
 
 
 Indexes = Literal["all", "runbook", "none"]
@@ -196,8 +212,12 @@ class _RunbookReading:
             return self._report(None, len(tasks_node.value))
         drafts = self._drafts(tasks_node.value)
         check_tasks(drafts, defaults, self.log, self._template, self.known_models)
-        if self.log.errors or not self.build:
+        if self.log.errors:
             return self._report(None, len(tasks_node.value))
+        if not self.build:
+            report = self._report(None, len(tasks_node.value))
+            report.stored = {draft.id: _stored(draft) for draft in drafts if draft.id is not None}
+            return report
         from tui.runbook.build import build_runbook  # pydantic and the models: only to keep the runbook
 
         head = dict(
@@ -306,6 +326,16 @@ class _RunbookReading:
                     f"the detail file says type {written.value} but the runbook entry says {mine.value}; "
                     "the runbook's value counts.",
                 )
+
+
+def _stored(draft: TaskDraft) -> StoredTask:
+    status = draft.fields.get("status")
+    return StoredTask(
+        draft.id or "",
+        status.value if status is not None else "PENDING",
+        draft.detail_path,
+        draft.detail_status is not None,
+    )
 
 
 def _listing(folder: Path) -> frozenset[str]:
