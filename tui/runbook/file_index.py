@@ -175,7 +175,10 @@ def _entry_regions(text: str, tasks: SequenceNode, offsets: _Offsets) -> Regions
             return None
         previous = line_start
         bounds.append(offsets.byte(line_start))
-        pairs = {key.value: value for key, value in item.value if isinstance(key, ScalarNode)}
+        try:  # a key that is a list or a mapping has an unhashable value
+            pairs = {key.value: value for key, value in item.value}
+        except TypeError:
+            pairs = {}
         if len(pairs) != len(item.value):
             pairs = {}  # a key written twice (or not as text): the whole-file path says so
         entry_id = pairs.get("id")
