@@ -55,7 +55,10 @@ def _hunk_json(hunk: Hunk) -> dict[str, object]:
     if placement.reason is not None:
         item["reason"] = placement.reason
     if placement.closest is not None:
-        item["closest"] = {"lines": list(placement.closest), "score": placement.closest_score}
+        closest: dict[str, object] = {"lines": list(placement.closest), "score": placement.closest_score}
+        if placement.closest_note is not None:
+            closest["note"] = placement.closest_note
+        item["closest"] = closest
     return item
 
 

@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from tui.patch.closest import Region
 from tui.patch.evidence import section_text
 from tui.patch.fuzzy import Alignment, normalize, weight
 from tui.patch.hunk_edit import indent_for
@@ -69,11 +70,13 @@ class Sides:
 Outcome = tuple[Placement, LineEdit | None]
 
 
-def failed(reason: str, closest: Candidate | Alignment | None = None) -> Outcome:
+def failed(reason: str, closest: Candidate | Alignment | Region | None = None) -> Outcome:
     if closest is None:
         return Placement("failed", reason=reason), None
     region = (closest.first + 1, closest.last + 1)
-    return Placement("failed", reason=reason, closest=region, closest_score=round(closest.score, 2)), None
+    score = None if closest.score is None else round(closest.score, 2)
+    note = closest.note if isinstance(closest, Region) else None
+    return Placement("failed", reason=reason, closest=region, closest_score=score, closest_note=note), None
 
 
 def later_part(sides: Sides, after: int) -> Sides:

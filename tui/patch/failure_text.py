@@ -4,39 +4,13 @@ lines there (the lines the model should have matched)."""
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
 from dataclasses import replace
 
-from tui.patch.fuzzy import normalize
+from tui.patch.closest import closest_region
 from tui.patch.model import ChangeSet, FileChange, Hunk
 
 # Regions quoted back are cut to this many lines: enough to copy from, short for a small model.
 QUOTE_LINES = 30
-# Below this similarity no region is named: nothing in the file resembles the block.
-MIN_SIMILARITY = 0.3
-
-
-def closest_region(lines: Sequence[str], wanted: Sequence[str]) -> tuple[int, int, float] | None:
-    """(first, last, similarity): the window of the file most like `wanted` (0-based lines)."""
-    size = len(wanted)
-    if not size or not lines:
-        return None
-    target = "\n".join(normalize(line) for line in wanted)
-    keys = [normalize(line) for line in lines]
-    matcher = difflib.SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(target)
-    best: tuple[int, int, float] | None = None
-    for start in range(max(len(keys) - size + 1, 1)):
-        matcher.set_seq1("\n".join(keys[start : start + size]))
-        if best is not None and matcher.real_quick_ratio() <= best[2]:
-            continue
-        if best is not None and matcher.quick_ratio() <= best[2]:
-            continue
-        score = matcher.ratio()
-        if best is None or score > best[2]:
-            best = (start, min(start + size, len(keys)) - 1, score)
-    return best if best is not None and best[2] >= MIN_SIMILARITY else None
 
 
 def with_closest(change: FileChange) -> None:

@@ -30,7 +30,8 @@ class Placement:
     score: float | None = None  # similarity 0..1 of the hunk's old side to the region (fuzzy)
     reason: str | None = None  # why it failed, or what a fuzzy placement tolerated
     closest: tuple[int, int] | None = None  # failed: the most similar region, first and last line
-    closest_score: float | None = None
+    closest_score: float | None = None  # None: the region is where it said it goes, not a match
+    closest_note: str | None = None  # how a region not found by similarity was chosen
 
     @property
     def placed(self) -> bool:
@@ -46,9 +47,11 @@ class Placement:
             text = f"fuzzy {self.score:.2f}"
             return f"{text} ({self.reason})" if self.reason else text
         text = f"failed: {self.reason}"
-        if self.closest is not None and self.closest_score is not None:
+        if self.closest is not None:
             first, last = self.closest
-            text += f" (closest: lines {first}-{last}, {round(self.closest_score * 100)}%)"
+            how = f"{round(self.closest_score * 100)}%" if self.closest_score is not None else None
+            detail = ", ".join(part for part in (how, self.closest_note) if part)
+            text += f" (closest: lines {first}-{last}{', ' if detail else ''}{detail})"
         return text
 
 

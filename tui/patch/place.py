@@ -28,6 +28,7 @@ from tui.patch.candidates import (
     shows_result,
     with_drifted,
 )
+from tui.patch.closest import around_line, nearest
 from tui.patch.evidence import Sections, context_elsewhere, occurrences
 from tui.patch.fuzzy import Alignment, FuzzyConfig, KeyIndex, cost, fuzzy_alignments, normalize
 from tui.patch.hunk_edit import build_edit, indent_for, overlaps
@@ -81,7 +82,7 @@ class HunkPlacer:
     def place(self, hunk: ParsedHunk, number: int) -> Outcome:
         sides = Sides.of(hunk, hunk.lines, self.drift)
         if not sides.old:
-            return self._place_insertion(hunk, sides)
+            return self._place_insertion(hunk, sides, number)
         applied = None if self._not_done_yet(sides) else self._already_applied(sides)
         if applied is not None:
             return applied
@@ -172,7 +173,7 @@ class HunkPlacer:
                 return []
         return [(best, mapping)]
 
-    def _place_insertion(self, hunk: ParsedHunk, sides: Sides) -> Outcome:
+    def _place_insertion(self, hunk: ParsedHunk, sides: Sides, number: int) -> Outcome:
         """A hunk of added lines only: its stated line is all there is to place it by."""
         added = tuple((line.text, None) for line in hunk.lines)
         keys = self.keys.keys
@@ -200,12 +201,19 @@ class HunkPlacer:
                     )
                     return failed(f"the change is already applied at line {start + 1}", here)
         else:
-            return failed("the hunk has no context or removed lines to place it by")
+            # Its added lines may still resemble a region (a change partly made already).
+            wanted = [line.text for line in hunk.lines]
+            return self._refused("the hunk has no context or removed lines to place it by", wanted, sides)
         edit = LineEdit(at, at, added, count, 0, sides.final_newline)
         other = overlaps(edit, self.taken)
         if other is not None:
-            return failed(f"it collides with hunk {other} at line {at + 1}")
-        self.taken.append((edit, 0))
+            changed = next(taken for taken, number in self.taken if number == other)
+            return failed(
+                f"it inserts after line {at}, inside lines {changed.start + 1}-{changed.end} "
+                f"that hunk {other} changes",
+                around_line(hunk.old_start or at, size),
+            )
+        self.taken.append((edit, number))
         return Placement("exact", line=at + 1, score=1.0), edit
 
     def _not_done_yet(self, sides: Sides) -> bool:
@@ -452,7 +460,14 @@ class HunkPlacer:
             else:
                 reason = "the lines around its added lines do not match the file"
             return failed(reason, best)
-        return failed(reason, alignments[0] if alignments else None)
+        if alignments:
+            return failed(reason, alignments[0])
+        return self._refused(reason, sides.old, sides)
+
+    def _refused(self, reason: str, wanted: list[str], sides: Sides) -> Outcome:
+        """A refusal naming the region most like `wanted`, or the stated line's neighbourhood."""
+        region, more = nearest(self.file.lines, wanted, sides.stated)
+        return failed(reason + more, region)
 
 
 def _may_split(placement: Placement) -> bool:
