@@ -222,10 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(f"tui.commands.{module_name}")
         return int(module.run(args) or 0)
     except UsageError as exc:
-        print(f"patchbay: {exc}", file=sys.stderr)
+        _complain(str(exc))
         return 2
     except PatchbayError as exc:
-        print(f"patchbay: {exc}", file=sys.stderr)
+        _complain(str(exc))
         return 1
     except KeyboardInterrupt:
         print("patchbay: interrupted", file=sys.stderr)
@@ -244,6 +244,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 70
+
+
+def _complain(text: str) -> None:
+    # An error can quote a path or a line from a model's answer: no escape sequences to a terminal.
+    if sys.stderr.isatty():
+        from tui.commands.terminal_text import strip_control_sequences
+
+        text = strip_control_sequences(text)
+    print(f"patchbay: {text}", file=sys.stderr)
 
 
 def _write_crash_report() -> str:

@@ -109,3 +109,57 @@ def test_files_outside_files_to_modify_need_allow_outside(tmp_path, capsys):
     assert (tmp_path / "a.py").read_text(encoding="utf-8") == "x = 1\n"
     assert main([*args, "--allow-outside"]) == 0
     assert (tmp_path / "a.py").read_text(encoding="utf-8") == "x = 2\n"
+
+
+def _on_a_terminal(command: list[str]) -> tuple[int, bytes]:
+    """Run `command` with stdout and stderr on a real pseudo-terminal; its exit code and output."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait()
+    os.close(leader)
+    return code, shown
+
+
+HOSTILE_NAME = "evil\x1b]52;c;cHduZWQ=\x07\x1b[2J.py"
+
+
+def test_paths_from_the_answer_reach_a_terminal_without_escape_sequences(tree, tmp_path):
+    root = tree({"m.py": numbered(6)})
+    created = f"--- /dev/null\n+++ b/{HOSTILE_NAME}\n@@ -0,0 +1,1 @@\n+x\n"
+    failing = f"--- a/{HOSTILE_NAME}\n+++ b/{HOSTILE_NAME}\n@@ -1,1 +1,1 @@\n-y\n+z\n"
+    command = [sys.executable, "-m", "tui", "apply", "--workdir", str(root)]
+    code, shown = _on_a_terminal([*command, _answer(tmp_path, created + BAD)])
+    assert code == 1 and b"\x1b" not in shown and b"\x07" not in shown
+    assert b"evil.py: failed" in shown
+    code, shown = _on_a_terminal([*command, _answer(tmp_path, created)])
+    assert code == 0 and b"\x1b" not in shown
+    assert b"evil.py: applied (+1 -0)" in shown
+    assert (root / HOSTILE_NAME).read_text() == "x\n"  # the file keeps the name the answer gave
+    code, shown = _on_a_terminal([*command, _answer(tmp_path, failing)])
+    assert code == 1 and b"\x1b" not in shown and b"\x07" not in shown
+    assert b"evil.py" in shown
+
+
+def test_a_piped_report_keeps_the_exact_path(tree, tmp_path):
+    root = tree({"m.py": numbered(6)})
+    answer = _answer(tmp_path, f"--- /dev/null\n+++ b/{HOSTILE_NAME}\n@@ -0,0 +1,1 @@\n+x\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "apply", "--workdir", str(root), "--dry-run", answer],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and f"{HOSTILE_NAME}: would apply" in done.stdout

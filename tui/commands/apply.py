@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from tui.commands.terminal_text import for_terminal, strip_control_sequences
 from tui.errors import PatchbayError, UsageError
 from tui.patch.apply_change import apply_change_set, plan_writes
 from tui.patch.extract import build_change_set
@@ -174,13 +175,20 @@ def _answer_file(args: argparse.Namespace) -> str:
     return args.file
 
 
+def _say(text: str) -> None:
+    # Paths and reasons quote the model's answer; a terminal gets them without escape sequences.
+    if sys.stderr.isatty():
+        text = strip_control_sequences(text)
+    print(f"patchbay: {text}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         with _sigterm_as_interrupt():
             return _run(args)
     except Interrupted as stop:
         if stop.change is None:
-            print(f"patchbay: stopped by {stop}; nothing was applied", file=sys.stderr)
+            _say(f"stopped by {stop}; nothing was applied")
         return stop.exit_code
 
 
@@ -192,12 +200,15 @@ def _run(args: argparse.Namespace) -> int:
     answer = _read_input(answer_file)
     if not args.dry_run:
         for report in recover(workdir):
-            print(f"patchbay: {report.message}", file=sys.stderr)
+            _say(report.message)
     change_set = build_change_set(
         answer, workdir, output_parser=args.format, files_to_modify=args.files_to_modify
     )
+    # The report names paths and quotes lines from the answer: a terminal gets them without
+    # escape sequences (JSON escapes control characters itself; a pipe keeps the exact text).
+    out = for_terminal(sys.stdout)
     if not change_set.files and change_set.already_applied:
-        print(render_already(change_set, json_output=args.json))
+        print(render_already(change_set, json_output=args.json), file=out, flush=True)
         return 0
     edited = [] if args.dry_run else _user_edits(workdir, change_set)
     applied = False
@@ -213,15 +224,12 @@ def _run(args: argparse.Namespace) -> int:
         refusal = str(error)
     except Interrupted as stop:
         if stop.change is not None:
-            print(render(change_set, True, False, None))
-            print(
-                f"patchbay: stopped by {stop} after the change was applied in full (change {stop.change.id})",
-                file=sys.stderr,
-            )
+            print(render(change_set, True, False, None), file=out, flush=True)
+            _say(f"stopped by {stop} after the change was applied in full (change {stop.change.id})")
         raise
-    print(render(change_set, applied, args.dry_run, refusal))
+    print(render(change_set, applied, args.dry_run, refusal), file=out, flush=True)
     if applied and edited:
-        print(f"patchbay: note: {', '.join(edited)} held uncommitted changes of yours", file=sys.stderr)
+        _say(f"note: {', '.join(edited)} held uncommitted changes of yours")
     if not applied:
         failed = sum(1 for hunk in change_set.hunks if not hunk.placement.placed)
         summary = (
@@ -229,6 +237,6 @@ def _run(args: argparse.Namespace) -> int:
             if failed
             else refusal
         )
-        print(f"patchbay: {summary}", file=sys.stderr)
+        _say(summary or "nothing applied")
         return 1
     return 0
