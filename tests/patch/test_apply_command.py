@@ -77,7 +77,7 @@ def test_files_outside_files_to_modify_are_refused(tree, tmp_path, capsys):
     answer = _answer(tmp_path, GOOD)
     assert main(["apply", "--workdir", str(root), "--files-to-modify", "n.py", "--", answer]) == 1
     assert (root / "m.py").read_text() == numbered(6)
-    assert "not among the task's files_to_modify" in capsys.readouterr().err
+    assert "not among the files named by --files-to-modify" in capsys.readouterr().err
 
 
 def test_reads_stdin_and_never_imports_textual(tree):

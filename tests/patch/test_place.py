@@ -513,6 +513,14 @@ _TWO_COPIES = (
             "@@ -1,2 +1,2 @@ class Beta:\n     def run(self):\n-        go()\n+        stop()\n",
             "the evidence disagrees",
         ),
+        (numbered(30), "@@ @@\n+line 7\n+line 8\n", "no context or removed lines"),
+        (numbered(30), "@@ -12,1 +12,1 @@\n-@@@@@@@@@@@@@@@@\n+x\n", "removed lines not found"),
+        (numbered(30), "@@ -12,2 +12,3 @@\n @@@@@@@@@@\n+x\n ##########\n", "context is not in the file"),
+        (
+            numbered(30),
+            "@@ -9,4 +9,2 @@\n line 9\n-line 10\n-line 11\n line 12\n@@ -10,0 +9,1 @@\n+b\n",
+            "inside lines 10-11 that hunk 1 changes",
+        ),
     ],
 )
 def test_every_refusal_says_why_in_one_sentence_and_names_the_closest_region(text, diff, says):
@@ -521,8 +529,13 @@ def test_every_refusal_says_why_in_one_sentence_and_names_the_closest_region(tex
     assert placement.status == "failed" and edit is None
     assert says in placement.reason
     assert "\n" not in placement.reason and ". " not in placement.reason
-    assert placement.closest is not None and 0 <= placement.closest_score <= 1
-    assert re.search(r"\(closest: lines \d+-\d+, \d+%\)$", placement.describe())
+    assert placement.closest is not None
+    if placement.closest_score is None:  # nothing resembles it: its stated line's neighbourhood
+        assert placement.closest_note.startswith("around its stated line")
+    else:
+        assert 0 <= placement.closest_score <= 1
+    region = r"(line \d+|lines \d+-\d+)"
+    assert re.search(rf"\(closest: {region}, (\d+%|around its stated line \d+[^)]*)\)$", placement.describe())
 
 
 def test_patchbay_apply_twice_says_already_applied_and_writes_nothing(tree, tmp_path, capsys):

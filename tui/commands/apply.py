@@ -26,6 +26,9 @@ from tui.patch.model import ChangeSet, FileChange, Hunk
 from tui.workspace.deferred_signals import Interrupted
 from tui.workspace.journal import recover
 
+# There is no task here: the files to modify are the ones the command line named.
+_SCOPE = "the files named by --files-to-modify (--allow-outside writes it anyway)"
+
 
 def _read_input(name: str) -> str:
     if name == "-":
@@ -67,6 +70,11 @@ def _file_status(change: FileChange, applied: bool) -> str:
     return "applied" if applied and change.status == "ok" else "failed"
 
 
+def _unit(change: FileChange) -> str:
+    """What the report calls one change of the file: a diff has hunks, other formats blocks."""
+    return "block" if change.edit_format and change.edit_format != "unified_diff" else "hunk"
+
+
 def _file_reason(change: FileChange, change_set_ok: bool, refusal: str | None) -> str | None:
     if change.error:
         return change.error
@@ -74,7 +82,7 @@ def _file_reason(change: FileChange, change_set_ok: bool, refusal: str | None) -
         return "the diff for it changes nothing Patchbay can apply"
     if change.status != "ok":
         failed = sum(1 for hunk in change.hunks if not hunk.placement.placed)
-        return f"{failed} of {len(change.hunks)} hunks failed"
+        return f"{failed} of {len(change.hunks)} {_unit(change)}s failed"
     if not change_set_ok:
         return "not applied: other hunks failed, and apply is all or nothing"
     return refusal
@@ -135,9 +143,29 @@ def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
             out.append(f"  {reason}")
         for hunk in change.hunks:
             where = f" at line {hunk.placement.line}" if hunk.placement.placed and hunk.placement.line else ""
-            out.append(f"  hunk {hunk.index}: {hunk.placement.describe()}{where}")
+            out.append(f"  {_unit(change)} {hunk.index}: {hunk.placement.describe()}{where}")
     out.extend(change_set.already_applied)
     return "\n".join(out)
+
+
+def _not_applied(change_set: ChangeSet, refusal: str | None) -> str:
+    """Why nothing was written, counting refused files apart from hunks that found no place."""
+    refused = [change for change in change_set.files if change.error is not None]
+    placeable = [
+        (change, hunk) for change in change_set.files if change.error is None for hunk in change.hunks
+    ]
+    failed = sum(1 for _, hunk in placeable if not hunk.placement.placed)
+    units = {_unit(change) for change, _ in placeable}
+    parts = []
+    if refused:
+        names = ", ".join(change.path for change in refused[:3]) + (", ..." if len(refused) > 3 else "")
+        parts.append(f"{len(refused)} file{'s' if len(refused) != 1 else ''} refused ({names})")
+    if failed:
+        unit = "hunks" if units == {"hunk"} else "blocks" if units == {"block"} else "hunks and blocks"
+        parts.append(f"{failed} of {len(placeable)} {unit} failed to place")
+    if parts:
+        return f"nothing applied: {'; '.join(parts)}; see the report"
+    return refusal or "nothing applied"
 
 
 def _user_edits(workdir: Path, change_set: ChangeSet) -> list[str]:
@@ -216,9 +244,9 @@ def _run(args: argparse.Namespace) -> int:
     render = report_json if args.json else report_text
     try:
         if args.dry_run:
-            plan_writes(change_set, allow_outside=args.allow_outside)
+            plan_writes(change_set, allow_outside=args.allow_outside, scope=_SCOPE)
         else:
-            apply_change_set(workdir, change_set, allow_outside=args.allow_outside)
+            apply_change_set(workdir, change_set, allow_outside=args.allow_outside, scope=_SCOPE)
         applied = True
     except PatchbayError as error:
         refusal = str(error)
@@ -231,12 +259,6 @@ def _run(args: argparse.Namespace) -> int:
     if applied and edited:
         _say(f"note: {', '.join(edited)} held uncommitted changes of yours")
     if not applied:
-        failed = sum(1 for hunk in change_set.hunks if not hunk.placement.placed)
-        summary = (
-            f"nothing applied: {failed} of {len(change_set.hunks)} hunks failed to place (see the report)"
-            if failed
-            else refusal
-        )
-        _say(summary or "nothing applied")
+        _say(_not_applied(change_set, refusal))
         return 1
     return 0

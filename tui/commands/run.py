@@ -141,8 +141,12 @@ def _run_one(session, task_id: str | None, note: str | None = None) -> int:
     else:
         task = session.task(task_id)
     if task.type == "MANUAL":
+        status = session.effective_status(task.id)
+        if status == "DONE":
+            raise PatchbayError(f"task {task.id} is MANUAL and already DONE; there is nothing to run")
         raise PatchbayError(
-            f"task {task.id} is MANUAL; do it by hand and mark it in the TUI (or patchbay reset)"
+            f"task {task.id} is MANUAL ({status}): do it by hand, then mark it DONE in the TUI "
+            f"or with patchbay reset {session.runbook_path} {task.id} --to DONE"
         )
     from tui.runner import TaskRun
 

@@ -15,7 +15,11 @@ class ApplyRefused(PatchbayError):
 
 
 def plan_writes(
-    change_set: ChangeSet, accepted: Iterable[str] | None = None, *, allow_outside: bool = False
+    change_set: ChangeSet,
+    accepted: Iterable[str] | None = None,
+    *,
+    allow_outside: bool = False,
+    scope: str = "the task's files_to_modify",
 ) -> list[FileWrite]:
     """The writes for the accepted hunks (default: every hunk, which must then all be placed).
 
@@ -30,7 +34,7 @@ def plan_writes(
     for change in change_set.files:
         mine = [hunk for hunk in change.hunks if hunk.id in chosen]
         if change.error is not None and (mine or everything):
-            problems.append(f"{change.path}: {change.error}")
+            problems.append(f"{change.path}: {change.error.rstrip('.')}")
             continue
         # A rename or mode change goes with the file's hunks; with none, it is the whole change.
         if not mine and not (change.changes_metadata and (everything or not change.hunks)):
@@ -40,7 +44,7 @@ def plan_writes(
             problems.extend(f"{hunk.id}: {hunk.placement.describe()}" for hunk in failed)
             continue
         if change.outside_scope and not allow_outside:
-            problems.append(f"{change.path} is not among the task's files_to_modify")
+            problems.append(f"{change.path} is not among {scope}")
             continue
         new = change.new_bytes({hunk.id for hunk in mine})
         if change.renamed_from is not None:
@@ -63,6 +67,8 @@ def apply_change_set(
     accepted: Iterable[str] | None = None,
     *,
     allow_outside: bool = False,
+    scope: str = "the task's files_to_modify",
 ) -> AppliedChange:
     """Write the accepted hunks of every file, or none of them (journaled for undo)."""
-    return apply_atomically(Path(workdir), plan_writes(change_set, accepted, allow_outside=allow_outside))
+    writes = plan_writes(change_set, accepted, allow_outside=allow_outside, scope=scope)
+    return apply_atomically(Path(workdir), writes)

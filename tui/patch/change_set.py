@@ -115,6 +115,8 @@ def _file_change(workdir: Path, path: str, patch: FilePatch, config: FuzzyConfig
         return refused_change(rel, patch, f"the diff for {rel} changes no lines")
     only_additions = all(line.kind == "added" for hunk in patch.hunks for line in hunk.lines)
     if data is None:
+        if patch.deletes:
+            return refused_change(rel, patch, f"the diff deletes {rel}, which does not exist")
         if not only_additions:
             return refused_change(rel, patch, f"{rel} does not exist, and the diff changes lines in it")
         return _placed(rel, "create", None, None, patch, config)

@@ -88,6 +88,9 @@ def _collect(answer: str, parser: str, single_target: bool) -> list[FoundEdit]:
 
 
 def _nothing_found(answer: str, parser: str) -> str:
+    empty = header_only(answer) if parser in ("auto", "unified_diff") else None
+    if empty is not None:
+        return empty
     if parser == "auto":
         return (
             "The answer holds no diff and no other edit: no SEARCH/REPLACE block, *** Begin Patch "
@@ -98,6 +101,19 @@ def _nothing_found(answer: str, parser: str) -> str:
         + other_format_hint(answer, parser)
         + "."
     )
+
+
+def header_only(answer: str) -> str | None:
+    """The refusal for a diff that names a file but changes nothing in it (no `@@` hunk)."""
+    for item in find_diffs(answer):
+        patch = item.patch
+        name = patch.target
+        if name and not patch.hunks:
+            return (
+                f"The diff for {name} at line {patch.line} of the answer has ---/+++ headers but no @@ "
+                "hunk: it changes nothing."
+            )
+    return None
 
 
 def other_format_hint(answer: str, parser: str) -> str:

@@ -5,6 +5,7 @@ diff against the file), placed by the same ladder and checked by the same path r
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from tui.errors import PatchbayError
@@ -65,6 +66,7 @@ def build_edits_change_set(
         change.edit_format = _format_of(items)
         change.outside_scope = any(resolver.outside_scope(name) for name in change.paths_written)
         _refuse_loose(change)
+        _in_search_terms(change)
         _mark_already_there(change)
         _drop_already_applied(change, change_set)
         with_closest(change)
@@ -171,6 +173,26 @@ def _drop_already_applied(change: FileChange, change_set: ChangeSet) -> None:
         where = f" at line {line.group(1)}" if line else ""
         change_set.already_applied.append(f"{change.path}: block {hunk.index} is already applied{where}")
     change.hunks = [hunk for hunk in change.hunks if hunk not in done]
+
+
+# The ladder speaks of a diff's removed and context lines; a SEARCH/REPLACE block has neither.
+_SEARCH_TERMS = {
+    "removed lines not found": "its SEARCH lines are not in the file",
+    "its context is not in the file": "its SEARCH lines are not in the file",
+    "the context matches too weakly": "its SEARCH lines match the file too weakly",
+}
+
+
+def _in_search_terms(change: FileChange) -> None:
+    """Say a SEARCH/REPLACE block's refusal in the words the block was written in."""
+    if change.edit_format != "search_replace":
+        return
+    for hunk in change.hunks:
+        reason = hunk.placement.reason or ""
+        for said, meant in _SEARCH_TERMS.items():
+            if not hunk.placement.placed and reason.startswith(said):
+                hunk.placement = replace(hunk.placement, reason=meant + reason[len(said) :])
+                break
 
 
 def _refuse_loose(change: FileChange) -> None:

@@ -57,8 +57,11 @@ def build_change_set(
         if item.patch.hunks or item.patch.binary or item.patch.deletes or item.patch.changes_metadata
     ]
     if not diffs:
-        from tui.patch.detect_format import other_format_hint
+        from tui.patch.detect_format import header_only, other_format_hint
 
+        empty = header_only(answer)
+        if empty is not None:
+            raise PatchbayError(empty)
         raise PatchbayError(
             "The answer holds no diff: no ```diff block and no ---/+++/@@ lines were found"
             + other_format_hint(answer, "unified_diff")

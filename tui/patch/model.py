@@ -51,7 +51,8 @@ class Placement:
             first, last = self.closest
             how = f"{round(self.closest_score * 100)}%" if self.closest_score is not None else None
             detail = ", ".join(part for part in (how, self.closest_note) if part)
-            text += f" (closest: lines {first}-{last}{', ' if detail else ''}{detail})"
+            lines = f"line {first}" if first == last else f"lines {first}-{last}"
+            text += f" (closest: {lines}{', ' if detail else ''}{detail})"
         return text
 
 
