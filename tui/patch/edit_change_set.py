@@ -66,7 +66,7 @@ def build_edits_change_set(
         change.edit_format = _format_of(items)
         change.outside_scope = any(resolver.outside_scope(name) for name in change.paths_written)
         _refuse_loose(change)
-        _in_search_terms(change)
+        _in_format_terms(change)
         _mark_already_there(change)
         _drop_already_applied(change, change_set)
         with_closest(change)
@@ -183,8 +183,11 @@ _SEARCH_TERMS = {
 }
 
 
-def _in_search_terms(change: FileChange) -> None:
-    """Say a SEARCH/REPLACE block's refusal in the words the block was written in."""
+def _in_format_terms(change: FileChange) -> None:
+    """Say a refusal in the words the edit was written in: no "diff" for an answer without one,
+    no removed or context lines for a SEARCH/REPLACE block."""
+    if change.error is not None and "unified_diff" not in (change.edit_format or "unified_diff"):
+        change.error = change.error.replace("the diff ", "the answer ")
     if change.edit_format != "search_replace":
         return
     for hunk in change.hunks:

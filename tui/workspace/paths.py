@@ -84,6 +84,10 @@ def read_regular(path: Path, rel: str) -> bytes | None:
         return None
     except IsADirectoryError:
         raise PatchbayError(f"{rel} is a folder, not a file.") from None
+    except NotADirectoryError:
+        raise PatchbayError(
+            f"{rel} cannot exist: {_file_on_the_way(path, rel)} is a file, not a folder."
+        ) from None
     except OSError as error:
         raise PatchbayError(f"{rel} cannot be read ({error.strerror}).") from None
     try:
@@ -102,6 +106,16 @@ def read_regular(path: Path, rel: str) -> bytes | None:
         raise PatchbayError(f"{rel} cannot be read ({error.strerror}).") from None
     finally:
         os.close(fd)
+
+
+def _file_on_the_way(path: Path, rel: str) -> str:
+    """The first folder of `rel` that is a file (what made reaching `path` fail with ENOTDIR)."""
+    parts = Path(rel).parts
+    base = path.parents[len(parts) - 1]
+    for depth in range(1, len(parts)):
+        if (base.joinpath(*parts[:depth])).is_file():
+            return "/".join(parts[:depth])
+    return str(Path(rel).parent)
 
 
 def _kind_name(mode: int) -> str:
