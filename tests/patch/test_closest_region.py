@@ -108,3 +108,8 @@ def test_apply_json_carries_how_the_region_was_chosen(tree, tmp_path, capsys):
         "score": None,
         "note": "around its stated line 12; nothing in the file resembles the hunk",
     }
+
+
+def test_a_hunk_whose_parts_only_add_lines_is_refused_not_a_crash():
+    [placement] = _placements("x = 1\n", "@@ @@\n+x = 1\n return y\n-x = 1")
+    assert placement.status == "failed" and placement.closest == (1, 1)

@@ -222,3 +222,41 @@ def test_context_of_one_function_with_removed_line_of_another_never_writes(count
         change_set = build_change_set(f"--- a/f.txt\n+++ b/f.txt\n{numbers}\n{hunk}", root)
         assert not change_set.all_placed, [h.placement.describe() for h in change_set.hunks]
         assert (root / "f.txt").read_bytes() == original
+
+
+HUNK_LINE = st.tuples(
+    st.sampled_from(" -+"), st.one_of(WORDS, st.text("abcqrs =()", min_size=1, max_size=12))
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    LINES,
+    st.lists(st.lists(HUNK_LINE, min_size=1, max_size=6), min_size=1, max_size=3),
+    st.lists(st.one_of(st.none(), st.integers(0, 60)), min_size=3, max_size=3),
+)
+def test_every_refused_hunk_names_a_closest_region_or_says_why_there_is_none(lines, hunks, starts):
+    from tui.patch.place import place_hunks
+    from tui.patch.text_file import FileText
+
+    text = []
+    for body, start in zip(hunks, starts, strict=False):
+        old = sum(1 for kind, _ in body if kind != "+")
+        new = sum(1 for kind, _ in body if kind != "-")
+        text.append(f"@@ -{start},{old} +{start},{new} @@" if start is not None else "@@ @@")
+        text.extend(f"{kind}{line}" for kind, line in body)
+    [patch] = parse_unified(["--- a/f.txt", "+++ b/f.txt", *text], lenient=True)
+    file = FileText.from_text("".join(f"{x}\n" for x in lines))
+    for placement, edit in place_hunks(file, patch.hunks):
+        if placement.placed:
+            continue
+        assert edit is None
+        said = placement.describe()
+        if placement.closest is None:
+            assert "states no line number" in said, said
+            continue
+        first, last = placement.closest
+        assert 1 <= first <= last <= len(lines), said
+        assert (
+            placement.closest_score is not None or "around its stated line" in said or "past the end" in said
+        )

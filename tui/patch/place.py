@@ -116,6 +116,8 @@ class HunkPlacer:
         return self._place_fuzzy(sides, number)
 
     def _exact_starts(self, old: list[str]) -> list[int]:
+        if not old:  # a part of a split hunk that only adds lines: nothing to find
+            return []
         index = self.exact_index
         rarest = min(range(len(old)), key=lambda i: len(index.get(old[i], ())))
         size = len(self.file.lines)
