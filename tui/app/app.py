@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -11,6 +11,9 @@ from textual.binding import Binding
 from tui.app.commands import PatchbayCommands
 from tui.app.themes import DEFAULT_THEME, LoadedTheme, load_themes, pygments_style_for, theme_defaults
 from tui.resources import shipped
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
 
 
 class PatchbayApp(App, inherit_bindings=False):
@@ -107,6 +110,27 @@ class PatchbayApp(App, inherit_bindings=False):
         main = self._main_screen()
         if self.sessions_loader is not None and main is not None and not self.sessions:
             main.load_sessions(self.sessions_loader)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Notices quote paths and lines from a model's answer or the runbook: shown as they are
+        # (a `[` in a file name is no markup, nor an action) and without escape sequences.
+        from tui.commands.terminal_text import strip_control_sequences
+
+        super().notify(
+            strip_control_sequences(message),
+            title=strip_control_sequences(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def action_help(self) -> None:
         from tui.app.screens.help import HelpScreen
