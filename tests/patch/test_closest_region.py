@@ -7,11 +7,14 @@ import json
 
 from tests.patch.conftest import numbered
 from tui.cli import main
+from tui.commands.demo import prepare_demo
 from tui.patch.extract import build_change_set
 from tui.patch.failure_text import failure_text
 from tui.patch.place import place_hunks
 from tui.patch.text_file import FileText
 from tui.patch.unified_parse import parse_unified
+from tui.runner import TaskRun
+from tui.session import Session
 
 CODE = "".join(f"def f{n}(x):\n    return x + {n}\n\n" for n in range(1, 11))
 
@@ -113,3 +116,28 @@ def test_apply_json_carries_how_the_region_was_chosen(tree, tmp_path, capsys):
 def test_a_hunk_whose_parts_only_add_lines_is_refused_not_a_crash():
     [placement] = _placements("x = 1\n", "@@ @@\n+x = 1\n return y\n-x = 1")
     assert placement.status == "failed" and placement.closest == (1, 1)
+
+
+def test_the_retry_prompt_quotes_the_region_a_hunk_found_nowhere_was_meant_for(tmp_path):
+    demo = prepare_demo(tmp_path / "demo")
+    """A hunk whose lines resemble nothing in the file is refused naming its stated line's
+    neighbourhood, and the retry's failure text (the template's `failure`) quotes the lines there."""
+    replay = demo / "replay.yaml"
+    ghost = "-" + "@" * 30
+    replay.write_text(
+        "rate: 60\nanswers:\n  - task: add_type_hints\n    text: |\n"
+        "      ```diff\n      --- a/textkit/stats.py\n      +++ b/textkit/stats.py\n"
+        f"      @@ -5,1 +5,1 @@\n      {ghost}\n      +x = 1\n      ```\n"
+    )
+    session = Session(demo, replay_rate=0)
+    run = TaskRun.begin(session, "add_type_hints")
+    run.generate()
+    [hunk] = run.review().hunks
+    assert hunk.placement.closest == (3, 7) and hunk.placement.closest_score is None
+    run.retry()
+    lines = (demo / "project/textkit/stats.py").read_text().splitlines()[2:7]
+    assert run.failure.startswith(
+        "textkit/stats.py: hunk 1 failed: removed lines not found (closest: lines 3-7, around its stated "
+        "line 5; nothing in the file resembles the hunk)\nThe file's actual lines 3-7 of textkit/stats.py:\n"
+        "```\n" + "\n".join(lines) + "\n```"
+    )
