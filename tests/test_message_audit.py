@@ -124,6 +124,18 @@ CASES = {
         1,
         ("the diff copies a file to n.py; Patchbay does not apply git copies",),
     ),
+    "a mode change of a missing file": Case(
+        _apply("diff --git a/q.py b/q.py\nold mode 100644\nnew mode 100755\n"),
+        1,
+        ("the diff changes the mode of q.py, which does not exist",),
+        never=("changes no lines",),
+    ),
+    "a diff that changes nothing": Case(
+        _apply("--- a/m.py\n+++ b/m.py\n@@ -1,2 +1,2 @@\n-line 1\n+line 1\n line 2\n"),
+        1,
+        ("Nothing was applied: the change leaves every file as it is.",),
+        never=("accepted",),
+    ),
     "path through ..": Case(
         _apply("--- /dev/null\n+++ b/../x.py\n@@ -0,0 +1 @@\n+a\n"),
         1,

@@ -57,7 +57,8 @@ def plan_writes(
     if problems:
         raise ApplyRefused("Nothing was applied: " + "; ".join(problems) + ".")
     if not writes:
-        raise ApplyRefused("Nothing was applied: the accepted hunks change nothing.")
+        what = "the change leaves every file as it is" if everything else "the accepted hunks change nothing"
+        raise ApplyRefused(f"Nothing was applied: {what}.")
     return writes
 
 

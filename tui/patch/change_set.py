@@ -109,7 +109,9 @@ def _file_change(workdir: Path, path: str, patch: FilePatch, config: FuzzyConfig
         return refused_change(
             rel, patch, f"the diff for {rel} is a binary patch; Patchbay only changes text files"
         )
-    if not patch.hunks and not patch.deletes and patch.new_mode is not None and data is not None:
+    if not patch.hunks and not patch.deletes and patch.new_mode is not None:
+        if data is None:
+            return refused_change(rel, patch, f"the diff changes the mode of {rel}, which does not exist")
         return FileChange(path=rel, kind="modify", old=FileText.from_bytes(data, rel), old_bytes=data)
     if not patch.hunks and not patch.deletes:
         return refused_change(rel, patch, f"the diff for {rel} changes no lines")
