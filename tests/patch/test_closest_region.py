@@ -66,6 +66,14 @@ def test_removed_lines_found_nowhere_name_the_most_similar_region_over_the_state
     assert (placement.closest, placement.closest_score) == ((13, 14), 0.88)
 
 
+def test_of_look_alike_regions_the_one_nearest_the_stated_line_is_named():
+    block = "def check(x):\n    return x > 0\n\n"
+    diff = "@@ -13,2 +13,2 @@\n-def check(y):\n+def check(z):\n     return y > 0"
+    [placement] = _placements(block * 6, diff)
+    assert placement.reason == "removed lines not found"
+    assert placement.closest == (13, 14)
+
+
 def test_a_stated_line_past_the_end_names_the_files_last_lines_and_says_why():
     diff = "@@ -90,1 +90,1 @@\n-@@@@@@@@@@@@@@@@@@@@\n+x"
     [placement] = _placements(numbered(6), diff)

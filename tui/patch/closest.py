@@ -24,8 +24,11 @@ class Region:
     note: str | None = None  # how the region was chosen when it is not by similarity
 
 
-def closest_region(lines: Sequence[str], wanted: Sequence[str]) -> tuple[int, int, float] | None:
-    """(first, last, similarity): the window of the file most like `wanted` (0-based lines)."""
+def closest_region(
+    lines: Sequence[str], wanted: Sequence[str], near: int | None = None
+) -> tuple[int, int, float] | None:
+    """(first, last, similarity): the window of the file most like `wanted` (0-based lines).
+    Of windows alike (repeated code), the one nearest 0-based line `near`, else the first."""
     size = len(wanted)
     if not size or not lines:
         return None
@@ -36,14 +39,20 @@ def closest_region(lines: Sequence[str], wanted: Sequence[str]) -> tuple[int, in
     best: tuple[int, int, float] | None = None
     for start in range(max(len(keys) - size + 1, 1)):
         matcher.set_seq1("\n".join(keys[start : start + size]))
-        if best is not None and matcher.real_quick_ratio() <= best[2]:
-            continue
-        if best is not None and matcher.quick_ratio() <= best[2]:
-            continue
-        score = matcher.ratio()
-        if best is None or score > best[2]:
-            best = (start, min(start + size, len(keys)) - 1, score)
+        if best is not None:
+            closer = near is not None and abs(start - near) < abs(best[0] - near)
+            if not _may_beat(matcher.real_quick_ratio(), best[2], closer):
+                continue
+            if not _may_beat(matcher.quick_ratio(), best[2], closer):
+                continue
+            if not _may_beat(matcher.ratio(), best[2], closer):
+                continue
+        best = (start, min(start + size, len(keys)) - 1, matcher.ratio())
     return best if best is not None and best[2] >= MIN_SIMILARITY else None
+
+
+def _may_beat(score: float, best: float, closer: bool) -> bool:
+    return score > best or (closer and score == best)
 
 
 def around_line(stated: int, size: int, why: str = "") -> Region | None:
@@ -62,7 +71,7 @@ def around_line(stated: int, size: int, why: str = "") -> Region | None:
 def nearest(lines: Sequence[str], wanted: Sequence[str], stated: int | None) -> tuple[Region | None, str]:
     """The region to name for a hunk that fits nowhere, and what to add to the refusal's reason
     when there is none: the best match by similarity, else the stated line's neighbourhood."""
-    found = closest_region(lines, wanted)
+    found = closest_region(lines, wanted, None if stated is None else stated - 1)
     if found is not None:
         return Region(found[0], found[1], found[2]), ""
     if not lines:
