@@ -9,6 +9,7 @@ Sequences may be split across streamed chunks, so the filter keeps its state bet
 from __future__ import annotations
 
 import io
+import re
 from typing import TextIO
 
 _ESC = "\x1b"
@@ -19,6 +20,8 @@ _STRING_OPENERS = {"]", "P", "X", "^", "_"}
 _C1_STRING_OPENERS = {"\x9d", "\x90", "\x98", "\x9e", "\x9f"}
 _C1_CSI = "\x9b"
 _C1_ST = "\x9c"
+# Text without any of these (controls other than newline and tab, DEL and C1) passes unchanged.
+_NEEDS_FILTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ControlSequenceFilter:
@@ -28,6 +31,8 @@ class ControlSequenceFilter:
         self._state = "text"  # text | escape | escape_intermediate | csi | string | string_escape
 
     def feed(self, text: str) -> str:
+        if self._state == "text" and not _NEEDS_FILTER.search(text):
+            return text  # the common case, without a step per character
         kept: list[str] = []
         for char in text:
             self._step(char, kept)

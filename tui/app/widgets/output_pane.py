@@ -15,6 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, Sparkline, Static
 
+from tui.commands.terminal_text import ControlSequenceFilter
+
 FLUSH_HZ = 30
 PARTIAL_LINE_DELAY = 0.1  # seconds a partial line may wait for its newline
 SLOW_WRITE_HZ = 12
@@ -139,6 +141,9 @@ class OutputPane(Vertical):
         self._timer = None
         self._last_write = 0.0
         self._column = 0  # cells on the log's last line, for wrapping what comes next
+        # Textual's Log passes escape sequences through to the terminal: a model's answer could
+        # clear the screen or write the clipboard. Kept across writes: a sequence may span chunks.
+        self._filter = ControlSequenceFilter()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="output-header"):
@@ -179,6 +184,7 @@ class OutputPane(Vertical):
         if clear:
             self.log_widget.clear()
             self._column = 0
+            self._filter = ControlSequenceFilter()
         elif tokens and self.log_widget.lines:
             self.note(f"── {title} ──")
         self.query_one("#output-title", Static).update(title)
@@ -258,6 +264,7 @@ class OutputPane(Vertical):
     def _write(self, text: str) -> None:
         """Into the log, wrapped at its width: errors are sentences, never cut at the pane edge."""
         log = self.log_widget
+        text = self._filter.feed(text)
         wrapped, self._column = wrap_text(text, self._column, log.scrollable_content_region.width - 1)
         log.write(wrapped)
 
