@@ -209,7 +209,7 @@ class HunkPlacer:
         edit = LineEdit(at, at, added, count, 0, sides.final_newline)
         other = overlaps(edit, self.taken)
         if other is not None:
-            changed = next(taken for taken, number in self.taken if number == other)
+            changed = next(region for region, owner in self.taken if owner == other)
             return failed(
                 f"it inserts after line {at}, inside lines {changed.start + 1}-{changed.end} "
                 f"that hunk {other} changes",
