@@ -197,6 +197,15 @@ CASES = {
         ),
         never=("removed lines", "hunk 1"),
     ),
+    "two SEARCH blocks on the same lines": Case(
+        _apply(
+            "m.py\n```\n<<<<<<< SEARCH\nline 1\n=======\nLINE 1\n>>>>>>> REPLACE\n```\n"
+            "m.py\n```\n<<<<<<< SEARCH\nline 1\n=======\nLINE one\n>>>>>>> REPLACE\n```\n"
+        ),
+        1,
+        ("block 2: failed: it overlaps block 1 (closest: line 1, 100%)",),
+        never=("hunk",),
+    ),
     "an apply_patch envelope for a missing file": Case(
         _apply("*** Begin Patch\n*** Update File: q.py\n@@\n-line 9\n+x\n*** End Patch\n"),
         1,

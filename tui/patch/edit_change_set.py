@@ -183,19 +183,27 @@ _SEARCH_TERMS = {
 }
 
 
+_HUNK_NUMBER = re.compile(r"\bhunk (\d+)")
+
+
 def _in_format_terms(change: FileChange) -> None:
-    """Say a refusal in the words the edit was written in: no "diff" for an answer without one,
-    no removed or context lines for a SEARCH/REPLACE block."""
-    if change.error is not None and "unified_diff" not in (change.edit_format or "unified_diff"):
-        change.error = change.error.replace("the diff ", "the answer ")
-    if change.edit_format != "search_replace":
+    """Say a refusal in the words the edit was written in: no "diff" or "hunk" for an answer
+    without one (the report counts its blocks), no removed or context lines for a SEARCH/REPLACE
+    block."""
+    if "unified_diff" in (change.edit_format or "unified_diff"):
         return
+    if change.error is not None:
+        change.error = change.error.replace("the diff ", "the answer ")
     for hunk in change.hunks:
         reason = hunk.placement.reason or ""
-        for said, meant in _SEARCH_TERMS.items():
-            if not hunk.placement.placed and reason.startswith(said):
-                hunk.placement = replace(hunk.placement, reason=meant + reason[len(said) :])
-                break
+        if hunk.placement.placed or not reason:
+            continue
+        reason = _HUNK_NUMBER.sub(r"block \1", reason)
+        if change.edit_format == "search_replace":
+            said = next((said for said in _SEARCH_TERMS if reason.startswith(said)), None)
+            if said is not None:
+                reason = _SEARCH_TERMS[said] + reason[len(said) :]
+        hunk.placement = replace(hunk.placement, reason=reason)
 
 
 def _refuse_loose(change: FileChange) -> None:
