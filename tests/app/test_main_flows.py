@@ -124,7 +124,7 @@ async def test_manual_task_done_with_y(demo):
         screen = main_screen(app)
         screen.tree.select_task((0, "document_usage"))
         await settle(pilot, lambda: screen.selected_key == (0, "document_usage"))
-        assert "Usage" in screen.summary((0, "document_usage")).instructions
+        assert "Usage" in screen.prompt_pane.shown_summary.instructions
         await pilot.press("y")
         await settle(pilot, lambda: screen.busy is None)
     assert status_in_yaml(demo, "document_usage") == "DONE"

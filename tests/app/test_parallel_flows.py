@@ -61,7 +61,7 @@ def make_two_independent(folder) -> None:
 
 
 def tab_panes(screen) -> dict:
-    return dict(screen.batch_panes)
+    return dict(screen.batch_panel.panes)
 
 
 async def test_parallel_run_tabs_queue_and_one_at_a_time_review(demo):
@@ -72,7 +72,7 @@ async def test_parallel_run_tabs_queue_and_one_at_a_time_review(demo):
         screen = main_screen(app)
         assert screen.check_action("run_parallel", ()) is True
         await pilot.press("p")
-        await settle(pilot, lambda: screen.batch is None and len(screen.review_queue) == 2)
+        await settle(pilot, lambda: screen.batch_panel.batch is None and len(screen.batch_panel.review_queue) == 2)
 
         tabs = screen.query_one("#batch-tabs", TabbedContent)
         assert tabs.tab_count == 2
@@ -92,7 +92,7 @@ async def test_parallel_run_tabs_queue_and_one_at_a_time_review(demo):
 
         retried = []
         for _ in range(4):  # two reviews, plus at most one retry each
-            if not screen.review_queue and screen.run is None:
+            if not screen.batch_panel.review_queue and screen.run is None:
                 break
             if screen.run is None:
                 await pilot.press("v")
@@ -109,7 +109,7 @@ async def test_parallel_run_tabs_queue_and_one_at_a_time_review(demo):
                 await pilot.press("r")  # the retry streams into the same tab, then reviews again
         assert retried == ["add_median"]  # its first answer fails validation (upper middle element)
         assert "The first version picked the upper middle" in panes["add_median"].answer_text
-        assert not screen.batch_pending and not screen.review_queue
+        assert not screen.batch_panel.pending and not screen.batch_panel.review_queue
         assert "parallel tasks finished" in str(screen.query_one("#batch-status").render())
         rows = {row.key[1]: row.status for row in screen.task_rows(0)}
         assert rows["add_median"] == rows["add_cli_flag"] == "DONE"
@@ -130,10 +130,10 @@ async def test_escape_cancels_every_generation_of_the_batch(demo):
         screen = main_screen(app)
         await pilot.press("p")
         await pilot.pause()
-        assert screen.batch is not None
+        assert screen.batch_panel.batch is not None
         await pilot.press("escape")
-        await settle(pilot, lambda: screen.batch is None and not screen.batch_pending)
-        assert not screen.review_queue
+        await settle(pilot, lambda: screen.batch_panel.batch is None and not screen.batch_panel.pending)
+        assert not screen.batch_panel.review_queue
         for pane in tab_panes(screen).values():
             assert "Cancelled." in pane.text
         rows = {row.key[1]: row.status for row in screen.task_rows(0)}
@@ -165,5 +165,5 @@ async def test_palette_command_starts_the_parallel_run(demo):
         # the palette searches its providers asynchronously: wait for the hit to be listed
         await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
-        await settle(pilot, lambda: screen.batch is None and len(screen.review_queue) == 2)
-        assert set(screen.batch_panes) == {"add_median", "add_cli_flag"}
+        await settle(pilot, lambda: screen.batch_panel.batch is None and len(screen.batch_panel.review_queue) == 2)
+        assert set(screen.batch_panel.panes) == {"add_median", "add_cli_flag"}

@@ -41,7 +41,7 @@ class PatchbayCommands(Provider):
                 yield "Undo the last applied change", main.action_undo, "u"
             if "reset" in allowed:
                 yield "Reset the selected task to READY", main.action_reset, "R (also for interrupted tasks)"
-            if main.run is None and not main.batch_pending and main.busy is None:
+            if main.run is None and not main.batch_panel.pending and main.busy is None:
                 for index, session in enumerate(main.sessions):
                     for task in session.runbook.tasks:
                         if session.effective_status(task.id) == "READY" and task.type != "MANUAL":

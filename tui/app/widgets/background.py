@@ -1,6 +1,7 @@
 """The main screen's background work, as a widget with no area of its own: loading the sessions
-after the first frame, the model and git branch for the status line, and live reload of the
-runbook files. Workers post messages; the handlers here update the screen's widgets."""
+after the first frame, listening to them (their announcements bubble to the screen as
+`TaskChanged`), the model and git branch for the status line, and live reload of the runbook files
+(`RunbookReloaded` bubbles to the screen). Workers post messages; handlers own the state."""
 
 from __future__ import annotations
 
@@ -34,6 +35,34 @@ class BackgroundWork(Widget):
     def __init__(self, sessions: list[Session]) -> None:
         super().__init__()
         self.sessions = sessions  # the screen's list, filled in place once loaded
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def start(self) -> None:
+        """The sessions are there: listen to them, say what needs saying, watch the files, load the model."""
+        for index, session in enumerate(self.sessions):
+            self._unsubscribe.append(session.subscribe(self._announcer(index)))
+            if session.read_only:  # another process drives it: watch its progress, change nothing
+                self.notify(session.read_only, title="Read-only", severity="warning", timeout=20)
+            for report in session.recovery:  # rolled back, or left alone because the tree moved on
+                self.notify(report.message, severity="warning", timeout=15)
+            warnings = list(session.runbook.warnings)
+            if warnings:
+                more = (
+                    f" (and {len(warnings) - 1} more; `patchbay validate` lists them)"
+                    if len(warnings) > 1
+                    else ""
+                )
+                self.notify(f"{warnings[0]}{more}", title="Runbook warnings", severity="warning", timeout=10)
+            if self.app.watch_files:
+                self.watch_runbook(index)
+        self.load_model_in_background()
+
+    def _announcer(self, index: int) -> Callable[[str], None]:
+        return lambda task_id: self.post_message(m.TaskChanged(index, task_id))  # thread-safe
+
+    def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
 
     # -- the sessions, after the first frame --------------------------------------------------------
     @work(thread=True, group="load", exit_on_error=False)
@@ -138,6 +167,3 @@ class BackgroundWork(Widget):
             self.post_message(m.RunbookReloaded(index, str(exc)))
             return
         self.post_message(m.RunbookReloaded(index, None))
-
-    def on_runbook_reloaded(self, message: m.RunbookReloaded) -> None:
-        self.screen.show_reload(message.session_index, message.error)

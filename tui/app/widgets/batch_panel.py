@@ -8,14 +8,21 @@ time, so the working tree sees one change at a time. escape cancels every genera
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
 from tui.app import messages as m
 from tui.app.widgets.output_pane import OutputPane
+from tui.errors import PatchbayError
 from tui.parallel import ParallelGeneration
 from tui.runner import Phase, TaskRun
+
+if TYPE_CHECKING:
+    from tui.runbook.models import Task
+    from tui.session import Session
 
 TaskKey = tuple[int, str]
 
@@ -43,6 +50,25 @@ class BatchPanel(Vertical):
         return self.panes.get(run.task_id)
 
     # -- starting ------------------------------------------------------------------------------------
+    @staticmethod
+    def candidates(session: Session | None, limit: int) -> list[Task]:
+        """Up to `limit` READY AI tasks of the session that cannot conflict with each other."""
+        from tui.parallel import independent_ready
+
+        return [] if session is None else independent_ready(session.runbook, limit)
+
+    async def launch(self, session: Session, index: int, tasks: list[Task]) -> bool:
+        """Begin a run per task and stream them together; False when none could begin."""
+        runs = []
+        for task in tasks:
+            try:
+                runs.append(TaskRun.begin(session, task.id))
+            except PatchbayError as exc:
+                self.notify(str(exc), severity="warning")
+        if runs:
+            await self.start(index, runs)
+        return bool(runs)
+
     async def start(self, index: int, runs: list[TaskRun]) -> None:
         tabs = self.query_one("#batch-tabs", TabbedContent)
         await tabs.clear_panes()

@@ -20,10 +20,10 @@ from textual.message import Message
 from tui.app import messages as m
 from tui.app.widgets.output_pane import OutputPane
 from tui.errors import PatchbayError
-from tui.runner import Action, Phase, TaskRun
+from tui.runner import CANCELLABLE_STEPS, Action, Phase, TaskRun
 
 if TYPE_CHECKING:
-    from tui.session import Session
+    from tui.session import PreparedPrompt, Session
 
 TaskKey = tuple[int, str]
 
@@ -37,6 +37,14 @@ class RunPanel(Vertical):
         def __init__(self, run: TaskRun) -> None:
             super().__init__()
             self.run = run
+
+    class PromptShown(Message):
+        """The run's prompt is prepared: the prompt pane shows it while its task is selected."""
+
+        def __init__(self, key: TaskKey | None, prompt: PreparedPrompt) -> None:
+            super().__init__()
+            self.key = key
+            self.prompt = prompt
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -151,7 +159,7 @@ class RunPanel(Vertical):
     def on_prompt_prepared(self, message: m.PromptPrepared) -> None:
         if message.run is not self.run:
             return
-        self.screen.show_running_prompt(self.run_key, message.prompt)
+        self.post_message(self.PromptShown(self.run_key, message.prompt))
         # A retry keeps the previous attempt's output above a separator.
         title = f"Answer: {message.run.task_id} (attempt {message.run.attempt})"
         self.output.begin(title, tokens=True, clear=message.run.attempt == 1)
@@ -201,9 +209,7 @@ class RunPanel(Vertical):
         elif result == "retry":
             self.retry()
         elif result == "error":
-            self.screen.ask_error_note(
-                run.task_id, lambda note: self.mark_error(note), on_cancel=self.back_from_review
-            )
+            self.ask_error_note(run.task_id, self.mark_error, on_cancel=self.back_from_review)
         elif result == "manual_done":
             self.quick(
                 run, lambda: (run.mark_done("finished by hand during review"), f"{run.task_id} is DONE.")[1]
@@ -320,6 +326,34 @@ class RunPanel(Vertical):
         if run is not None:
             self.quick(run, lambda: run.mark_error(note))
 
+    def ask_error_note(
+        self, task_id: str, on_note: Callable[[str], None], on_cancel: Callable[[], None] | None = None
+    ) -> None:
+        from tui.app.screens.modals import NoteScreen
+
+        def noted(note: str | None) -> None:
+            if note is not None:
+                on_note(note)
+            elif on_cancel is not None:
+                on_cancel()
+
+        self.app.push_screen(NoteScreen(f"Why is {task_id} an error?", "a short note for the runbook"), noted)
+
+    def mark_error_asking(self, session: Session, task_id: str) -> None:
+        """`x`: the active run, else the selected (manual) task, becomes ERROR with the user's note."""
+        if self.run is not None:
+            self.ask_error_note(self.run.task_id, self.mark_error)
+        else:
+            self.ask_error_note(
+                task_id, lambda note: self.manual(session, task_id, lambda run: run.mark_error(note))
+            )
+
+    def mark_done(self, session: Session, task_id: str) -> None:
+        self.manual(session, task_id, lambda run: (run.mark_done(), f"{run.task_id} is DONE.")[1])
+
+    def skip(self, session: Session, task_id: str) -> None:
+        self.manual(session, task_id, lambda run: (run.skip(), f"{run.task_id} is SKIPPED.")[1])
+
     def manual(self, session: Session, task_id: str, call: Callable[[TaskRun], str | None]) -> None:
         """A MANUAL task's done / skip / error: a run of its own, over in one call."""
         try:
@@ -328,3 +362,39 @@ class RunPanel(Vertical):
             self.notify(str(exc), severity="warning")
             return
         self.quick(run, lambda: call(run))
+
+    # -- what to tell the user ----------------------------------------------------------------------
+    def why_not_run(self, session: Session, task_id: str, batch_pending: bool) -> str:
+        if self.busy:
+            return f"Wait: a task is {self.busy} (escape cancels)."
+        if self.run is not None:
+            return "Choose first: the running task waits for you (see the footer)."
+        if batch_pending:
+            return "Finish the parallel tasks first: v reviews the next answer, escape cancels."
+        if session.task(task_id).type == "MANUAL":
+            return "A manual task: do it, then y done, s skip or x error."
+        waits = session.blocked_by(task_id)
+        status = session.effective_status(task_id)
+        return f"{task_id} is {status}" + (f"; it waits for {', '.join(waits)}." if waits else ".")
+
+    def quit_question(self) -> str | None:
+        """What quitting now would leave behind, as a question; None when nothing would be lost."""
+        run = self.run
+        if run is None:
+            return None
+        if run.step in CANCELLABLE_STEPS:
+            return f"A task is {run.step}. Stop it and quit?"
+        if run.phase in (Phase.APPLIED, Phase.VALIDATING, Phase.VALIDATION_FAILED):
+            return (
+                f"The change of {run.task_id} is applied and waits for your decision. Quit anyway? "
+                "It stays in the tree uncommitted; after a restart u undoes it."
+            )
+        return None
+
+    def copy_answer(self) -> None:
+        text = self.output.answer_text or self.output.text
+        if not text:
+            self.notify("There is no answer to copy yet.")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text):,} characters.")

@@ -1,0 +1,59 @@
+"""What the tree and the prompt pane show about the sessions' tasks, built from the runner's view
+of them (effective status, what a task waits for, its issues). Plain functions: no widget state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from tui.app.widgets.prompt_pane import TaskSummary
+from tui.app.widgets.runbook_tree import RunbookRows, TaskKey, TaskRow
+from tui.errors import PatchbayError
+
+if TYPE_CHECKING:
+    from tui.session import Session
+
+
+def task_rows(session: Session, index: int, is_active: Callable[[TaskKey], bool]) -> list[TaskRow]:
+    rows = []
+    for task in session.runbook.tasks:
+        status = session.effective_status(task.id)
+        if status == "RUNNING" and not is_active((index, task.id)):
+            status = "INTERRUPTED"  # RUNNING on disk but nobody runs it: a previous session stopped
+        blocked = tuple(session.blocked_by(task.id)) if status == "PENDING" else ()
+        rows.append(TaskRow((index, task.id), task.name, task.group or "", task.type, status, blocked))
+    return rows
+
+
+def runbook_rows(
+    sessions: Sequence[Session], errors: Mapping[int, str], is_active: Callable[[TaskKey], bool]
+) -> list[RunbookRows]:
+    return [
+        RunbookRows(
+            index=index,
+            name=session.runbook.name or session.runbook_path.parent.name,
+            rows=task_rows(session, index, is_active),
+            error=errors.get(index),
+        )
+        for index, session in enumerate(sessions)
+    ]
+
+
+def task_summary(session: Session, task_id: str, row: TaskRow | None) -> TaskSummary | None:
+    try:
+        task = session.task(task_id)
+    except PatchbayError:
+        return None
+    ai, script = task.ai_details, task.script_details
+    return TaskSummary(
+        task_id=task.id,
+        name=task.name,
+        type=task.type,
+        status=row.status if row else session.effective_status(task.id),
+        description=task.description or "",
+        instructions=task.manual_instructions or "",
+        command=(script.command or "") if script else "",
+        review_points=tuple(ai.review_points) if ai else (),
+        blocked_by=row.blocked_by if row else (),
+        issues=tuple(str(issue.detail) for issue in task.issues),
+    )
