@@ -76,7 +76,7 @@ async def test_parallel_run_tabs_queue_and_one_at_a_time_review(demo):
 
         tabs = screen.query_one("#batch-tabs", TabbedContent)
         assert tabs.tab_count == 2
-        assert screen.query_one("#batch").display and not screen.query_one("#output").display
+        assert screen.query_one("#batch").display and not screen.query_one("#run-panel").display
         panes = tab_panes(screen)
         assert set(panes) == {"add_median", "add_cli_flag"}
         assert "Here is `median()` with tests." in panes["add_median"].answer_text
@@ -150,7 +150,7 @@ async def test_one_ready_task_keeps_the_single_output_pane(demo):
         await screen.action_run_parallel()  # from the palette: falls back to the usual flow
         await settle(pilot, lambda: on_review(app))
         assert screen.run.task_id == "add_type_hints"
-        assert screen.query_one("#output").display and not screen.query_one("#batch").display
+        assert screen.query_one("#run-panel").display and not screen.query_one("#batch").display
         assert screen.output is screen.query_one("#output")
 
 

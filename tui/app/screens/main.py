@@ -209,26 +209,14 @@ class MainScreen(Screen):
 
     # -- which keys apply now: the runner's answer -----------------------------------------------
     def allowed_now(self) -> set[str]:
-        panel, batch = self.run_panel, self.batch_panel
-        if panel.run is not None:
-            return {action.value for action in panel.allowed()}
-        if panel.busy is not None:
-            return set()  # a quick call (undo, reset, a manual task's status) is finishing
-        allowed: set[str] = {"undo"}
+        panel = self.run_panel
+        if panel.run is not None or panel.busy is not None:
+            return {action.value for action in panel.allowed()}  # nothing while a quick call finishes
         session, task = self.selected_task()
-        if task is not None:
-            allowed |= {action.value for action in task_actions(session, task.id)}
-            if batch.is_active(self.selected_key):
-                allowed -= {"reset", "edit_prompt"}
-        if batch.pending:
-            allowed -= {"run", "undo"}  # one change at a time: the batch's answers are reviewed first
-        elif len(batch.candidates(self.selected_session(), self.app.parallel)) >= 2:
-            allowed.add("run_parallel")
-        if batch.batch is not None:
-            allowed.add("cancel")
-        if batch.review_queue:
-            allowed.add("review_next")
-        return allowed
+        allowed = {"undo"} | (
+            {a.value for a in task_actions(session, task.id)} if task is not None else set()
+        )
+        return self.batch_panel.restrict(allowed, self.selected_key, session, self.app.parallel)
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in POLICY:
@@ -321,8 +309,7 @@ class MainScreen(Screen):
 
     def _show_batch(self, shown: bool) -> None:
         self.run_panel.display = not shown
-        self.query_one("#output").display = not shown
-        self.query_one("#batch").display = shown
+        self.batch_panel.display = shown
 
     def action_edit_prompt(self) -> None:
         if self.selected_key is not None:
@@ -348,30 +335,23 @@ class MainScreen(Screen):
         self.app.push_screen(LogScreen(folder / "logs" / "run_log.jsonl"))
 
     def action_reload(self) -> None:
-        for index in range(len(self.sessions)):
-            self.background.reload_session(index, models=True)
+        self.background.reload_all()
 
     def switch_model(self, name: str) -> None:
-        for session in self.sessions:
-            session.model_override = name
-        self.notify(f"Tasks run from now use {name}.")
-        self.background.load_model_in_background(name)
+        self.background.switch_model(name)
         self.schedule_preview()
 
     def action_quit(self) -> None:
         from tui.app.screens.modals import ConfirmScreen
 
-        question = self.run_panel.quit_question()
-        if question is None and self.batch_panel.batch is not None:
-            question = "A task is generating. Stop it and quit?"
+        question = self.run_panel.quit_question() or self.batch_panel.quit_question()
         if question is None:
             self.app.exit()
-            return
+        else:
+            self.app.push_screen(ConfirmScreen(question), self._quit_answered)
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_panel.cancel()
-                self.batch_panel.cancel()
-                self.app.exit()
-
-        self.app.push_screen(ConfirmScreen(question), answered)
+    def _quit_answered(self, yes: bool | None) -> None:
+        if yes:
+            self.run_panel.cancel()
+            self.batch_panel.cancel()
+            self.app.exit()

@@ -84,6 +84,12 @@ class BackgroundWork(Widget):
         self.screen.start()
 
     # -- model loading --------------------------------------------------------------------------------
+    def switch_model(self, name: str) -> None:
+        for session in self.sessions:
+            session.model_override = name
+        self.notify(f"Tasks run from now use {name}.")
+        self.load_model_in_background(name)
+
     def load_model_in_background(self, name: str | None = None) -> None:
         if not self.sessions:
             return
@@ -141,6 +147,11 @@ class BackgroundWork(Widget):
                 status.follow_pool(message.pool.snapshot)
 
     # -- live reload ----------------------------------------------------------------------------------
+    def reload_all(self) -> None:
+        """The Reload command: every runbook, its model registry and replay transcripts."""
+        for index in range(len(self.sessions)):
+            self.reload_session(index, models=True)
+
     @work(exclusive=False, group="watch", exit_on_error=False)
     async def watch_runbook(self, index: int) -> None:
         from tui.app.watch import watch_runbook_folder
@@ -158,12 +169,13 @@ class BackgroundWork(Widget):
     @work(thread=True, group="reload", exit_on_error=False)
     def reload_session(self, index: int, models: bool = False) -> None:
         session = self.sessions[index]
-        try:
-            if models:  # the Reload command: the model registry and replay transcripts too
-                session.reload_models()
-            session.reload()
-            session.sync_ready_statuses()  # a dependency marked DONE by hand: its dependents are READY
-        except PatchbayError as exc:
-            self.post_message(m.RunbookReloaded(index, str(exc)))
-            return
-        self.post_message(m.RunbookReloaded(index, None))
+        if True:
+            try:
+                if models:  # the Reload command: the model registry and replay transcripts too
+                    session.reload_models()
+                session.reload()
+                session.sync_ready_statuses()  # a dependency marked DONE by hand: its dependents are READY
+            except PatchbayError as exc:
+                self.post_message(m.RunbookReloaded(index, str(exc)))
+                return
+            self.post_message(m.RunbookReloaded(index, None))

@@ -49,6 +49,25 @@ class BatchPanel(Vertical):
             return None
         return self.panes.get(run.task_id)
 
+    def restrict(
+        self, allowed: set[str], key: TaskKey | None, session: Session | None, limit: int
+    ) -> set[str]:
+        """What the batch changes in the keys offered for the selected task when no run is active."""
+        if key is not None and self.is_active(key):
+            allowed -= {"reset", "edit_prompt"}
+        if self.pending:
+            allowed -= {"run", "undo"}  # one change at a time: the batch's answers are reviewed first
+        elif len(self.candidates(session, limit)) >= 2:
+            allowed.add("run_parallel")
+        if self.batch is not None:
+            allowed.add("cancel")
+        if self.review_queue:
+            allowed.add("review_next")
+        return allowed
+
+    def quit_question(self) -> str | None:
+        return "A task is generating. Stop it and quit?" if self.batch is not None else None
+
     # -- starting ------------------------------------------------------------------------------------
     @staticmethod
     def candidates(session: Session | None, limit: int) -> list[Task]:
