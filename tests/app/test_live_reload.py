@@ -86,3 +86,75 @@ async def test_a_run_does_not_trigger_a_reload(demo):
         for _ in range(15):  # give the watcher time to (wrongly) report the write
             await pilot.pause(0.02)
     assert not any(isinstance(x, m.RunbookFilesChanged) for x in seen)
+
+
+def test_a_write_is_known_as_ours_the_moment_it_lands(demo, monkeypatch):
+    """A watcher may read the file right after the rename, before the writer has returned."""
+    from tui.runbook import writer
+
+    path = demo / "runbook.yaml"
+    seen: list[list[Path]] = []
+    real = writer.replace_if_unchanged
+
+    def swap_then_look(target, new, expected):
+        swapped = real(target, new, expected)
+        seen.append(external_changes(demo, [path]))  # what the watcher would judge just now
+        return swapped
+
+    monkeypatch.setattr(writer, "replace_if_unchanged", swap_then_look)
+    writer.set_task_status(path, "document_usage", "SKIPPED")
+    assert seen == [[]]
+
+
+async def test_reloads_finish_in_the_order_they_read_so_the_last_edit_decides(demo):
+    """A reload of a broken read that ends late must not overwrite the reload of the fixed file."""
+    import asyncio
+    import threading
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        session, background = screen.sessions[0], screen.background
+        path = demo / "runbook.yaml"
+        good = path.read_text()
+        path.write_text(good.replace("tasks:\n", "tasks:\n  - id: [broken\n", 1))
+        first_read, release, second_done = threading.Event(), threading.Event(), threading.Event()
+        calls: list[int] = []
+        real_reload = session.reload
+
+        def reload() -> None:
+            calls.append(len(calls))
+            if len(calls) == 1:  # the broken read: its result is held back until the test says
+                try:
+                    real_reload()
+                finally:
+                    first_read.set()
+                    release.wait(30)
+            else:
+                real_reload()
+                second_done.set()
+
+        session.reload = reload
+        attempts: list[int] = []
+        lock = background._reload_lock
+
+        class CountingLock:
+            def __enter__(self):
+                attempts.append(1)
+                return lock.__enter__()
+
+            def __exit__(self, *exc):
+                return lock.__exit__(*exc)
+
+        background._reload_lock = CountingLock()
+        background.reload_session(0)
+        assert await asyncio.to_thread(first_read.wait, 30)
+        path.write_text(good)
+        background.reload_session(0)
+        # Let the broken read go once the second reload has finished or waits its turn.
+        await wait_for(pilot, lambda: second_done.is_set() or len(attempts) >= 2)
+        release.set()
+        await settle(pilot, lambda: len(calls) == 2 and second_done.is_set())
+        assert 0 not in screen.load_errors
+        assert not screen.query_one("#banner").display

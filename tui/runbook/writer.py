@@ -136,6 +136,15 @@ def forget_own_writes() -> None:
 # ---------------------------------------------------------------- the read / edit / swap loop
 
 
+def _forget_unwritten(path: Path, unwritten: bytes, previous: bytes | None) -> None:
+    with _own_writes_lock:
+        if _own_writes.get(_key(path)) == unwritten:
+            if previous is None:
+                _own_writes.pop(_key(path), None)
+            else:
+                _own_writes[_key(path)] = previous
+
+
 def _rewrite(path: Path, edits: list[Edit], whole: Callable[[str], str]) -> None:
     # Patchbay's own threads queue up per file; the compare-and-swap below guards against everyone else
     with _path_lock(path):
@@ -154,17 +163,22 @@ def _rewrite_locked(path: Path, edits: list[Edit], whole: Callable[[str], str]) 
         hook = before_replace_hook
         if hook is not None:
             hook(path)
+        # Known as ours before the rename: a watcher that reads the file right after it must not
+        # take our write for the user's. Put back if the swap does not happen.
+        with _own_writes_lock:
+            previous = _own_writes.get(_key(path))
+            _own_writes[_key(path)] = new_bytes
         try:
             # compare-and-swap: a change made since our read wins, and our edit is redone on top of it
             swapped = replace_if_unchanged(path, new_bytes, original)
         except OSError as exc:
+            _forget_unwritten(path, new_bytes, previous)
             raise RunbookWriteError(Location(path), f"cannot be written ({exc.strerror}).") from None
         if not swapped:
+            _forget_unwritten(path, new_bytes, previous)
             continue
         if new_index is not None:
             file_index.remember(path, new_index, new_bytes)
-        with _own_writes_lock:
-            _own_writes[_key(path)] = new_bytes
         return
     raise RunbookWriteError(
         Location(path), "kept changing on disk while Patchbay tried to update it; nothing was written."

@@ -5,6 +5,7 @@ after the first frame, listening to them (their announcements bubble to the scre
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ class BackgroundWork(Widget):
         super().__init__()
         self.sessions = sessions  # the screen's list, filled in place once loaded
         self._unsubscribe: list[Callable[[], None]] = []
+        self._reload_lock = threading.Lock()
 
     def start(self) -> None:
         """The sessions are there: listen to them, say what needs saying, watch the files, load the model."""
@@ -169,7 +171,10 @@ class BackgroundWork(Widget):
     @work(thread=True, group="reload", exit_on_error=False)
     def reload_session(self, index: int, models: bool = False) -> None:
         session = self.sessions[index]
-        if True:
+        # One reload at a time, its result posted before the next one reads: two bursts of edits
+        # (a truncate, then the content) must not finish out of order and leave the older answer
+        # (an "invalid" for a file that is valid again) on screen, or mix two reads in the session.
+        with self._reload_lock:
             try:
                 if models:  # the Reload command: the model registry and replay transcripts too
                     session.reload_models()
