@@ -46,3 +46,25 @@ def main_screen(app):
         if isinstance(screen, MainScreen):
             return screen
     raise AssertionError("no main screen")
+
+
+def hold_stream_until_cancelled(session, task_id: str) -> None:
+    """The task's replay stream stops after its first chunk until the run is cancelled.
+
+    The replay paces tokens by the clock, so on a loaded machine a whole answer can land between
+    two looks of a test; held, an `escape` or `q` always arrives while the answer is generating.
+    """
+    from tui.engine.base import Chunk
+
+    backend = session.backend(session.model_name_for(session.task(task_id)))
+    real = backend._generate
+
+    def held(request, cancel):
+        first = True
+        for item in real(request, cancel):
+            yield item
+            if first and isinstance(item, Chunk):
+                first = False
+                cancel.wait(60)
+
+    backend._generate = held

@@ -8,7 +8,7 @@ import json
 import git
 import yaml
 
-from app.pilot_helpers import main_screen, make_app, settle
+from app.pilot_helpers import hold_stream_until_cancelled, main_screen, make_app, settle, wait_for
 from tui.app import messages as m
 
 SIZE = (120, 40)
@@ -35,7 +35,8 @@ def log_events(folder) -> list[dict]:
 def on_review(app) -> bool:
     from tui.app.screens.review import ReviewScreen
 
-    return isinstance(app.screen, ReviewScreen)
+    # Mounted, not only pushed: a test that ends while the screen composes tears it down mid-mount.
+    return isinstance(app.screen, ReviewScreen) and app.screen.is_mounted
 
 
 async def review_and_apply(pilot) -> None:
@@ -204,12 +205,9 @@ async def test_escape_cancels_a_streaming_answer(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
+        hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
         await pilot.press("n", "r")
-        for _ in range(200):  # wait until tokens are streaming in
-            await pilot.pause(0.02)
-            if screen.busy == "generating" and screen.output.answer_text:
-                break
-        assert screen.busy == "generating"
+        await wait_for(pilot, lambda: screen.busy == "generating" and screen.output.answer_text)
         await pilot.press("escape")
         await settle(pilot, lambda: screen.busy is None and screen.run is None)
         assert screen.output.answer_text  # the partial answer stays on screen
@@ -225,11 +223,9 @@ async def test_quit_while_streaming_asks_first(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
+        hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
         await pilot.press("n", "r")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if screen.busy == "generating":
-                break
+        await wait_for(pilot, lambda: screen.busy == "generating")
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)

@@ -4,7 +4,7 @@ columns, the status line lets go of "cancelling…", reloads say so, remapped ke
 
 from __future__ import annotations
 
-from app.pilot_helpers import main_screen, make_app, settle
+from app.pilot_helpers import hold_stream_until_cancelled, main_screen, make_app, settle, wait_for
 from app.screen_text import screen_lines, screen_text
 
 SIZE = (120, 40)
@@ -115,27 +115,19 @@ async def test_cancelling_leaves_the_status_line_once_the_cancel_is_over(demo):
         await settle(pilot)
         screen = main_screen(app)
         message = screen.status_line.query_one("#status-message")
+        hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
         await pilot.press("n", "r")
-        for _ in range(200):  # wait until tokens are streaming in
-            await pilot.pause(0.02)
-            if screen.busy == "generating" and screen.output.answer_text:
-                break
+        await wait_for(pilot, lambda: screen.busy == "generating" and screen.output.answer_text)
         shown: list[str] = []
         original = screen.status_line.show_message
         screen.status_line.show_message = lambda text: (shown.append(text), original(text))[1]
         await pilot.press("escape")
         assert "cancelling…" in shown
         await settle(pilot, lambda: screen.busy is None)
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if "cancelling" not in str(message.render()):
-                break
-        assert "cancelling" not in str(message.render())
+        await wait_for(pilot, lambda: "cancelling" not in str(message.render()))  # its 0.1 s check
 
 
 async def test_a_fixed_runbook_clears_the_invalid_notice_at_once_and_says_it_reloaded(demo):
-    from app.pilot_helpers import wait_for
-
     app = make_app(demo, watch=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
