@@ -190,13 +190,14 @@ def _positive(text: str) -> int:
     return value
 
 
-def _add_parallel(parser: argparse.ArgumentParser, default: int = 2) -> None:
+def _add_parallel(parser: argparse.ArgumentParser, default: int | None = None) -> None:
+    told = "the model's capacity: its servers' max_concurrent added up" if default is None else default
     parser.add_argument(
         "--parallel",
         type=_positive,
         default=default,
         metavar="N",
-        help=f"how many independent tasks generate at once (p in the TUI; default {default})",
+        help=f"how many independent tasks generate at once (p in the TUI; default {told})",
     )
 
 

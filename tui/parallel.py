@@ -13,11 +13,16 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from tui.errors import PatchbayError
 from tui.runbook.graph import effective_status
 from tui.runbook.models import Runbook, Task
 from tui.runner import Answer, Phase, TaskRun
+
+if TYPE_CHECKING:
+    from tui.config import ModelSpec
+    from tui.session import Session
 
 AI_TYPE = "AI_ASSISTED"
 
@@ -45,6 +50,34 @@ def _ancestors_of(runbook: Runbook, task: Task) -> set[str]:
 def _files(task: Task) -> set[str]:
     # "./a.py" and "a.py" are the same file to the working tree.
     return {str(PurePosixPath(path)) for path in task.files_to_modify}
+
+
+def pool_capacity(spec: ModelSpec) -> int | None:
+    """How many streams a model serves at once, read from its configuration: an openai model's
+    servers' `max_concurrent` added up (one `base_url` counts 1), 1 for in-process exllamav2, None
+    for a replay transcript (it streams as many as it is asked for)."""
+    from tui.config import OpenAISpec, ReplaySpec
+
+    if isinstance(spec, ReplaySpec):
+        return None
+    if isinstance(spec, OpenAISpec):
+        return sum(server.max_concurrent for server in spec.server_list())
+    return 1
+
+
+def parallel_limit(session: Session, requested: int | None) -> int:
+    """How many tasks `p` generates at once: `--parallel N` when given, else the capacity of the
+    model the next independent READY task uses."""
+    if requested is not None:
+        return requested
+    first = independent_ready(session.runbook, 1)
+    if not first:
+        return 1
+    try:
+        capacity = pool_capacity(session.registry.get(session.model_name_for(first[0])))
+    except PatchbayError:
+        return 1  # an unknown model: the run itself says why
+    return len(session.runbook.tasks) if capacity is None else max(1, capacity)
 
 
 def independent_ready(runbook: Runbook, limit: int, *, exclude: Iterable[str] = ()) -> list[Task]:

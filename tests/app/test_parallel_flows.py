@@ -5,6 +5,7 @@ queued for review, then reviewed, applied and validated one at a time. On a real
 from __future__ import annotations
 
 import git
+import pytest
 import yaml
 from textual.command import CommandList
 from textual.widgets import TabbedContent
@@ -72,7 +73,9 @@ async def test_parallel_run_tabs_queue_and_one_at_a_time_review(demo):
         screen = main_screen(app)
         assert screen.check_action("run_parallel", ()) is True
         await pilot.press("p")
-        await settle(pilot, lambda: screen.batch_panel.batch is None and len(screen.batch_panel.review_queue) == 2)
+        await settle(
+            pilot, lambda: screen.batch_panel.batch is None and len(screen.batch_panel.review_queue) == 2
+        )
 
         tabs = screen.query_one("#batch-tabs", TabbedContent)
         assert tabs.tab_count == 2
@@ -165,5 +168,35 @@ async def test_palette_command_starts_the_parallel_run(demo):
         # the palette searches its providers asynchronously: wait for the hit to be listed
         await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
-        await settle(pilot, lambda: screen.batch_panel.batch is None and len(screen.batch_panel.review_queue) == 2)
+        await settle(
+            pilot, lambda: screen.batch_panel.batch is None and len(screen.batch_panel.review_queue) == 2
+        )
         assert set(screen.batch_panel.panes) == {"add_median", "add_cli_flag"}
+
+
+def add_pool_model(folder, name: str, concurrency: list[int]) -> None:
+    """An openai model served by a pool of servers (nothing listens: only their sizes matter here)."""
+    path = folder / "patchbay.yaml"
+    data = yaml.safe_load(path.read_text())
+    servers = [
+        {"base_url": f"http://127.0.0.1:{9 + n}/v1", "max_concurrent": c} for n, c in enumerate(concurrency)
+    ]
+    data["models"][name] = {"backend": "openai", "model": "m", "servers": servers}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.mark.parametrize(("concurrency", "offered"), [([1], False), ([1, 1], True)])
+async def test_p_without_parallel_follows_the_pool_capacity(demo, concurrency, offered):
+    from tui.app.app import PatchbayApp
+    from tui.runner import Session
+
+    make_two_independent(demo)  # add_median and add_cli_flag may generate together
+    add_pool_model(demo, "pool", concurrency)
+    app = PatchbayApp([Session(demo / "runbook.yaml", model_override="pool")], watch=False)
+    assert app.parallel is None  # no --parallel
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        # One server with one slot runs one task at a time: `p` has nothing to run beside it.
+        assert screen.check_action("run_parallel", ()) is offered
+        assert len(screen.batch_panel.candidates(screen.sessions[0], app.parallel)) == len(concurrency)

@@ -34,10 +34,11 @@ class PatchbayApp(App, inherit_bindings=False):
         keymap: dict[str, str] | None = None,
         watch: bool = True,
         remember_theme: bool = True,
-        parallel: int = 2,
+        parallel: int | None = None,
     ) -> None:
         super().__init__()
-        self.parallel = max(1, parallel)  # how many tasks `p` generates at once (--parallel)
+        # How many tasks `p` generates at once (--parallel); None: what the model's servers serve.
+        self.parallel = None if parallel is None else max(1, parallel)
         # A callable builds the sessions in a worker after the first frame (see launch.py).
         self.sessions_loader = sessions if callable(sessions) else None
         self.sessions: list[Any] = [] if callable(sessions) else sessions

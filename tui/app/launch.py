@@ -150,7 +150,7 @@ def launch(runbook: Path, args: argparse.Namespace) -> int:
 
     # The first frame shows a skeleton of this file (tui.app.skeleton) while `load` runs in a thread.
     load.runbook = runbook if runbook.is_file() else runbook / "runbook.yaml"  # type: ignore[attr-defined]
-    app = PatchbayApp(load, theme=first_frame_theme(runbook, args), parallel=getattr(args, "parallel", 2))
+    app = PatchbayApp(load, theme=first_frame_theme(runbook, args), parallel=getattr(args, "parallel", None))
     try:
         app.run()
     finally:

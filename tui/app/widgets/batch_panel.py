@@ -70,11 +70,14 @@ class BatchPanel(Vertical):
 
     # -- starting ------------------------------------------------------------------------------------
     @staticmethod
-    def candidates(session: Session | None, limit: int) -> list[Task]:
-        """Up to `limit` READY AI tasks of the session that cannot conflict with each other."""
-        from tui.parallel import independent_ready
+    def candidates(session: Session | None, requested: int | None) -> list[Task]:
+        """READY AI tasks of the session that cannot conflict with each other: up to `--parallel N`,
+        else up to what the model's servers serve at once."""
+        from tui.parallel import independent_ready, parallel_limit
 
-        return [] if session is None else independent_ready(session.runbook, limit)
+        return (
+            [] if session is None else independent_ready(session.runbook, parallel_limit(session, requested))
+        )
 
     async def launch(self, session: Session, index: int, tasks: list[Task]) -> bool:
         """Begin a run per task and stream them together; False when none could begin."""
