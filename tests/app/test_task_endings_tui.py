@@ -43,7 +43,8 @@ async def test_retry_from_the_review_screen_does_not_leave_the_app_busy(demo):
         await settle(pilot, lambda: on_review(app) and screen.run.attempt == 2)
         assert idle(app)
         assert screen.run.failure  # the retry template is told why the first answer was set aside
-    assert status_in_yaml(demo, "add_median") == "RUNNING"
+    # The app closed with the second answer unreviewed: set aside, READY (not left RUNNING).
+    assert status_in_yaml(demo, "add_median") == "READY"
 
 
 # -- defect 2: a write that fails on a manual task is shown, and the keys keep working ---------------
@@ -110,7 +111,7 @@ def test_parallel_option_reaches_the_app(demo, monkeypatch):
     monkeypatch.setattr(PatchbayApp, "run", lambda self, *a, **k: seen.append(self.parallel))
     assert main(["--parallel", "3", str(demo)]) == 0
     assert main([str(demo)]) == 0
-    assert seen == [3, 2]
+    assert seen == [3, None]  # None: the model's pool capacity decides
     assert main(["--parallel", "0", str(demo)]) == 2
 
 

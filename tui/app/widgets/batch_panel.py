@@ -66,7 +66,19 @@ class BatchPanel(Vertical):
         return allowed
 
     def quit_question(self) -> str | None:
-        return "A task is generating. Stop it and quit?" if self.batch is not None else None
+        if self.batch is not None:
+            return "A task is generating. Stop it and quit?"
+        if self.review_queue:
+            waiting = len(self.review_queue)
+            noun = "answer waits" if waiting == 1 else "answers wait"
+            return f"{waiting} {noun} for review. Quit anyway? They stay under outputs/ and their tasks are READY again."
+        return None
+
+    def on_unmount(self) -> None:
+        from tui.app.widgets.run_panel import set_aside_unapplied
+
+        for run in self.review_queue:  # the same as a single run's answer when the app quits
+            set_aside_unapplied(run, "the app quit before the answer was applied")
 
     # -- starting ------------------------------------------------------------------------------------
     @staticmethod

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from tui.session import PreparedPrompt, Session
 
 TaskKey = tuple[int, str]
+# Answered but nothing applied yet: quitting sets the answer aside (kept under outputs/, READY).
+UNAPPLIED = (Phase.ANSWERED, Phase.REVIEWING)
 
 
 class RunPanel(Vertical):
@@ -389,7 +391,17 @@ class RunPanel(Vertical):
                 f"The change of {run.task_id} is applied and waits for your decision. Quit anyway? "
                 "It stays in the tree uncommitted; after a restart u undoes it."
             )
+        if run.phase in UNAPPLIED:
+            return (
+                f"The answer of {run.task_id} waits for your review. Quit anyway? "
+                f"It stays under outputs/ and {run.task_id} is READY again."
+            )
         return None
+
+    def on_unmount(self) -> None:
+        # However the app ends (q, ctrl+q from the review, the palette), an answer not applied yet
+        # is set aside as `patchbay run` leaves it: kept under outputs/, READY, logged; never RUNNING.
+        set_aside_unapplied(self.run, "the app quit before the answer was applied")
 
     def copy_answer(self) -> None:
         text = self.output.answer_text or self.output.text
@@ -398,3 +410,13 @@ class RunPanel(Vertical):
             return
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text):,} characters.")
+
+
+def set_aside_unapplied(run: TaskRun | None, reason: str) -> None:
+    """READY again with a log event, for a run whose answer waits and has nothing applied."""
+    if run is None or run.phase not in UNAPPLIED or run.step is not None:
+        return
+    try:
+        run.set_aside(reason)
+    except PatchbayError:
+        pass  # the app is closing: the task then shows as interrupted, with R offered
