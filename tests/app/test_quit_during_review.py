@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from app.pilot_helpers import main_screen, make_app, settle
+from app.pilot_helpers import main_screen, make_app, settle, wait_for
 from app.test_main_flows import SIZE, on_review, status_in_yaml
 
 QUIT = "the app quit before the answer was applied"
@@ -66,3 +66,39 @@ async def test_ctrl_q_on_the_review_screen_leaves_the_task_ready_not_running(dem
         await settle(pilot)
         rows = {row.key[1]: row.status for row in main_screen(app).task_rows(0)}
         assert rows["add_type_hints"] == "READY"
+
+
+async def test_an_answer_that_arrives_under_the_quit_question_waits_for_v(demo):
+    import threading
+
+    from tui.app.screens.modals import ConfirmScreen
+    from tui.engine.base import Chunk
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        session = screen.sessions[0]
+        backend = session.backend(session.model_name_for(session.task("add_type_hints")))
+        real, gate = backend._generate, threading.Event()
+
+        def gated(request, cancel):  # the rest of the answer comes once the question is up
+            for item in real(request, cancel):
+                yield item
+                if isinstance(item, Chunk):
+                    gate.wait(30)
+
+        backend._generate = gated
+        await pilot.press("n", "r")
+        await wait_for(pilot, lambda: screen.busy == "generating")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # the stream still waits
+        gate.set()
+        await settle(pilot, lambda: screen.run is not None and str(screen.run.phase) == "reviewing")
+        assert isinstance(app.screen, ConfirmScreen)  # still the question, not a review under it
+        await pilot.press("n")
+        await settle(pilot, lambda: app.screen is screen)
+        assert "v reviews it" in screen.output.text
+        assert screen.check_action("review", ())
+        await pilot.press("v")
+        await settle(pilot, lambda: on_review(app))

@@ -183,8 +183,13 @@ class RunPanel(Vertical):
             self.review_worker(run)
 
     def on_review_ready(self, message: m.ReviewReady) -> None:
-        if message.run is self.run:
-            self.open_review()
+        if message.run is not self.run:
+            return
+        if self.app.screen is not self.screen:
+            # A question is up (quit, an error note): the review must not cover it and take its keys.
+            self.output.note("The answer is ready: v reviews it.")
+            return
+        self.open_review()
 
     def open_review(self) -> None:
         from tui.app.screens.review import ReviewScreen
