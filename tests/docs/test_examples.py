@@ -182,6 +182,9 @@ def binding_ids() -> set[str]:
     ids: set[str] = set()
     for source in (REPO / "tui" / "app").rglob("*.py"):
         ids.update(re.findall(r"\bid=\"([\w.-]+)\"", source.read_text(encoding="utf-8")))
+    from tui.app.screens.main import MainScreen  # its ids are built from the action names
+
+    ids.update(binding.id for binding in MainScreen.BINDINGS if binding.id)
     return ids
 
 
