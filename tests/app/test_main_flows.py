@@ -278,3 +278,27 @@ async def test_prompt_over_budget_is_refused_and_the_task_is_error_with_the_caus
     issue = detail(demo, "add_type_hints")["issues"][-1]
     assert issue["type"] == "PROMPT_FAIL" and "context_budget of 10" in issue["detail"]
     assert not (demo / "outputs").exists() or not list((demo / "outputs").iterdir())
+
+
+async def test_task_keys_wait_while_the_runbook_loads(demo):
+    import threading
+
+    from tui.app.app import PatchbayApp
+    from tui.runner import Session
+
+    loaded = threading.Event()
+
+    def load() -> list:
+        loaded.wait(30)  # the runbook is still loading while the keys are pressed
+        return [Session(demo / "runbook.yaml")]
+
+    app = PatchbayApp(load, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        assert not screen.check_action("undo", ()) and not screen.check_action("run_parallel", ())
+        await pilot.press("u", "p", "r")  # nothing to act on yet: no error, nothing started
+        assert app.is_running and screen.run is None
+        loaded.set()
+        await settle(pilot, lambda: screen.sessions and screen.selected_key is not None)
+        assert screen.check_action("run", ())

@@ -209,6 +209,8 @@ class MainScreen(Screen):
 
     # -- which keys apply now: the runner's answer -----------------------------------------------
     def allowed_now(self) -> set[str]:
+        if not self.sessions:
+            return set()  # still loading: no task to act on yet
         panel = self.run_panel
         if panel.run is not None or panel.busy is not None:
             return {action.value for action in panel.allowed()}  # nothing while a quick call finishes
