@@ -34,18 +34,24 @@ def is_runbook_file(folder: Path, path: Path) -> bool:
 
 def external_changes(folder: Path, paths: list[Path]) -> list[Path]:
     """The changed runbook files that Patchbay did not write itself."""
-    changed = []
-    for path in paths:
-        if not is_runbook_file(folder, path):
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError:  # deleted or moved away: that is a change
-            changed.append(path)
-            continue
-        if not is_own_write(path, data):
-            changed.append(path)
-    return changed
+    return [path for path in paths if is_runbook_file(folder, path) and not _holds_own_write(path)]
+
+
+def _holds_own_write(path: Path, looks: int = 3) -> bool:
+    """True when the file holds what Patchbay wrote last. What was read may have been replaced by
+    a newer write of ours before it was judged: then the newer bytes are judged instead."""
+    try:
+        data = path.read_bytes()
+        for _ in range(looks):
+            if is_own_write(path, data):
+                return True
+            again = path.read_bytes()
+            if again == data:
+                return False  # still the same bytes, and not ours: the user's
+            data = again
+    except OSError:  # deleted or moved away: that is a change
+        return False
+    return False
 
 
 async def watch_runbook_folder(

@@ -53,6 +53,7 @@ VALID_STATUS_CHARACTERS = "letters, digits, '_', '-' and '.'"
 before_replace_hook: Callable[[Path], None] | None = None
 
 _own_writes: dict[Path, bytes] = {}
+_swapping: dict[Path, bytes] = {}  # the bytes of a swap under way, not yet known to have landed
 _own_writes_lock = threading.Lock()
 _path_locks: dict[Path, threading.Lock] = {}
 
@@ -116,7 +117,8 @@ def is_own_write(path: Path, data: bytes) -> bool:
     """True when `data` are exactly the bytes Patchbay last wrote to `path` (in this process)."""
     with _own_writes_lock:
         written = _own_writes.get(_key(path))
-    return written is not None and written == data
+        swapping = _swapping.get(_key(path))
+    return data in (written, swapping)
 
 
 def last_own_write_digest(path: Path) -> str | None:
@@ -130,19 +132,11 @@ def forget_own_writes() -> None:
     """Clear the record of Patchbay's writes and the kept indexes (tests, or when a runbook is closed)."""
     with _own_writes_lock:
         _own_writes.clear()
+        _swapping.clear()
     file_index.forget()
 
 
 # ---------------------------------------------------------------- the read / edit / swap loop
-
-
-def _forget_unwritten(path: Path, unwritten: bytes, previous: bytes | None) -> None:
-    with _own_writes_lock:
-        if _own_writes.get(_key(path)) == unwritten:
-            if previous is None:
-                _own_writes.pop(_key(path), None)
-            else:
-                _own_writes[_key(path)] = previous
 
 
 def _rewrite(path: Path, edits: list[Edit], whole: Callable[[str], str]) -> None:
@@ -163,19 +157,22 @@ def _rewrite_locked(path: Path, edits: list[Edit], whole: Callable[[str], str]) 
         hook = before_replace_hook
         if hook is not None:
             hook(path)
-        # Known as ours before the rename: a watcher that reads the file right after it must not
-        # take our write for the user's. Put back if the swap does not happen.
+        # While the swap is under way the file holds our last write or this one; a watcher reading
+        # it in between must take neither for the user's (see is_own_write).
         with _own_writes_lock:
-            previous = _own_writes.get(_key(path))
-            _own_writes[_key(path)] = new_bytes
+            _swapping[_key(path)] = new_bytes
+        swapped = False
         try:
             # compare-and-swap: a change made since our read wins, and our edit is redone on top of it
             swapped = replace_if_unchanged(path, new_bytes, original)
         except OSError as exc:
-            _forget_unwritten(path, new_bytes, previous)
             raise RunbookWriteError(Location(path), f"cannot be written ({exc.strerror}).") from None
+        finally:
+            with _own_writes_lock:
+                _swapping.pop(_key(path), None)
+                if swapped:
+                    _own_writes[_key(path)] = new_bytes
         if not swapped:
-            _forget_unwritten(path, new_bytes, previous)
             continue
         if new_index is not None:
             file_index.remember(path, new_index, new_bytes)
