@@ -15,6 +15,7 @@ import pytest
 
 from tui.runbook import file_swap
 from tui.runbook.writer import RunbookWriteError, set_task_status
+from tui.workspace import file_version
 
 RUNBOOK = b"tasks:\n  - id: a\n    status: READY\n  - id: b\n    status: PENDING\n"
 
@@ -148,7 +149,7 @@ def test_a_save_caught_half_written_in_place_is_never_taken_for_a_version(
     path.write_bytes(RUNBOOK)
     probe = os.open(path, os.O_RDONLY)
     try:
-        if file_swap._open_for_writing(probe) is not False:
+        if file_version.open_for_writing(probe) is not False:
             pytest.skip("file leases are not available here")
     finally:
         os.close(probe)
@@ -184,7 +185,7 @@ def test_a_save_begun_in_place_just_before_the_swap_goes_back_to_the_path(
     path.write_bytes(RUNBOOK)
     probe = os.open(path, os.O_RDONLY)
     try:
-        if file_swap._open_for_writing(probe) is not False:
+        if file_version.open_for_writing(probe) is not False:
             pytest.skip("file leases are not available here")
     finally:
         os.close(probe)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.runbook import file_swap, rename_exchange, writer
+from tui.runbook import file_swap, writer
 from tui.runbook.writer import set_task_status
+from tui.workspace import rename_exchange
 
 RUNBOOK = "tasks:\n  - id: a\n    status: READY\n  - id: b\n    status: PENDING\n"
 USERS_LINE = "  # the user's note, saved mid-write\n"
@@ -171,7 +172,8 @@ def test_sigterm_during_the_swap_ends_the_process_after_the_file_is_consistent(t
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from tui.runbook import file_swap, rename_exchange\n"
+        "from tui.runbook import file_swap\n"
+        "from tui.workspace import rename_exchange\n"
         "from tui.runbook.writer import set_task_status\n"
         "if sys.argv[2] != 'exchange':\n"
         "    rename_exchange.exchange_state['call'] = None\n"

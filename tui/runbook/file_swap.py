@@ -27,17 +27,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from tui.runbook.rename_exchange import exchange as _exchange
-from tui.runbook.rename_exchange import exchange_available
 from tui.workspace.atomic import fsync_folder
 from tui.workspace.deferred_signals import deferred_signals
+from tui.workspace.file_version import Version as _Version
+from tui.workspace.file_version import look as _look
+from tui.workspace.rename_exchange import exchange as _exchange
+from tui.workspace.rename_exchange import exchange_available
 
 try:
     import fcntl
@@ -69,19 +69,6 @@ window_hook: Callable[[str, Path], None] | None = None
 
 # Leftovers come only from a process that died mid-swap, so each file is looked at once per process.
 _recovered: set[Path] = set()
-
-
-@dataclass(frozen=True)
-class _Version:
-    """One file as seen through one open: which file (device, inode), its bytes and mtime."""
-
-    identity: tuple[int, int]
-    data: bytes
-    mtime_ns: int = 0
-    being_written: bool = False  # someone held it open for writing: its bytes may be half a save
-
-    def same_file_and_bytes(self, other: _Version | None) -> bool:
-        return other is not None and other.identity == self.identity and other.data == self.data
 
 
 def replace_if_unchanged(path: Path, new_bytes: bytes, expected: bytes) -> bool:
@@ -244,41 +231,6 @@ def _window(name: str, path: Path) -> None:
     hook = window_hook
     if hook is not None:
         hook(name, path)
-
-
-def _look(path: Path, *, writers: bool = False) -> _Version | None:
-    """The file at `path` through one open: identity and bytes belong to the same file.
-
-    With `writers`, also whether anyone holds it open for writing: an editor that truncates and
-    writes in place can be caught half way, and its bytes are then no version at all.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        status = os.fstat(fd)
-        data = handle.read()
-        busy = writers and _open_for_writing(fd)
-        return _Version((status.st_dev, status.st_ino), data, status.st_mtime_ns, busy)
-
-
-def _open_for_writing(fd: int) -> bool:
-    """True while some process has the file open for writing; False where that cannot be asked.
-
-    Linux refuses a read lease (EAGAIN) while the file is open for writing. The lease is dropped at
-    once; a save opening the file meanwhile only waits for that, and its break notice is SIGURG,
-    ignored by default (SIGIO's default would end the process).
-    """
-    if fcntl is None or not hasattr(fcntl, "F_SETLEASE") or not hasattr(fcntl, "F_SETSIG"):
-        return False
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
-    except OSError as error:
-        return error.errno == errno.EAGAIN  # otherwise not the file's owner, or leases are off here
-    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
-    return False
 
 
 def _discard(path: Path) -> None:
