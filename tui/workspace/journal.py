@@ -24,6 +24,7 @@ from tui.errors import PatchbayError
 from tui.workspace import atomic
 from tui.workspace.atomic import default_file_mode
 from tui.workspace.deferred_signals import Interrupted, deferred_signals
+from tui.workspace.journal_put import Put, SaveLanded, put_in_place, stage_bytes, undo_puts
 from tui.workspace.journal_recover import (
     Recovered,
     recover_entries,
@@ -248,10 +249,9 @@ def _new_entry(
     )
     for index, target in enumerate(targets):
         old_mode = target.old_mode
-        temp = None
-        if target.new is not None:
-            # Short and unique: the target's own name may already be near the 255-byte limit.
-            temp = (PurePosixPath(target.rel).parent / f".{entry_id}-{index}{TEMP_SUFFIX}").as_posix()
+        # Short and unique: the target's own name may already be near the 255-byte limit. A
+        # deletion moves the old file aside here, to check it before it is dropped.
+        temp = (PurePosixPath(target.rel).parent / f".{entry_id}-{index}{TEMP_SUFFIX}").as_posix()
         entry.files.append(
             FileRecord(
                 path=target.rel,
@@ -304,15 +304,7 @@ def _stage(workdir: Path, target: _Target, record: FileRecord, created_dirs: lis
         if path in target.absolute.parents and not path.exists():
             path.mkdir()
             atomic.fsync_folder(path.parent)
-    temp = workdir / record.temp
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        atomic.write_all(fd, target.new)
-        os.fchmod(fd, record.new_mode if record.new_mode is not None else default_file_mode())
-        os.fsync(fd)
-        status = os.fstat(fd)
-    finally:
-        os.close(fd)
+    status = stage_bytes(workdir / record.temp, target.new, record.new_mode or default_file_mode())
     record.stamp = [status.st_ino, status.st_mtime_ns]
 
 
@@ -333,15 +325,19 @@ def _abandon(journal: Journal, entry: JournalEntry) -> None:
 
 
 def _put_all_in_place(journal: Journal, workdir: Path, targets: list[_Target], entry: JournalEntry) -> None:
+    """Each staged file in place over exactly the bytes _check read; a save landing meanwhile wins."""
     what = "write the files"
+    done: list[Put] = []
     try:
         for target, record in zip(targets, entry.files, strict=True):
             what = f"write {target.rel}"
-            if record.temp is None:
-                target.absolute.unlink(missing_ok=True)
-            else:
-                os.replace(workdir / record.temp, target.absolute)
-            atomic.fsync_folder(target.absolute.parent)
+            assert record.temp is not None
+            put = Put(target.absolute, target.current, target.new, workdir / record.temp, entry.id)
+            try:
+                put_in_place(put)
+            except SaveLanded:
+                _roll_back_after_save(journal, entry, targets, done, target.rel)
+            done.append(put)
             _step(f"wrote {target.rel}")
         what = "mark the change done in the undo journal"
         journal.commit(entry)
@@ -355,6 +351,30 @@ def _put_all_in_place(journal: Journal, workdir: Path, targets: list[_Target], e
                 "the next patchbay command will put the files back."
             ) from None
         raise PatchbayError(f"Could not {what} ({error.strerror}); nothing was changed.") from None
+
+
+def _roll_back_after_save(
+    journal: Journal, entry: JournalEntry, targets: list[_Target], done: list[Put], saved: str
+) -> None:
+    """All or nothing: the files already put go back (each over exactly what it wrote), the save stays."""
+    _step(f"save landed on {saved}")
+    modes = [record.old_mode for record in entry.files[: len(done)]]
+    left = {str(path) for path in undo_puts(done, modes)}
+    remove_empty_dirs(journal.base_of(entry), entry.created_dirs)
+    kept = [target.rel for target in targets if str(target.absolute) in left]
+    message = f"{saved} changed while the change was being applied; nothing was applied, run it again."
+    if kept:  # saved into after its put as well: that save is kept, so its file holds the change
+        message = (
+            f"{saved} changed while the change was being applied, and so did {_list(kept)} after the change "
+            f"was written to {'it' if len(kept) == 1 else 'them'} (those saves are kept); "
+            "the rest was rolled back, run it again."
+        )
+    entry.state = ROLLED_BACK
+    entry.skipped = kept
+    entry.note = message
+    journal.drop_prepared_commit(entry)
+    journal.save(entry)
+    raise ApplyConflict(message)
 
 
 def _check(

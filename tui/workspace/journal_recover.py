@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.workspace.atomic import fsync_folder, write_atomically
+from tui.workspace.file_version import look
+from tui.workspace.journal_put import PARTIAL_SUFFIX, kept_as
 from tui.workspace.journal_steps import step
 from tui.workspace.journal_store import (
     COMMITTED,
@@ -33,6 +35,7 @@ from tui.workspace.paths import UnsafePathError, resolve_in_tree
 BEFORE = "before"  # holds the bytes it had before the change (or is still absent)
 OURS = "ours"  # is exactly what the interrupted change wrote (or deleted)
 CHANGED = "changed"  # anything else: edited, replaced, or not a regular file any more
+SAVED = "saved"  # a user's save landed while the change was put in place: it is at the path now
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,15 @@ def recover_entry(journal: Journal, entry: JournalEntry, entries: list[JournalEn
         return _finish(
             journal, entry, True, [], [], f"{what} had not changed any file yet; it was discarded."
         )
-    states = {record.path: _state(base, record) for record in entry.files}
+    saved = _rescue_saves(base, entry)
+    states = {record.path: SAVED if record.path in saved else _state(base, record) for record in entry.files}
     ours = [path for path, state in states.items() if state == OURS]
-    if all(state == BEFORE for state in states.values()):
+    kept = f" ({_list(saved)} kept the save that landed while it wrote)" if saved else ""
+    if all(state in (BEFORE, SAVED) for state in states.values()):
         _remove_temps(base, entry)
         remove_empty_dirs(base, entry.created_dirs)
         return _finish(
-            journal, entry, True, [], [], f"{what} had not changed any file yet; it was discarded."
+            journal, entry, True, [], [], f"{what} had not changed any file yet; it was discarded{kept}."
         )
     moved = _moved_on(journal, entry, entries, states)
     if moved:
@@ -98,8 +103,35 @@ def recover_entry(journal: Journal, entry: JournalEntry, entries: list[JournalEn
             step(f"put back {record.path}")
     _remove_temps(base, entry)
     remove_empty_dirs(base, entry.created_dirs)
-    message = f"{what} was rolled back: {_list(ours)} put back as before it."
+    message = f"{what} was rolled back: {_list(ours)} put back as before it{kept}."
     return _finish(journal, entry, True, ours, [], message)
+
+
+def _rescue_saves(base: Path, entry: JournalEntry) -> list[str]:
+    """Files whose temporary name holds a user's version (a put's exchange moved it there).
+
+    Anything but the staged or the old bytes there is a user's save: it goes back to the path when
+    the path holds only the change's or the old bytes (or nothing), and is otherwise kept beside it.
+    """
+    saved: list[str] = []
+    for record in entry.files:
+        if record.temp is None:
+            continue
+        try:
+            temp = resolve_in_tree(base, record.temp)
+            held = look(temp)
+        except (OSError, UnsafePathError):
+            continue
+        if held is None or sha256_or_none(held.data) in (record.old_sha, record.new_sha):
+            continue
+        absolute = resolve_in_tree(base, record.path)
+        if _state(base, record) == CHANGED:
+            kept_as(absolute, temp, entry.id)  # a later save is at the path: both stay
+        else:
+            os.replace(temp, absolute)
+        fsync_folder(absolute.parent)
+        saved.append(record.path)
+    return saved
 
 
 def _moved_on(
@@ -177,7 +209,13 @@ def _remove_temps(base: Path, entry: JournalEntry) -> None:
     for record in entry.files:
         with contextlib.suppress(OSError, UnsafePathError):
             if record.temp is not None:
-                (base / record.temp).unlink(missing_ok=True)
+                (base / (record.temp + PARTIAL_SUFFIX)).unlink(missing_ok=True)
+                held = look(base / record.temp)
+                # after a put's exchange only the staged or old bytes there are ours to drop
+                if held is not None and (
+                    not entry.staged or sha256_or_none(held.data) in (record.old_sha, record.new_sha)
+                ):
+                    (base / record.temp).unlink()
             # A kill inside write_atomically (while putting a file back) leaves its temporary file.
             absolute = resolve_in_tree(base, record.path)
             for leftover in absolute.parent.glob(f".{_glob_escape(absolute.name)}.*{TEMP_SUFFIX}"):
