@@ -358,9 +358,14 @@ def _roll_back_after_save(
 ) -> None:
     """All or nothing: the files already put go back (each over exactly what it wrote), the save stays."""
     _step(f"save landed on {saved}")
+    base = journal.base_of(entry)
+    for target, record in list(zip(targets, entry.files, strict=True))[len(done) :]:
+        temp = base / (record.temp or "")
+        if record.temp is not None and target.new is not None and _read_or_none(temp) == target.new:
+            temp.unlink()  # staged, never put
     modes = [record.old_mode for record in entry.files[: len(done)]]
     left = {str(path) for path in undo_puts(done, modes)}
-    remove_empty_dirs(journal.base_of(entry), entry.created_dirs)
+    remove_empty_dirs(base, entry.created_dirs)
     kept = [target.rel for target in targets if str(target.absolute) in left]
     message = f"{saved} changed while the change was being applied; nothing was applied, run it again."
     if kept:  # saved into after its put as well: that save is kept, so its file holds the change
@@ -486,3 +491,10 @@ def _mode_of(path: Path) -> int:
 
 def _list(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None

@@ -136,6 +136,8 @@ def _delete(put: Put) -> None:
     out = look(put.swap, writers=True)
     if out is None or (seen.same_file_and_bytes(out) and not out.being_written):
         _discard(put.swap)
+        if os.path.lexists(put.path):
+            raise SaveLanded  # saved anew right after the delete: that file is the user's
         return
     # a save landed between the compare and the move: it goes back unless a newer one is there
     if not _move_no_replace(put.swap, put.path):
