@@ -3,10 +3,12 @@
 Order of work in apply_atomically: recover any change a crash left unfinished → check every
 target (path safety, a regular file, current bytes equal the expected ones, text) → store the
 old contents and an `in_progress` entry durably → write each new content to a temporary file
-beside its target and record that file's inode and mtime (`staged`) → rename each into place
-→ mark the entry `committed`. SIGINT and SIGTERM wait until the entry is committed or rolled
-back. Recovery (journal_recover.py) puts back only files that provably still hold what the
-interrupted change wrote, so the tree ends up exactly as before or exactly as after.
+beside its target and record that file's inode and mtime (`staged`) → put each in place, compared
+with the bytes the check read right before and right after (journal_put.py) → mark the entry
+`committed`. A save landing on a target meanwhile stays at its path and the whole change is rolled
+back. SIGINT and SIGTERM wait until the entry is committed or rolled back. Recovery
+(journal_recover.py) puts back only files that provably still hold what the interrupted change
+wrote, so the tree ends up exactly as before or exactly as after.
 """
 
 from __future__ import annotations
