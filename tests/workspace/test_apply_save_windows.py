@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.workspace import journal_put, rename_exchange
+from tui.workspace import file_version, journal_put, rename_exchange
 from tui.workspace.journal import ApplyConflict, FileWrite, apply_atomically, recover
 from tui.workspace.journal_store import IN_PROGRESS, ROLLED_BACK, Journal
 
@@ -211,3 +211,32 @@ def test_the_command_names_the_file_saved_during_the_write_phase_and_writes_noth
     )
     assert "Traceback" not in err
     assert files_in(root) == {**BEFORE, "b.py": b"beta = 1\nusers_line = 1\n"}
+
+
+@pytest.mark.usefixtures("exchange_only")
+@pytest.mark.parametrize("window", ["before-put", "after-compare"])
+def test_a_save_caught_half_written_in_place_is_never_replaced(root, monkeypatch, window):
+    probe = os.open(root / "b.py", os.O_RDONLY)
+    try:
+        if file_version.open_for_writing(probe) is not False:
+            pytest.skip("file leases are not available here")
+    finally:
+        os.close(probe)
+    handles = []
+
+    def hook(name: str, path: Path) -> None:
+        if path.name == "b.py" and name == window and not handles:
+            # an editor truncated and rewrote the old text in place, its new line not written yet
+            handle = open(path, "r+b")  # noqa: SIM115 - held open across the put on purpose
+            handle.truncate(0)
+            handle.write(BEFORE["b.py"])
+            handle.flush()
+            handles.append(handle)
+
+    monkeypatch.setattr(journal_put, "window_hook", hook)
+    with pytest.raises(ApplyConflict, match=r"^b\.py changed while the change was being applied"):
+        apply_atomically(root, change())
+    (handle,) = handles
+    handle.write(b"users_line = 1\n")  # the editor finishes into the file that is at the path
+    handle.close()
+    assert_rolled_back_with(root, {"b.py": BEFORE["b.py"] + b"users_line = 1\n"})
