@@ -181,6 +181,7 @@ def test_recovery_treats_a_swap_file_holding_a_users_save_as_the_users_version(
         (kept,) = [name for name in state if name.startswith("b.py.patchbay-kept-")]
         assert state.pop(kept) == users
         assert state == {**BEFORE, "b.py": newer}
+        assert report.rolled_back and report.restored == ["a.py"]
     else:
         assert state == {**BEFORE, "b.py": users}
         assert report.rolled_back and report.restored == ["a.py"]

@@ -111,7 +111,8 @@ def _rescue_saves(base: Path, entry: JournalEntry) -> list[str]:
     """Files whose temporary name holds a user's version (a put's exchange moved it there).
 
     Anything but the staged or the old bytes there is a user's save: it goes back to the path when
-    the path holds only the change's or the old bytes (or nothing), and is otherwise kept beside it.
+    the path holds only the change's or the old bytes (or nothing); otherwise a later save is there,
+    and it is kept beside it (`NAME.patchbay-kept-…`). Returns the paths saved into.
     """
     saved: list[str] = []
     for record in entry.files:
@@ -130,7 +131,7 @@ def _rescue_saves(base: Path, entry: JournalEntry) -> list[str]:
         else:
             os.replace(temp, absolute)
         fsync_folder(absolute.parent)
-        saved.append(record.path)
+        saved.append(record.path)  # a save landed during the write: roll back the rest, as an apply does
     return saved
 
 
