@@ -102,3 +102,26 @@ async def test_an_answer_that_arrives_under_the_quit_question_waits_for_v(demo):
         assert screen.check_action("review", ())
         await pilot.press("v")
         await settle(pilot, lambda: on_review(app))
+
+
+async def test_quitting_while_an_answer_streams_stops_it_and_leaves_the_task_ready(demo):
+    from app.pilot_helpers import hold_stream_until_cancelled
+    from tui.app.screens.modals import ConfirmScreen
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
+        await pilot.press("n", "r")
+        await wait_for(pilot, lambda: screen.busy == "generating")
+        assert status_in_yaml(demo, "add_type_hints") == "RUNNING"
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Stop it and quit?" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("y")
+        await settle(pilot, lambda: not app.is_running)
+    assert status_in_yaml(demo, "add_type_hints") == "READY"
+    # Set aside once, as the quit (not as a plain cancel racing the app's exit).
+    assert reset_reasons(demo, "add_type_hints")[-1:] == [QUIT]
+    assert "cancelled" not in reset_reasons(demo, "add_type_hints")

@@ -10,6 +10,7 @@ when a session announces a change (`messages.TaskChanged`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from tui.app.widgets.task_browser import TaskBrowser
 from tui.app.widgets.tree_rows import task_rows, task_summary
 from tui.errors import PatchbayError
 from tui.runner import CANCELLABLE_STEPS, Action, Phase, TaskRun, task_actions
+
+# Worker groups that may hold a run when the user quits, and how long quitting waits for them.
+WIND_DOWN_GROUPS = frozenset({"run", "action", "batch", "batch-settle"})
+QUIT_GRACE_S = 10.0
 
 # Actions whose availability is task policy (the runner's answer); the rest are always there.
 POLICY = {action.value for action in Action} | {"run_parallel", "review_next", "undo"}
@@ -352,8 +357,17 @@ class MainScreen(Screen):
         else:
             self.app.push_screen(ConfirmScreen(question), self._quit_answered)
 
-    def _quit_answered(self, yes: bool | None) -> None:
-        if yes:
-            self.run_panel.cancel()
-            self.batch_panel.cancel()
-            self.app.exit()
+    async def _quit_answered(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        # Stop what runs and let its threads end before the app does, so the panels set each
+        # unapplied run aside (READY, logged) as they unmount: never RUNNING on disk.
+        self.run_panel.quitting = self.batch_panel.quitting = True
+        self.run_panel.cancel()
+        self.batch_panel.cancel()
+        running = [w for w in self.app.workers if w.group in WIND_DOWN_GROUPS and not w.is_finished]
+        try:
+            await asyncio.wait_for(self.app.workers.wait_for_complete(running), QUIT_GRACE_S)
+        except asyncio.TimeoutError:
+            pass  # a backend that ignores the cancel: the task then shows as interrupted, R resets it
+        self.app.exit()

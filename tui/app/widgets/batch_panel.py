@@ -32,6 +32,7 @@ class BatchPanel(Vertical):
         super().__init__(id=id)
         self.batch: ParallelGeneration | None = None  # generating now
         self.runs: dict[str, TaskRun] = {}  # task id -> run, for the tabs on screen
+        self.quitting = False  # the user chose to quit: answers that end start nothing new
         self.keys: dict[str, TaskKey] = {}
         self.panes: dict[str, OutputPane] = {}
         self.pending: set[str] = set()  # generating, waiting for review, or under review
@@ -77,7 +78,9 @@ class BatchPanel(Vertical):
     def on_unmount(self) -> None:
         from tui.app.widgets.run_panel import set_aside_unapplied
 
-        for run in self.review_queue:  # the same as a single run's answer when the app quits
+        # The same as a single run's answer when the app quits: answers waiting and streams the
+        # quit cancelled are READY again; a run the run panel adopted is the run panel's.
+        for run in self.runs.values():
             set_aside_unapplied(run, "the app quit before the answer was applied")
 
     # -- starting ------------------------------------------------------------------------------------
@@ -141,6 +144,8 @@ class BatchPanel(Vertical):
 
     # -- answers arriving (UI thread) ---------------------------------------------------------------
     def on_batch_answer(self, message: m.BatchAnswer) -> None:
+        if self.quitting:
+            return  # the unmount sets the run aside
         outcome = message.outcome
         run = outcome.run
         pane = self.pane_for(run)

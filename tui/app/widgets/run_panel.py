@@ -51,6 +51,7 @@ class RunPanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.run: TaskRun | None = None
+        self.quitting = False  # the user chose to quit: steps that end start nothing new
         self.run_key: TaskKey | None = None
         self.borrowed: OutputPane | None = None  # a parallel batch's tab, while its run is here
 
@@ -159,6 +160,8 @@ class RunPanel(Vertical):
         self.screen.refresh_bindings()
 
     def on_prompt_prepared(self, message: m.PromptPrepared) -> None:
+        if self.quitting:
+            return  # the unmount sets the run aside
         if message.run is not self.run:
             return
         self.post_message(self.PromptShown(self.run_key, message.prompt))
@@ -168,6 +171,8 @@ class RunPanel(Vertical):
         self.generate_worker(message.run, self.output.feed)
 
     def on_generation_finished(self, message: m.GenerationFinished) -> None:
+        if self.quitting:
+            return  # the unmount sets the run aside
         run = message.run
         if run is not self.run:
             return
@@ -183,6 +188,8 @@ class RunPanel(Vertical):
             self.review_worker(run)
 
     def on_review_ready(self, message: m.ReviewReady) -> None:
+        if self.quitting:
+            return  # the unmount sets the run aside
         if message.run is not self.run:
             return
         if self.app.screen is not self.screen:
@@ -239,6 +246,8 @@ class RunPanel(Vertical):
         self.validate_worker(run, self.output.feed)
 
     def on_validation_finished(self, message: m.ValidationFinished) -> None:
+        if self.quitting:
+            return  # the unmount sets the run aside
         run = message.run
         if run is not self.run:
             return
@@ -256,6 +265,8 @@ class RunPanel(Vertical):
             self.output.note("r retry · b roll back · k keep (DONE) · x error")
 
     def on_script_finished(self, message: m.ScriptFinished) -> None:
+        if self.quitting:
+            return  # the unmount sets the run aside
         run = message.run
         if run is not self.run:
             return
@@ -418,10 +429,11 @@ class RunPanel(Vertical):
 
 
 def set_aside_unapplied(run: TaskRun | None, reason: str) -> None:
-    """READY again with a log event, for a run whose answer waits and has nothing applied."""
-    if run is None or run.phase not in UNAPPLIED or run.step is not None:
+    """READY again with a log event, for a run that is not over and has nothing applied: an answer
+    waiting for review, or a stream the quit cancelled. An applied change stays for `u`."""
+    if run is None or run.step is not None or run.finished or run.applied is not None:
         return
     try:
-        run.set_aside(reason)
+        run.abandon(reason)
     except PatchbayError:
         pass  # the app is closing: the task then shows as interrupted, with R offered
