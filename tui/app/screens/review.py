@@ -31,6 +31,7 @@ from tui.app.widgets.follow_up_dialog import FollowUpPrompt
 from tui.app.widgets.key_bar import KeyBar
 from tui.app.widgets.review_checklist import ReviewChecklist
 from tui.app.widgets.review_dialogs import ConfirmOutsideScope, UndecidedAnswer, UndecidedHunks
+from tui.commands.terminal_text import strip_control_sequences
 from tui.errors import PatchbayError
 from tui.patch.follow_up import follow_up_for
 from tui.patch.model import FileChange
@@ -222,7 +223,9 @@ class ReviewScreen(Screen[str]):
             )
         if not text:
             text = self.layout_note
-        self.query_one("#review-message", Static).update(text)
+        # Paths and reasons come from the model's answer: shown as plain text, never as markup or
+        # terminal escape sequences.
+        self.query_one("#review-message", Static).update(Text(strip_control_sequences(text)))
         self.query_one("#review-message").set_class(bool(self.message), "-error")
 
     def say(self, sentence: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.commands.terminal_text import strip_control_sequences
 from tui.patch.model import FileChange
 
 
@@ -76,7 +77,8 @@ class FileList(Static):
                 text.append("\n")
             here = index == current
             text.append("▶ " if here else "  ", style="bold" if here else "")
-            text.append(change.path, style="bold" if here else "")
+            # The path and its error come from the model's answer: no escape sequences on screen.
+            text.append(strip_control_sequences(change.path), style="bold" if here else "")
             if change.outside_scope:
                 text.append(" (outside files_to_modify)", style=self._colour("warning"))
             text.append("\n    ")
@@ -86,7 +88,7 @@ class FileList(Static):
             text.append("  ")
             text.append(status, style=self._colour(_status_colour(change, status)))
             if change.error is not None:
-                text.append(f"\n    {change.error}", style=self._colour("error"))
+                text.append(f"\n    {strip_control_sequences(change.error)}", style=self._colour("error"))
         self.update(text)
 
     def _colour(self, variable: str) -> str:
