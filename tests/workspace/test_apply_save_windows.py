@@ -241,3 +241,30 @@ def test_a_save_caught_half_written_in_place_is_never_replaced(root, monkeypatch
     handle.write(b"users_line = 1\n")  # the editor finishes into the file that is at the path
     handle.close()
     assert_rolled_back_with(root, {"b.py": BEFORE["b.py"] + b"users_line = 1\n"})
+
+
+@pytest.mark.usefixtures("exchange_only")
+@pytest.mark.parametrize("how", ["rename", "in-place"])
+@pytest.mark.parametrize("window", WINDOWS)
+def test_a_save_landing_while_recovery_puts_a_file_back_stays(root, monkeypatch, how, window):
+    """Recovery puts the old bytes back as a put too: over exactly the change's bytes, or not at all."""
+
+    def killed_after_b(name: str, path: Path) -> None:
+        if path.name == "gone.txt" and name == "before-put":
+            raise Killed  # a.py and b.py hold the change; the crash comes before the rest
+
+    monkeypatch.setattr(journal_put, "window_hook", killed_after_b)
+    with pytest.raises(Killed):
+        apply_atomically(root, change())
+    assert files_in(root)["b.py"] == AFTER["b.py"]
+    users = b"beta = 2\nusers_line_during_recovery = 1\n"
+    done = saving_once(monkeypatch, root / "b.py", window, users, how)
+    (report,) = recover(root)
+    monkeypatch.setattr(journal_put, "window_hook", None)
+    assert done == [window]
+    state = files_in(root)
+    assert state["b.py"] == users  # the save stays; the old bytes never went over it
+    assert state["a.py"] == BEFORE["a.py"]  # the rest was rolled back
+    assert not [name for name in state if "patchbay" in name]
+    assert report.restored == ["a.py"] and report.left == []
+    assert "b.py kept the save that landed while it was put back" in report.message

@@ -16,9 +16,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.workspace.atomic import fsync_folder, write_atomically
+from tui.workspace.atomic import fsync_folder
 from tui.workspace.file_version import look
-from tui.workspace.journal_put import PARTIAL_SUFFIX, kept_as
+from tui.workspace.journal_put import PARTIAL_SUFFIX, Put, SaveLanded, kept_as, put_in_place, stage_bytes
 from tui.workspace.journal_steps import step
 from tui.workspace.journal_store import (
     COMMITTED,
@@ -97,14 +97,20 @@ def recover_entry(journal: Journal, entry: JournalEntry, entries: list[JournalEn
         held = f"; {_list(ours)} still hold{'s' if len(ours) == 1 else ''} its change" if ours else ""
         message = f"{what} was left as it is because the tree moved on since ({'; '.join(moved)}){held}."
         return _finish(journal, entry, False, [], ours, message)
+    landed: list[str] = []
     for record in entry.files:
         if states[record.path] == OURS:
-            _put_back(journal, entry, base, record)
-            step(f"put back {record.path}")
+            if _put_back(journal, entry, base, record):
+                step(f"put back {record.path}")
+            else:
+                landed.append(record.path)
     _remove_temps(base, entry)
     remove_empty_dirs(base, entry.created_dirs)
-    message = f"{what} was rolled back: {_list(ours)} put back as before it{kept}."
-    return _finish(journal, entry, True, ours, [], message)
+    restored = [path for path in ours if path not in landed]
+    if landed:  # saved into while recovery put it back: the save stays, and says so
+        kept += f" ({_list(landed)} kept the save that landed while it was put back)"
+    message = f"{what} was rolled back: {_list(restored) or 'no file'} put back as before it{kept}."
+    return _finish(journal, entry, True, restored, [], message)
 
 
 def _rescue_saves(base: Path, entry: JournalEntry) -> list[str]:
@@ -179,15 +185,41 @@ def _state(base: Path, record: FileRecord) -> str:
     return BEFORE if digest == record.old_sha else CHANGED
 
 
-def _put_back(journal: Journal, entry: JournalEntry, base: Path, record: FileRecord) -> None:
+def _put_back(journal: Journal, entry: JournalEntry, base: Path, record: FileRecord) -> bool:
+    """The old bytes back over exactly the change's bytes, as a put: False when a save landed
+    meanwhile (the save stays at the path)."""
     absolute = resolve_in_tree(base, record.path)
     old = journal.old_bytes(entry, record)
-    if old is None:
-        absolute.unlink(missing_ok=True)
-        fsync_folder(absolute.parent)
-        return
+    current = _read_or_none(absolute)
+    if sha256_or_none(current) != record.new_sha:
+        return False  # saved into since its state was read
+    # The swap name is the entry's own temporary name, so a crash here leaves nothing that
+    # _remove_temps and _rescue_saves do not already handle; what it holds now is ours.
+    swap = base / (record.temp or f"{record.path}{TEMP_SUFFIX}")
+    held = look(swap)
+    if held is not None:
+        if sha256_or_none(held.data) not in (record.old_sha, record.new_sha):
+            return False  # a user's version there that the rescue could not move: leave all as is
+        swap.unlink()
     absolute.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(absolute, old, mode=record.old_mode)
+    if old is not None:
+        partial = swap.with_name(swap.name + PARTIAL_SUFFIX)
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        stage_bytes(partial, old, record.old_mode)
+        os.rename(partial, swap)
+    try:
+        put_in_place(Put(absolute, current, old, swap, entry.id))
+    except SaveLanded:
+        return False
+    return True
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def _finish(
