@@ -209,6 +209,40 @@ def test_promotions_unblocked_by_one_task_are_one_careful_write(demo, monkeypatc
     assert after.task("add_median").status == "READY" and after.task("lint_check").status == "READY"
 
 
+def test_two_callers_promoting_at_once_write_and_log_each_promotion_once(demo, monkeypatch):
+    import tui.session
+
+    session = Session(demo, replay_rate=0)
+    with session._lock:  # add_type_hints DONE in memory only: add_median and lint_check may be promoted
+        session.task("add_type_hints").status = "DONE"
+    inside, second_called = threading.Event(), threading.Event()
+    batches = []
+    real = tui.session.set_task_statuses
+
+    def slow_write(path, statuses):  # the first caller is mid-write when the second one calls
+        batches.append(dict(statuses))
+        inside.set()
+        second_called.wait(10)
+        real(path, statuses)
+
+    monkeypatch.setattr(tui.session, "set_task_statuses", slow_write)
+    first = threading.Thread(target=session.sync_ready_statuses)
+    first.start()
+    assert inside.wait(10)
+
+    def second() -> None:
+        second_called.set()
+        session.sync_ready_statuses()
+
+    other = threading.Thread(target=second)
+    other.start()
+    first.join(10)
+    other.join(10)
+    assert batches == [{"add_median": "READY", "lint_check": "READY"}]
+    promoted = [r["task_id"] for r in log(demo) if r["details"].get("reason") == "its dependencies are done"]
+    assert promoted.count("add_median") == 1 and promoted.count("lint_check") == 1
+
+
 # -- issue 17 item 17: a validation command that edits the applied file, then fails ------------------
 def test_autopilot_keeps_a_change_edited_by_a_failing_check_and_marks_error(demo, capsys):
     kinds.validation_edits_then_fails(demo)

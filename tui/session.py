@@ -515,32 +515,38 @@ class Session:
 
         if self.read_only:  # another Patchbay drives this runbook: it writes, we only look
             return []
-        changes = []
-        for task in self.runbook.tasks:
-            stored = task.status
-            if stored not in ("PENDING", "READY"):
-                continue
-            shown = effective_status(task)
-            if shown != stored:
-                changes.append((task, stored, shown))
-        if not changes:
-            return []
-        # One careful write for all of them (completing a task may unblock hundreds).
+        # Compared, written and recorded under one lock: two callers at once (a run completing
+        # and a reload) must not both see a task PENDING and both promote it.
         with self._write_lock:
+            changes = []
+            for task in self.runbook.tasks:
+                stored = task.status
+                if stored not in ("PENDING", "READY"):
+                    continue
+                shown = effective_status(task)
+                if shown != stored:
+                    changes.append((task, stored, shown))
+            if not changes:
+                return []
+            # One careful write for all of them (completing a task may unblock hundreds).
             set_task_statuses(self.runbook_path, {task.id: shown for task, _stored, shown in changes})
             for task, _stored, shown in changes:
                 if task.task_detail_file is not None:
                     set_detail_status(task.task_detail_file, shown)
-        for task, stored, shown in changes:
-            with self._lock:
-                task.status = shown
+            for task, stored, shown in changes:
+                with self._lock:
+                    task.status = shown
+                reason = (
+                    "its dependencies are done" if shown == "READY" else "it waits for its dependencies again"
+                )
+                self.log.append(
+                    task.id,
+                    EventType.RESET_TASK,
+                    status_change=f"{stored}->{shown}",
+                    details={"reason": reason},
+                )
+        for task, _stored, _shown in changes:
             self.announce_run(task.id)
-            reason = (
-                "its dependencies are done" if shown == "READY" else "it waits for its dependencies again"
-            )
-            self.log.append(
-                task.id, EventType.RESET_TASK, status_change=f"{stored}->{shown}", details={"reason": reason}
-            )
         return [task.id for task, _stored, _shown in changes]
 
     def set_last_run_outcome(self, task_id: str, outcome: str) -> None:
