@@ -58,3 +58,14 @@ async def test_the_loaded_tree_replaces_the_skeleton_with_its_groups_open():
         # The skeleton's closed group nodes must not be remembered as groups the user collapsed.
         assert all(node.is_expanded for node in tree._walk(tree.root) if node.children)
         assert tree.shown_count == 2
+
+
+def test_the_scan_counts_only_group_keys_of_tasks(tmp_path):
+    path = tmp_path / "runbook.yaml"
+    path.write_text(
+        "name: Plan\ngroup: Top level key\ntasks:\n"
+        "  - id: a\n    subgroup: Not a group\n    description: its group: is prose\n    group: Real\n"
+        "  - {id: b, note: 'x', group: Flow}\n"
+    )
+    skeleton = scan(path)
+    assert skeleton is not None and skeleton.groups == ("Real", "Flow") and skeleton.tasks == 2

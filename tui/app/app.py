@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -14,6 +16,13 @@ from tui.resources import shipped
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+
+
+@cache
+def shipped_themes() -> dict[str, LoadedTheme]:
+    """The themes Patchbay ships, read once: the theme check and the app both want them before
+    the first frame."""
+    return load_themes(shipped("themes"))
 
 
 class PatchbayApp(App, inherit_bindings=False):
@@ -46,7 +55,7 @@ class PatchbayApp(App, inherit_bindings=False):
         self.watch_files = watch
         self._remember_theme = remember_theme
         self._theme_ready = False
-        self.themes: dict[str, LoadedTheme] = load_themes(shipped("themes"))
+        self.themes: dict[str, LoadedTheme] = dict(shipped_themes())
         for loaded in self.themes.values():
             self.register_theme(loaded.theme)
         chosen = theme if theme in self.available_themes else None
@@ -84,7 +93,7 @@ class PatchbayApp(App, inherit_bindings=False):
     def known_theme_names() -> set[str]:
         from textual.theme import BUILTIN_THEMES
 
-        return set(load_themes(shipped("themes"))) | set(BUILTIN_THEMES)
+        return set(shipped_themes()) | set(BUILTIN_THEMES)
 
     def apply_settings(self, config, requested_theme: str | None) -> None:
         """The full settings arrived (after the first frame): keymap, and the remembered theme."""
@@ -107,7 +116,12 @@ class PatchbayApp(App, inherit_bindings=False):
         self.push_screen(MainScreen(self.sessions))
 
     def on_ready(self) -> None:
-        # The first frame is on screen: now import and load the runbook, its models and git.
+        # The first frame is on screen: the collector launch() held off comes back, without
+        # rescanning start-up's long-lived objects (frozen); now import and load the runbook,
+        # its models and git.
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
         main = self._main_screen()
         if self.sessions_loader is not None and main is not None and not self.sessions:
             main.load_sessions(self.sessions_loader)

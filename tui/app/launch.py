@@ -4,6 +4,7 @@ then run the app. Only what the first frame needs is imported here; models load 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -62,6 +63,11 @@ def settings(path: Path, args: argparse.Namespace):
     return load_config(folder if folder.is_dir() else folder.parent, Path(config) if config else None)
 
 
+# Parsing a 10,000-task runbook's events takes half a second, longer than the whole first frame:
+# above this size the syntax check is left to the load that follows the first frame.
+QUICK_CHECK_BYTES = 256 * 1024
+
+
 def quick_check(path: Path) -> None:
     """Before any screen: the runbook exists and its YAML parses (a LocatedError with the line if
     not). The full load, with every check, runs after the first frame."""
@@ -72,6 +78,8 @@ def quick_check(path: Path) -> None:
     for runbook in runbook_files(path):
         file = runbook / "runbook.yaml" if runbook.is_dir() else runbook
         try:
+            if file.stat().st_size > QUICK_CHECK_BYTES:
+                continue  # the load after the first frame says the same sentence, then exits
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise PatchbayError(f"{file} cannot be read ({exc})") from None
@@ -133,6 +141,17 @@ def launch(runbook: Path, args: argparse.Namespace) -> int:
     except PatchbayError as exc:
         print(f"patchbay: {exc}", file=sys.stderr)
         return 1
+    # Collections during start-up scan the objects the imports just made, again and again (a
+    # tenth of a second on a slow machine); PatchbayApp.on_ready turns the collector back on once
+    # the first frame is on screen, as Textual itself pauses it while scrolling.
+    gc.disable()
+    try:
+        return _run_app(runbook, args)
+    finally:
+        gc.enable()
+
+
+def _run_app(runbook: Path, args: argparse.Namespace) -> int:
     from tui.app.app import PatchbayApp
 
     try:

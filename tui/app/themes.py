@@ -115,7 +115,10 @@ class LoadedTheme:
 def load_theme_file(path: Path) -> LoadedTheme:
     """One theme file; raises ValueError with a sentence when the file is not a theme."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # The C loader when built (the same safe subset): themes are read before the first frame.
+        data = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: not a readable YAML theme ({exc.__class__.__name__}).") from None
     if not isinstance(data, dict) or not isinstance(data.get("primary"), str):
