@@ -8,7 +8,6 @@ Methods are synchronous; the TUI calls the blocking ones from thread workers.
 
 from __future__ import annotations
 
-import enum
 import functools
 import threading
 import time
@@ -30,6 +29,7 @@ from tui.patch.conversation import Conversation, Note, hunk_where
 from tui.patch.hunk_choice import HunkChoice
 from tui.prompts.follow_up import FollowUp
 from tui.prompts.render import RetryContext
+from tui.run_phase import CANCELLABLE_STEPS, Action, Phase
 from tui.runbook.event_log import EventType
 from tui.session import PreparedPrompt, Session, messages_for, task_settings
 from tui.workspace.commands import CommandResult, run_command
@@ -53,24 +53,6 @@ class RunnerError(PatchbayError):
     """A step asked for at the wrong moment, or a task that cannot run."""
 
 
-class Phase(str, enum.Enum):
-    READY = "ready"
-    PROMPTED = "prompted"
-    GENERATING = "generating"
-    ANSWERED = "answered"
-    REVIEWING = "reviewing"
-    APPLIED = "applied"
-    VALIDATING = "validating"
-    VALIDATION_FAILED = "validation_failed"
-    DONE = "done"
-    ERROR = "error"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-    def __str__(self) -> str:
-        return self.value
-
-
 @dataclass
 class Answer:
     text: str
@@ -79,29 +61,6 @@ class Answer:
     output_path: Path | None
 
 
-class Action(str, enum.Enum):
-    """What the user may ask of a task or of its run; the TUI's keys, footer and palette follow."""
-
-    RUN = "run"
-    RETRY = "retry"
-    REVIEW = "review"
-    CANCEL = "cancel"
-    ROLLBACK = "rollback"
-    KEEP = "keep"
-    MARK_ERROR = "mark_error"
-    DONE = "done"
-    SKIP = "skip"
-    EDIT_PROMPT = "edit_prompt"
-    RESET = "reset"
-    NOTE = "note"  # a note on a hunk or on the whole answer, in the review
-    REGENERATE = "regenerate"  # one hunk asked again, in the review
-
-    def __str__(self) -> str:
-        return self.value
-
-
-# Steps a cancel stops; the others finish quickly and cannot be interrupted (an apply never is).
-CANCELLABLE_STEPS = frozenset({"generating", "validating", "running the script"})
 _CHOICES = {
     # Retry, error and done-by-hand are in the review, with notes and regenerating a hunk.
     Phase.REVIEWING: frozenset({Action.REVIEW, Action.NOTE, Action.REGENERATE}),

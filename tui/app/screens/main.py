@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,11 +31,15 @@ from tui.app.widgets.status_line import StatusLine
 from tui.app.widgets.task_browser import TaskBrowser
 from tui.app.widgets.tree_rows import task_rows, task_summary
 from tui.errors import PatchbayError
-from tui.runner import CANCELLABLE_STEPS, Action, Phase, TaskRun, task_actions
+from tui.run_phase import CANCELLABLE_STEPS, Action, Phase
+
+if TYPE_CHECKING:
+    from tui.runner import TaskRun  # the runner (and all it loads) is imported after the first frame
 
 # Worker groups that may hold a run when the user quits, and how long quitting waits for them.
 WIND_DOWN_GROUPS = frozenset({"run", "action", "batch", "batch-settle"})
 QUIT_GRACE_S = 10.0
+
 
 # Actions whose availability is task policy (the runner's answer); the rest are always there.
 POLICY = {action.value for action in Action} | {"run_parallel", "review_next", "undo"}
@@ -146,6 +151,7 @@ class MainScreen(Screen):
 
     # -- routing what the parts announce -------------------------------------------------------------
     def on_task_changed(self, message: m.TaskChanged) -> None:
+        self.batch_panel.forget_candidates()
         if not self._tree_stale:  # a burst of announcements becomes one refresh
             self._tree_stale = True
             self.call_later(self.refresh_tree)
@@ -176,10 +182,11 @@ class MainScreen(Screen):
         return self.run_panel.run_key == (index, task_id) or self.batch_panel.is_active((index, task_id))
 
     def task_rows(self, index: int) -> list[TaskRow]:
-        return task_rows(self.sessions[index], index, lambda key: self.is_active(*key))
+        return task_rows(self.sessions[index], index, lambda key: self.is_active(*key), self.tree.row)
 
     def refresh_tree(self) -> None:
         self._tree_stale = False
+        self.batch_panel.forget_candidates()
         self.browser.show(lambda key: self.is_active(*key))
         self.show_selected()
         self.refresh_bindings()
@@ -219,6 +226,8 @@ class MainScreen(Screen):
         panel = self.run_panel
         if panel.run is not None or panel.busy is not None:
             return {action.value for action in panel.allowed()}  # nothing while a quick call finishes
+        from tui.runner import task_actions
+
         session, task = self.selected_task()
         allowed = {"undo"} | (
             {a.value for a in task_actions(session, task.id)} if task is not None else set()

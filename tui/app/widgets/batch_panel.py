@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.containers import Vertical
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Static
 
 from tui.app import messages as m
 from tui.app.widgets.output_pane import OutputPane
 from tui.errors import PatchbayError
-from tui.parallel import ParallelGeneration
-from tui.runner import Phase, TaskRun
+from tui.run_phase import Phase
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a batch starts, not for the first frame
+    from tui.parallel import ParallelGeneration
     from tui.runbook.models import Task
+    from tui.runner import TaskRun
     from tui.session import Session
 
 TaskKey = tuple[int, str]
@@ -37,10 +38,10 @@ class BatchPanel(Vertical):
         self.panes: dict[str, OutputPane] = {}
         self.pending: set[str] = set()  # generating, waiting for review, or under review
         self.review_queue: list[TaskRun] = []
+        self._counted: dict[tuple[int, int], int] = {}  # _candidate_count, until a task changes
 
     def compose(self):
-        yield Static("", id="batch-status")
-        yield TabbedContent(id="batch-tabs")
+        yield Static("", id="batch-status")  # the tabs are mounted by the first batch (start)
 
     def is_active(self, key: TaskKey) -> bool:
         return key[1] in self.pending and self.keys.get(key[1]) == key
@@ -58,13 +59,24 @@ class BatchPanel(Vertical):
             allowed -= {"reset", "edit_prompt"}
         if self.pending:
             allowed -= {"run", "undo"}  # one change at a time: the batch's answers are reviewed first
-        elif len(self.candidates(session, limit)) >= 2:
+        elif self._candidate_count(session, limit) >= 2:
             allowed.add("run_parallel")
         if self.batch is not None:
             allowed.add("cancel")
         if self.review_queue:
             allowed.add("review_next")
         return allowed
+
+    def _candidate_count(self, session: Session | None, limit: int) -> int:
+        # Asked once per key in the footer on every redraw of the bindings: on 10,000 tasks the
+        # search is ~10 ms, so it is kept until a task changes (forget_candidates).
+        key = (id(session), limit)
+        if key not in self._counted:
+            self._counted[key] = len(self.candidates(session, limit))
+        return self._counted[key]
+
+    def forget_candidates(self) -> None:
+        self._counted.clear()
 
     def quit_question(self) -> str | None:
         if self.batch is not None:
@@ -96,6 +108,8 @@ class BatchPanel(Vertical):
 
     async def launch(self, session: Session, index: int, tasks: list[Task]) -> bool:
         """Begin a run per task and stream them together; False when none could begin."""
+        from tui.runner import TaskRun
+
         runs = []
         for task in tasks:
             try:
@@ -107,8 +121,15 @@ class BatchPanel(Vertical):
         return bool(runs)
 
     async def start(self, index: int, runs: list[TaskRun]) -> None:
-        tabs = self.query_one("#batch-tabs", TabbedContent)
-        await tabs.clear_panes()
+        from textual.widgets import TabbedContent, TabPane
+
+        found = self.query("#batch-tabs")
+        if found:
+            tabs = found.only_one(TabbedContent)
+            await tabs.clear_panes()
+        else:
+            tabs = TabbedContent(id="batch-tabs")
+            await self.mount(tabs)
         self.runs = {run.task_id: run for run in runs}
         self.keys = {run.task_id: (index, run.task_id) for run in runs}
         self.pending = set(self.runs)
@@ -120,6 +141,8 @@ class BatchPanel(Vertical):
             self.panes[run.task_id] = pane
         for run in runs:
             self.panes[run.task_id].begin(f"Answer: {run.task_id}", tokens=True)
+        from tui.parallel import ParallelGeneration
+
         panes = dict(self.panes)  # the worker threads read this copy only
         self.batch = ParallelGeneration(
             runs,
@@ -180,6 +203,8 @@ class BatchPanel(Vertical):
         """The next answered run, its key and its tab (made the active tab), or None."""
         if not self.review_queue:
             return None
+        from textual.widgets import TabbedContent
+
         run = self.review_queue.pop(0)
         tabs = self.query_one("#batch-tabs", TabbedContent)
         for number, task_id in enumerate(self.panes):

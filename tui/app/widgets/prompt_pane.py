@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.app import messages as m
 from tui.errors import PatchbayError
@@ -62,13 +61,15 @@ class PromptPane(VerticalScroll, can_focus=True):
         self.pygments_style = "monokai"
         self._prompt_text = ""
         self._summary: TaskSummary | None = None
+        self._description = ""
         self.overrides: dict[TaskKey, str] = {}  # edited with `e`, for the task's next run only
         self._wanted: TaskKey | None = None  # the preview on its way; None while a run's prompt shows
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # The description's Markdown widget is mounted with the first description: markdown-it, its
+        # CSS and pygments (for the prompt's Syntax) stay out of the first frame.
         yield Static("Select a task", id="prompt-heading")
-        yield Markdown("", id="prompt-description")
         yield Static("", id="prompt-budget")
         yield Static("", id="prompt-review")
         yield Static("", id="prompt-body")
@@ -230,6 +231,8 @@ class PromptPane(VerticalScroll, can_focus=True):
         budget = self.query_one("#prompt-budget", Static)
         budget.set_class(over, "over")
         budget.update(f"{budget_label}  ⚠ {explain}" if over and explain else budget_label)
+        from rich.syntax import Syntax
+
         self.query_one("#prompt-body", Static).update(
             Syntax(text, "markdown", theme=self.pygments_style, word_wrap=True, background_color="default")
         )
@@ -249,6 +252,20 @@ class PromptPane(VerticalScroll, can_focus=True):
         self.query_one("#prompt-body", Static).update("")
 
     def _set_markdown(self, text: str) -> None:
-        markdown = self.query_one("#prompt-description", Markdown)
-        markdown.update(text)
+        self._description = text
+        self.call_later(self._show_description)
+
+    async def _show_description(self) -> None:
+        """Show the latest description; queued on this pane, so a Markdown still mounting is
+        never handed text that its own mount would then overwrite."""
+        from textual.widgets import Markdown
+
+        text = self._description
+        shown = self.query("#prompt-description")
+        if not shown:
+            if text:
+                await self.mount(Markdown(text, id="prompt-description"), after="#prompt-heading")
+            return
+        markdown = shown.only_one(Markdown)
         markdown.display = bool(text)
+        await markdown.update(text)

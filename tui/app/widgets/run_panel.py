@@ -20,9 +20,10 @@ from textual.message import Message
 from tui.app import messages as m
 from tui.app.widgets.output_pane import OutputPane
 from tui.errors import PatchbayError
-from tui.runner import CANCELLABLE_STEPS, Action, Phase, TaskRun
+from tui.run_phase import CANCELLABLE_STEPS, Action, Phase
 
 if TYPE_CHECKING:
+    from tui.runner import TaskRun  # imported when a run starts, not for the first frame
     from tui.session import PreparedPrompt, Session
 
 TaskKey = tuple[int, str]
@@ -83,6 +84,8 @@ class RunPanel(Vertical):
 
     # -- starting ------------------------------------------------------------------------------------
     def start(self, key: TaskKey, session: Session, override: str | None) -> None:
+        from tui.runner import TaskRun
+
         task = session.task(key[1])
         try:
             run = TaskRun.begin(session, key[1])
@@ -374,6 +377,8 @@ class RunPanel(Vertical):
 
     def manual(self, session: Session, task_id: str, call: Callable[[TaskRun], str | None]) -> None:
         """A MANUAL task's done / skip / error: a run of its own, over in one call."""
+        from tui.runner import TaskRun
+
         try:
             run = TaskRun.begin(session, task_id)
         except PatchbayError as exc:

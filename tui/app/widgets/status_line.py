@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 if TYPE_CHECKING:
     from tui.engine.pool import PoolSnapshot
@@ -28,7 +28,6 @@ class StatusLine(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("", id="status-model")
         yield Static("", id="status-pool")
-        yield ProgressBar(id="status-progress", show_eta=False, show_percentage=True)
         yield Static("", id="status-message")
         yield Static("", id="status-tree")
 
@@ -75,11 +74,20 @@ class StatusLine(Horizontal):
         self._pending = self.set_interval(0.1, check)
 
     def show_progress(self, step: int, total: int, text: str) -> None:
-        bar = self.query_one("#status-progress", ProgressBar)
+        from textual.widgets import ProgressBar
+
+        # Mounted with the first progress to show: the first frame has none to draw.
+        found = self.query("#status-progress")
+        if found:
+            bar = found.only_one(ProgressBar)
+            bar.update(total=max(total, 1), progress=step)
+        else:
+            bar = ProgressBar(max(total, 1), id="status-progress", show_eta=False, show_percentage=True)
+            bar.progress = step
+            self.mount(bar, after="#status-pool")
         bar.add_class("loading")
-        bar.update(total=max(total, 1), progress=step)
         self.show_message(text)
 
     def hide_progress(self) -> None:
-        self.query_one("#status-progress", ProgressBar).remove_class("loading")
+        self.query("#status-progress").remove_class("loading")
         self.show_message("")
