@@ -3,8 +3,9 @@
 The app is the real one on a runbook from bench/runbook_load_probe.py (no detail files: the figure
 is about the tree, not the loader), headless at 120×40. A nine-character filter is typed one key
 at a time; each keystroke is timed from the key event to the first frame that shows the tree
-narrowed to that text. The floor is the same typing on a 100-task runbook in the same run, so a
-filter that walks or draws every task shows up as a ratio however fast the machine is that day.
+narrowed to that text. Then escape clears it, timed the same way to the frame that shows every task
+again. The floor is the same typing and clearing on a 100-task runbook in the same run, so a filter
+that walks or draws every task shows up as a ratio however fast the machine is that day.
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ async def keystroke_ms(runbook_file: Path) -> list[float]:
             await pilot.press(TYPED[length - 1])
             times.append((await asyncio.wait_for(shown, 60) - start) * 1000)
             app.frame_hooks.remove(hook)
+        total = len(screen.sessions[0].runbook.tasks)
+        cleared = asyncio.get_running_loop().create_future()
+
+        def all_back(now: float) -> None:
+            if not cleared.done() and screen.tree.filter_text == "" and screen.tree.shown_count == total:
+                cleared.set_result(now)
+
+        app.frame_hooks.append(all_back)
+        start = time.perf_counter()
+        await pilot.press("escape")
+        times.append((await asyncio.wait_for(cleared, 60) - start) * 1000)  # the last figure: the clear
+        app.frame_hooks.remove(all_back)
     return times
 
 
@@ -67,6 +80,7 @@ def tui_10k_filter(quick: bool) -> Measured:
     worst, worst_floor = max(big), max(floor)
     return Measured(
         worst / worst_floor,
-        f"typing '{TYPED}': slowest keystroke {worst:.0f} ms on {tasks:,} tasks (median "
-        f"{statistics.median(big):.0f} ms; target 50 ms) vs {worst_floor:.0f} ms on 100 tasks",
+        f"typing '{TYPED}' then escape: slowest key {worst:.0f} ms on {tasks:,} tasks (median "
+        f"{statistics.median(big[:-1]):.0f} ms, clearing {big[-1]:.0f} ms; target 50 ms) vs "
+        f"{worst_floor:.0f} ms on 100 tasks (clearing {floor[-1]:.0f} ms)",
     )

@@ -9,6 +9,7 @@ from tui.runbook.graph import (
     interrupted,
     next_ready,
     root_blockers,
+    statuses,
     topological_order,
 )
 from tui.runbook.loader import load_runbook
@@ -34,6 +35,17 @@ def test_pending_with_finished_dependencies_shows_as_ready(runbook_dir):
     assert runbook.task("c").status == "PENDING"  # computed, not written
     assert blocked_by(runbook.task("d")) == ["c"]
     assert blocked_by(runbook.task("c")) == []
+
+
+def test_statuses_in_one_pass_are_the_per_task_answers(runbook_dir):
+    runbook = load_runbook(runbook_dir({"runbook.yaml": RUNBOOK}))
+    runbook.task("a").status = "ERROR"  # in memory: c now waits for a, as blocked_by says
+    expected = {
+        task.id: (effective_status(task), blocked_by(task) if effective_status(task) == "PENDING" else [])
+        for task in runbook.tasks
+    }
+    assert statuses(runbook) == expected
+    assert expected["c"] == ("PENDING", ["a"]) and expected["e"] == ("PENDING", ["d"])
 
 
 def test_next_ready_follows_runbook_order_and_in_memory_changes(runbook_dir):

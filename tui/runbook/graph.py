@@ -11,7 +11,29 @@ from tui.runbook.models import FINISHED_STATUSES, Runbook, Task
 
 def blocked_by(task: Task) -> list[str]:
     """Ids of the task's dependencies that are not DONE or SKIPPED yet, in the order written."""
-    by_id = task.runbook.by_id
+    return _waiting(task, task.runbook.by_id)
+
+
+def effective_status(task: Task) -> str:
+    """The status to show: a PENDING (or stored READY) task is READY exactly when nothing blocks it."""
+    if task.status not in ("PENDING", "READY"):
+        return task.status  # without reaching for the runbook: callers ask this of every task
+    return _status(task, task.runbook.by_id)
+
+
+def statuses(runbook: Runbook) -> dict[str, tuple[str, list[str]]]:
+    """Every task's effective status and what it waits for, by id, in one pass: the TUI's tree asks
+    for all of them after each change, and one lookup of the runbook per task cost a third of a
+    second on 10,000 tasks."""
+    by_id = runbook.by_id
+    found = {}
+    for task in runbook.tasks:
+        status = _status(task, by_id)
+        found[task.id] = (status, _waiting(task, by_id) if status == "PENDING" else [])
+    return found
+
+
+def _waiting(task: Task, by_id: dict[str, Task]) -> list[str]:
     waiting = []
     for dep in task.depends_on:
         other = by_id.get(dep)
@@ -20,10 +42,9 @@ def blocked_by(task: Task) -> list[str]:
     return waiting
 
 
-def effective_status(task: Task) -> str:
-    """The status to show: a PENDING (or stored READY) task is READY exactly when nothing blocks it."""
+def _status(task: Task, by_id: dict[str, Task]) -> str:
     if task.status in ("PENDING", "READY"):
-        return "PENDING" if blocked_by(task) else "READY"
+        return "PENDING" if _waiting(task, by_id) else "READY"
     return task.status
 
 

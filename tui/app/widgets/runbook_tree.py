@@ -9,9 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.geometry import Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -52,6 +56,31 @@ class TaskRow:
             object.__setattr__(self, "_haystack", cached)
         return cached
 
+    @property
+    def label_width(self) -> int:
+        """Cells of the tree line's label (symbol, type, name, note), built once per row."""
+        cached = self.__dict__.get("_label_width")
+        if cached is None:
+            symbol, kind, note = _label_parts(self)
+            cached = _cells(symbol) + _cells(kind) + _cells(self.name) + _cells(note)
+            object.__setattr__(self, "_label_width", cached)
+        return cached
+
+
+def _label_parts(row: TaskRow) -> tuple[str, str, str]:
+    """The status symbol, type label and trailing note of a task's line, each with its spacing."""
+    if row.status == "PENDING" and row.blocked_by:
+        note = f"  ⧗ waits for {', '.join(row.blocked_by)}"
+    elif row.status == "INTERRUPTED":
+        note = "  interrupted (R resets it)"
+    else:
+        note = ""
+    return STATUS_SYMBOLS.get(row.status, "?") + " ", TYPE_LABELS.get(row.type, row.type[:3]) + " ", note
+
+
+def _cells(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
 
 @dataclass(frozen=True)
 class GroupRef:
@@ -66,6 +95,24 @@ class RunbookRows:
     rows: Sequence[TaskRow]
     error: str | None = None  # shown beside the runbook name while its YAML is invalid
     extra: dict = field(default_factory=dict)
+
+
+class _Built:
+    """A tree's nodes and drawn lines, taken away to be shown again later."""
+
+    def __init__(self, tree: RunbookTree) -> None:
+        self.shape = tree._shape
+        self.root = tree.root
+        self.task_nodes = tree._task_nodes
+        self.group_nodes = tree._group_nodes
+        self.lines = tree._tree_lines_cached
+        self.virtual_size = tree.virtual_size
+        self.next_id = tree._current_id
+
+    def nodes(self):
+        yield self.root
+        yield from self.group_nodes
+        yield from self.task_nodes.values()
 
 
 class RunbookTree(Tree[TaskRow | GroupRef]):
@@ -121,6 +168,10 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         self._matched: list[list[TaskRow]] = []
         self._matched_for: str | None = None
         self._filter_due = False  # a filter keystroke is waiting to be applied
+        self._shape: tuple | None = None  # what the current nodes were built from (_shape_of)
+        self._shape_filter: str | None = None  # and the filter they were built for
+        self._group_nodes: list[TreeNode] = []
+        self._unfiltered: _Built | None = None  # the last unfiltered build, while a filter shows
 
     # -- building --------------------------------------------------------------------------------
     def show_runbooks(self, runbooks: list[RunbookRows], *, keep: TaskKey | None = None) -> None:
@@ -134,8 +185,29 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             self._matched_for = None  # new rows: the last matches say nothing about them
         self._runbooks = runbooks
         matched = self._match(runbooks)
+        shape = self._shape_of(runbooks, matched)
+        if shape == self._shape and self._fits(self._task_nodes, matched):
+            self._update_rows(matched)
+            if keep is not None and keep != self.selected_key:
+                self.select_task(keep)
+            return
+        if self._shape is not None and self._shape_filter == "":
+            self._unfiltered = _Built(self)  # kept for when the filter is cleared
+        self._shape, self._shape_filter = shape, self._matched_for
+        kept = self._unfiltered
+        if (
+            self._shape_filter == ""
+            and kept is not None
+            and kept.shape == shape
+            and self._fits(kept.task_nodes, matched)
+        ):
+            self._restore(kept, matched, keep)
+            return
+        if not self._shape_filter:
+            self._unfiltered = None  # a new unfiltered build replaces the kept one
         self.clear()
         self._task_nodes = {}
+        self._group_nodes = []
         single = len(runbooks) == 1
         for runbook, rows in zip(runbooks, matched, strict=True):
             parent = self.root
@@ -144,7 +216,13 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             groups: dict[str, TreeNode] = {}
             for row in rows:
                 node = self._group_node(parent, groups, runbook.index, row.group)
-                self._task_nodes[row.key] = node.add_leaf(self._task_label(row), data=row)
+                self._task_nodes[row.key] = self._add_quietly(
+                    node, self._task_label(row), row, allow_expand=False
+                )
+        self._invalidate()  # once for the whole build, not once per node as TreeNode.add does
+        self._move_after_build(keep)
+
+    def _move_after_build(self, keep: TaskKey | None) -> None:
         target = self._task_nodes.get(keep) if keep else None
         if target is None and self._task_nodes:
             target = next(iter(self._task_nodes.values()))
@@ -153,8 +231,83 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             self._moving_to = target.data.key if isinstance(target.data, TaskRow) else None
             self.call_after_refresh(self._move_to, target)
 
+    def _restore(self, built: _Built, matched: list[list[TaskRow]], keep: TaskKey | None) -> None:
+        """Show the unfiltered nodes kept from before the filter (clearing it on 10,000 tasks
+        was a full rebuild, seconds), with the statuses and collapsed groups of now."""
+        self._unfiltered = None
+        self.root = built.root
+        self._task_nodes = built.task_nodes
+        self._group_nodes = built.group_nodes
+        for node in built.nodes():  # the filtered build reused these ids for its own nodes
+            self._tree_nodes[node._id] = node
+        self._current_id = built.next_id
+        regrouped = False
+        for node in self._group_nodes:  # groups opened or closed while the filter showed
+            expanded = (node.data.runbook_index, node.data.path) not in self._collapsed
+            if node._expanded != expanded:
+                node._expanded = expanded
+                regrouped = True
+        if regrouped or built.lines is None:
+            self._update_rows(matched)
+            self._invalidate()
+        else:
+            self._tree_lines_cached = built.lines
+            self._updates += 1
+            self._line_cache.clear()
+            self.virtual_size = built.virtual_size
+            self._update_rows(matched)
+            self.refresh()
+        self._move_after_build(keep)
+
+    @staticmethod
+    def _shape_of(runbooks: list[RunbookRows], matched: list[list[TaskRow]]) -> tuple:
+        """What decides the tree's nodes besides its rows' keys and groups (see _fits)."""
+        return tuple(
+            (runbook.index, runbook.name, runbook.error, len(runbooks), len(rows))
+            for runbook, rows in zip(runbooks, matched, strict=True)
+        )
+
+    @staticmethod
+    def _fits(task_nodes: dict[TaskKey, TreeNode], matched: list[list[TaskRow]]) -> bool:
+        """Whether these nodes hold exactly these rows' keys, in order, each in its group: checked
+        in place, since 10,000 tuples kept per refresh brought the collector's full passes."""
+        nodes = iter(task_nodes.items())
+        for rows in matched:
+            for row in rows:
+                key, node = next(nodes, (None, None))
+                if key != row.key or node.data.group != row.group:
+                    return False
+        return next(nodes, None) is None
+
+    def _update_rows(self, matched: list[list[TaskRow]]) -> None:
+        """The same nodes with new rows (a status changed): each changed line is redrawn, the tree is
+        not rebuilt; on 10,000 tasks a rebuild is a visible stall after every status write."""
+        changed: list[TreeNode] = []
+        for rows in matched:
+            for row in rows:
+                node = self._task_nodes[row.key]
+                if node.data is not row and node.data != row:
+                    node.data = row
+                    node._updates += 1  # part of the key of the line's cached strip
+                    changed.append(node)
+        if not changed:
+            return
+        lines = self._tree_lines_cached
+        if lines is not None:  # a longer line ("waits for …") widens the scrolling, as a build would
+            depth, show_root = self.guide_depth, self.show_root
+            widths = [
+                self.get_label_width(node) + lines[node._line]._get_guide_width(depth, show_root)
+                for node in changed
+                if 0 <= node._line < len(lines) and lines[node._line].node is node
+            ]
+            if widths and max(widths) > self.virtual_size.width:
+                self.virtual_size = Size(max(widths), len(lines))
+        self.refresh()
+
     def show_skeleton(self, name: str, groups: Sequence[str], tasks: int) -> None:
         """Before the load: the runbook's name, its top-level groups and how many tasks are coming."""
+        self._shape = self._unfiltered = None
+        self._group_nodes = []
         self.clear()
         self._task_nodes = {}
         # No GroupRef data: these nodes must not count as groups the user collapsed.
@@ -175,7 +328,27 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
 
     def _add_branch(self, parent: TreeNode, index: int, path: str, label: Text | str) -> TreeNode:
         expand = (index, path) not in self._collapsed
-        return parent.add(label, data=GroupRef(index, path), expand=expand)
+        node = self._add_quietly(parent, label, GroupRef(index, path), expand=expand)
+        self._group_nodes.append(node)
+        return node
+
+    def _add_quietly(
+        self,
+        parent: TreeNode,
+        label: Text | str,
+        data: TaskRow | GroupRef,
+        *,
+        expand: bool = False,
+        allow_expand: bool = True,
+    ) -> TreeNode:
+        """`parent.add(...)` without its invalidation: TreeNode.add asks for a layout and drops the
+        line cache per node, which made a 10,000-task build take a second; show_runbooks
+        invalidates once when it is done."""
+        node = self._add_node(parent, label, data, expand)
+        node._allow_expand = allow_expand
+        parent._updates += 1
+        parent._children.append(node)
+        return node
 
     def _group_node(self, parent: TreeNode, groups: dict[str, TreeNode], index: int, group: str) -> TreeNode:
         if not group:
@@ -192,7 +365,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         return node
 
     def _remember_collapsed(self) -> None:
-        for node in self._walk(self.root):
+        for node in self._group_nodes:
             if isinstance(node.data, GroupRef):
                 key = (node.data.runbook_index, node.data.path)
                 if node.is_expanded:
@@ -216,22 +389,48 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             if isinstance(data, GroupRef) and data.path:
                 text.stylize(self.get_component_rich_style("runbook-tree--group", partial=True))
             return text
-        status = data.status
-        status_style = self.get_component_rich_style(f"runbook-tree--{status.lower()}", partial=True)
+        symbol, kind, note = _label_parts(data)
+        status_style = self.get_component_rich_style(f"runbook-tree--{data.status.lower()}", partial=True)
         text = Text.assemble(
-            (STATUS_SYMBOLS.get(status, "?") + " ", status_style),
-            (
-                TYPE_LABELS.get(data.type, data.type[:3]) + " ",
-                self.get_component_rich_style("runbook-tree--type"),
-            ),
+            (symbol, status_style),
+            (kind, self.get_component_rich_style("runbook-tree--type")),
             (data.name, style),
         )
-        waits = self.get_component_rich_style("runbook-tree--waits", partial=True)
-        if status == "PENDING" and data.blocked_by:
-            text.append(f"  ⧗ waits for {', '.join(data.blocked_by)}", style=waits)
-        elif status == "INTERRUPTED":
-            text.append("  interrupted (R resets it)", style=status_style)
+        if note and data.status == "INTERRUPTED":
+            text.append(note, style=status_style)
+        elif note:
+            text.append(note, style=self.get_component_rich_style("runbook-tree--waits", partial=True))
         return text
+
+    def _on_resize(self, event: events.Resize) -> None:
+        # Tree rebuilds every line on a resize (10,000 tasks: a tenth of a second, more than once
+        # when the filter box comes and goes); the lines do not depend on the size, only their
+        # drawn strips do.
+        event.prevent_default()
+        self._line_cache.grow(event.size.height)
+        self._line_cache.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        # The same for a style change (focus, theme): the drawn strips go, the lines stay.
+        ScrollView.notify_style_update(self)
+        self._line_cache.clear()
+        self.refresh()
+
+    def process_label(self, label: str | Text) -> Text:
+        # Tree keeps the first line of a copy of every label; a one-line Text is kept as it is
+        # (render_label copies it before styling), saving a copy per task on each build.
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
+
+    def get_label_width(self, node: TreeNode) -> int:
+        # Tree measures every line on each rebuild to size its scrolling; rendering 10,000 styled
+        # labels for that took a second. A task's width is known from its text alone.
+        data = node.data
+        if isinstance(data, TaskRow):
+            return data.label_width
+        return super().get_label_width(node)
 
     # -- filtering -------------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:
@@ -262,6 +461,10 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         needle = self._filter.lower()
         last = self._matched_for
         if last is not None and last == needle:
+            return self._matched
+        if not needle:  # every row, without building each one's haystack (a status change, unfiltered)
+            self._matched = [list(runbook.rows) for runbook in runbooks]
+            self._matched_for = needle
             return self._matched
         if last is not None and last in needle:  # narrowing: only the last matches can still match
             pools: list[Sequence[TaskRow]] = self._matched
@@ -304,7 +507,8 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             return False
         parent = node.parent
         while parent is not None:
-            parent.expand()
+            if not parent.is_expanded:  # expand() rebuilds every line even when already open
+                parent.expand()
             parent = parent.parent
         self._moving_to = key
         self.call_after_refresh(self._move_to, node)

@@ -53,7 +53,7 @@ class TaskBrowser(Vertical):
 
     def show(self, is_active: Callable[[TaskKey], bool]) -> None:
         """List every session's tasks as they are now."""
-        self.tree.show_runbooks(runbook_rows(self.sessions, self.banner.errors, is_active))
+        self.tree.show_runbooks(runbook_rows(self.sessions, self.banner.errors, is_active, self.tree.row))
 
     # -- the filter ---------------------------------------------------------------------------------
     @property

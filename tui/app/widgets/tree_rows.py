@@ -14,25 +14,48 @@ if TYPE_CHECKING:
     from tui.session import Session
 
 
-def task_rows(session: Session, index: int, is_active: Callable[[TaskKey], bool]) -> list[TaskRow]:
+def task_rows(
+    session: Session,
+    index: int,
+    is_active: Callable[[TaskKey], bool],
+    shown: Callable[[TaskKey], TaskRow | None] = lambda key: None,
+) -> list[TaskRow]:
+    """Every task's row; a row `shown` already holds is reused when nothing in it changed: on
+    10,000 tasks, new objects after every status write kept the collector's full passes coming."""
+    from tui.runbook.graph import statuses
+
+    known = statuses(session.runbook)  # one pass: per-task lookups take seconds on 10,000 tasks
     rows = []
     for task in session.runbook.tasks:
-        status = session.effective_status(task.id)
+        status, waits = known[task.id]
         if status == "RUNNING" and not is_active((index, task.id)):
             status = "INTERRUPTED"  # RUNNING on disk but nobody runs it: a previous session stopped
-        blocked = tuple(session.blocked_by(task.id)) if status == "PENDING" else ()
-        rows.append(TaskRow((index, task.id), task.name, task.group or "", task.type, status, blocked))
+        blocked = tuple(waits) if status == "PENDING" else ()
+        group = task.group or ""
+        row = shown((index, task.id))
+        if row is None or (row.status, row.blocked_by, row.name, row.group, row.type) != (
+            status,
+            blocked,
+            task.name,
+            group,
+            task.type,
+        ):
+            row = TaskRow((index, task.id), task.name, group, task.type, status, blocked)
+        rows.append(row)
     return rows
 
 
 def runbook_rows(
-    sessions: Sequence[Session], errors: Mapping[int, str], is_active: Callable[[TaskKey], bool]
+    sessions: Sequence[Session],
+    errors: Mapping[int, str],
+    is_active: Callable[[TaskKey], bool],
+    shown: Callable[[TaskKey], TaskRow | None] = lambda key: None,
 ) -> list[RunbookRows]:
     return [
         RunbookRows(
             index=index,
             name=session.runbook.name or session.runbook_path.parent.name,
-            rows=task_rows(session, index, is_active),
+            rows=task_rows(session, index, is_active, shown),
             error=errors.get(index),
         )
         for index, session in enumerate(sessions)
