@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from tui.app import collector
 from tui.app import messages as m
 from tui.app.widgets.background import BackgroundWork
 from tui.app.widgets.batch_panel import BatchPanel
@@ -166,6 +167,8 @@ class MainScreen(Screen):
             self.prompt_pane.show_running(message.prompt)
 
     def on_runbook_reloaded(self, message: m.RunbookReloaded) -> None:
+        if message.error is None:
+            collector.renew()  # the old runbook's objects are garbage now: collected, not kept frozen
         self.browser.banner.reloaded(message.session_index, message.error)
         self.refresh_tree()
         self.schedule_preview()  # templates or context files may have changed

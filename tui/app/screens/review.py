@@ -7,7 +7,6 @@ It dismisses with one of `ReviewScreen.OUTCOMES`; the main screen drives what fo
 from __future__ import annotations
 
 import difflib
-import gc
 import os
 import shlex
 import subprocess
@@ -25,6 +24,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
+from tui.app import collector
 from tui.app.widgets.diff_view import SCROLL_STEP, SIDE_BY_SIDE_MIN, DiffView
 from tui.app.widgets.file_list import FileList
 from tui.app.widgets.follow_up_dialog import FollowUpPrompt
@@ -119,7 +119,7 @@ class ReviewScreen(Screen[str]):
         # A large change set is many long-lived objects; full collections walking them while the
         # screen draws cost more than the drawing (measured: ~65 ms of a 50,000-line first frame).
         # Existing objects are set aside from collection while the screen is open.
-        gc.freeze()
+        collector.set_aside()
         self._rows: dict[int, FileRows] = {}  # built per file, the first time it is shown
         self._shown_file: int | None = None
         self.message = ""
@@ -152,7 +152,7 @@ class ReviewScreen(Screen[str]):
         self.set_class(self.size.width < self.NARROW, "-narrow")
 
     def on_unmount(self) -> None:
-        gc.unfreeze()
+        collector.renew()  # the change set's objects go; the runbook's stay set aside
 
     def on_theme_switched(self) -> None:
         """Called by the app after a theme change: colours and the pygments style follow it."""

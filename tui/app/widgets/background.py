@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.widget import Widget
 
+from tui.app import collector
 from tui.app import messages as m
 from tui.errors import PatchbayError
 
@@ -82,6 +83,7 @@ class BackgroundWork(Widget):
             self.app.exit(return_code=1)
             return
         self.sessions[:] = message.sessions
+        collector.set_aside()  # the runbook's objects live as long as the app: no full walks of them
         self.screen.status_line.show_message("")
         self.screen.start()
 
