@@ -239,12 +239,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         return 0
     except Exception as exc:  # a bug: say so in one sentence and keep the traceback in a file
+        if _interrupted(exc):
+            # A Ctrl-C that lands while a module is being imported can surface wrapped in another
+            # error (Python's class creation turns it into a RuntimeError): it is still a Ctrl-C.
+            print("patchbay: interrupted", file=sys.stderr)
+            return 130
         report = _write_crash_report()
         print(
             f"patchbay: internal error ({type(exc).__name__}: {exc}); the details are in {report}",
             file=sys.stderr,
         )
         return 70
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt caused `exc` (through its causes and contexts)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _complain(text: str) -> None:
