@@ -29,6 +29,7 @@ from tui.workspace.deferred_signals import Interrupted, deferred_signals
 from tui.workspace.journal_put import Put, SaveLanded, put_in_place, stage_bytes, undo_puts
 from tui.workspace.journal_recover import (
     Recovered,
+    read_or_none,
     recover_entries,
     recover_entry,
     remove_empty_dirs,
@@ -363,7 +364,7 @@ def _roll_back_after_save(
     base = journal.base_of(entry)
     for target, record in list(zip(targets, entry.files, strict=True))[len(done) :]:
         temp = base / (record.temp or "")
-        if record.temp is not None and target.new is not None and _read_or_none(temp) == target.new:
+        if record.temp is not None and target.new is not None and read_or_none(temp) == target.new:
             temp.unlink()  # staged, never put
     modes = [record.old_mode for record in entry.files[: len(done)]]
     left = {str(path) for path in undo_puts(done, modes)}
@@ -493,10 +494,3 @@ def _mode_of(path: Path) -> int:
 
 def _list(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None

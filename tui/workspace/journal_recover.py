@@ -190,7 +190,7 @@ def _put_back(journal: Journal, entry: JournalEntry, base: Path, record: FileRec
     meanwhile (the save stays at the path)."""
     absolute = resolve_in_tree(base, record.path)
     old = journal.old_bytes(entry, record)
-    current = _read_or_none(absolute)
+    current = read_or_none(absolute)
     if sha256_or_none(current) != record.new_sha:
         return False  # saved into since its state was read
     # The swap name is the entry's own temporary name, so a crash here leaves nothing that
@@ -215,7 +215,8 @@ def _put_back(journal: Journal, entry: JournalEntry, base: Path, record: FileRec
     return True
 
 
-def _read_or_none(path: Path) -> bytes | None:
+def read_or_none(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
