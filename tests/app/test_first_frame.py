@@ -1,8 +1,10 @@
 """`patchbay RUNBOOK` up to its first frame, on a real pseudo-terminal as bench/startup.py starts it.
 
 The runner, the runbook models (pydantic), templates (jinja2), git, the diff engine, pygments and
-markdown-it cost more to import than the whole first frame; they load after it (issue 18). A big
-runbook's syntax is checked by the load after the first frame, with the same one sentence.
+markdown-it cost more to import than the whole first frame; they load after it (issue 18). So do
+the tree widget, the prompt pane and the run panels: the first frame shows the runbook's skeleton
+as text, and the rest is mounted right after it. A big runbook's syntax is checked by the load
+after the first frame, with the same one sentence.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from tui.app.app import PatchbayApp
 
 def on_ready(app):
     Path(sys.argv[2]).write_text("\\n".join(sorted(sys.modules)))
+    frame = [strip.text for strip in app.screen._compositor.render_strips()]
+    Path(sys.argv[2] + ".frame").write_text("\\n".join(frame))
     app.exit()
 
 PatchbayApp.on_ready = on_ready
@@ -45,6 +49,12 @@ DEFERRED = (
     "httpx",
     "pygments",
     "markdown_it",
+    # the widgets mounted right after the first frame
+    "tui.app.widgets.runbook_tree",
+    "tui.app.widgets.prompt_pane",
+    "tui.app.widgets.run_panel",
+    "tui.app.widgets.batch_panel",
+    "tui.app.widgets.background",
 )
 
 
@@ -86,6 +96,15 @@ def test_the_first_frame_comes_before_the_runner_models_templates_and_highlighte
         name for name in loaded if any(name == top or name.startswith(top + ".") for top in DEFERRED)
     )
     assert early == []
+
+
+def test_the_first_frame_shows_the_runbook_skeleton_and_the_status(demo, tmp_path):
+    modules_at_first_frame(demo / "runbook.yaml", tmp_path / "modules.txt")
+    frame = (tmp_path / "modules.txt.frame").read_text().splitlines()
+    assert len(frame) == 40
+    assert frame[0].lstrip("▊ ").startswith("▼ ")  # the runbook's name, as the tree will show it
+    assert any("loading" in line and "tasks…" in line for line in frame[1:3]), frame[:3]
+    assert "loading the runbook…" in "\n".join(frame[-3:])  # the status line
 
 
 def test_a_big_runbook_with_a_syntax_error_ends_with_its_file_and_line(tmp_path):

@@ -69,3 +69,44 @@ def test_the_scan_counts_only_group_keys_of_tasks(tmp_path):
     )
     skeleton = scan(path)
     assert skeleton is not None and skeleton.groups == ("Real", "Flow") and skeleton.tasks == 2
+
+
+async def test_right_after_the_first_frame_the_tree_holds_the_skeleton_until_the_load_ends(demo):
+    import threading
+
+    from tests.app.pilot_helpers import main_screen, settle
+    from tests.app.screen_text import screen_lines
+    from tui.app.app import PatchbayApp
+    from tui.app.widgets.skeleton_view import SkeletonView
+    from tui.runner import Session
+
+    loaded = threading.Event()
+
+    def load() -> list:
+        loaded.wait(30)
+        return [Session(demo / "runbook.yaml")]
+
+    load.runbook = demo / "runbook.yaml"  # as launch() hands it over
+    app = PatchbayApp(load, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        assert screen.panes_mounted and not app.query(SkeletonView)  # the text stand-in is gone
+        labels = [str(node.label) for node in screen.tree._walk(screen.tree.root)]
+        assert labels[1].startswith("loading ") and labels[1].endswith(" tasks…"), labels
+        assert app.focused is screen.tree
+        assert "Quit" in screen_lines(app)[-1]  # the footer says what can be done meanwhile
+        loaded.set()
+        await settle(pilot, lambda: screen.sessions and screen.selected_key is not None)
+        assert screen.tree.shown_count > 0
+
+
+def test_the_first_frame_text_draws_the_skeleton_as_the_tree_does():
+    from tui.app.skeleton import Skeleton
+    from tui.app.widgets.skeleton_view import MOST_GROUPS, skeleton_text
+
+    lines = skeleton_text(Skeleton("Big plan", ("Backend", "Frontend"), 1234)).plain.splitlines()
+    assert lines == ["▼ Big plan", "├─ loading 1,234 tasks…", "├─ Backend", "└─ Frontend"]
+    many = tuple(f"Group {n}" for n in range(MOST_GROUPS + 5))
+    lines = skeleton_text(Skeleton("Wide", many, 9)).plain.splitlines()
+    assert len(lines) == MOST_GROUPS + 3 and lines[-1] == "└─ … 5 more groups"

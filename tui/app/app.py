@@ -115,16 +115,16 @@ class PatchbayApp(App, inherit_bindings=False):
         self._theme_ready = True
         self.push_screen(MainScreen(self.sessions))
 
-    def on_ready(self) -> None:
+    async def on_ready(self) -> None:
         # The first frame is on screen: the collector launch() held off comes back, without
-        # rescanning start-up's long-lived objects (frozen); now import and load the runbook,
-        # its models and git.
+        # rescanning start-up's long-lived objects (frozen); now mount the rest of the main
+        # screen, and import and load the runbook, its models and git.
         if not gc.isenabled():
             gc.freeze()
             gc.enable()
         main = self._main_screen()
-        if self.sessions_loader is not None and main is not None and not self.sessions:
-            main.load_sessions(self.sessions_loader)
+        if main is not None:
+            await main.first_frame_shown(self.sessions_loader)
 
     def notify(
         self,

@@ -22,19 +22,18 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from tui.app import collector
-from tui.app import messages as m
-from tui.app.widgets.background import BackgroundWork
-from tui.app.widgets.batch_panel import BatchPanel
-from tui.app.widgets.prompt_pane import PromptPane
-from tui.app.widgets.run_panel import RunPanel
-from tui.app.widgets.runbook_tree import RunbookTree, TaskKey, TaskRow
 from tui.app.widgets.status_line import StatusLine
 from tui.app.widgets.task_browser import TaskBrowser
-from tui.app.widgets.tree_rows import task_rows, task_summary
 from tui.errors import PatchbayError
 from tui.run_phase import CANCELLABLE_STEPS, Action, Phase
 
 if TYPE_CHECKING:
+    from tui.app import messages as m
+    from tui.app.widgets.background import BackgroundWork
+    from tui.app.widgets.batch_panel import BatchPanel
+    from tui.app.widgets.prompt_pane import PromptPane
+    from tui.app.widgets.run_panel import RunPanel
+    from tui.app.widgets.runbook_tree import RunbookTree, TaskKey, TaskRow
     from tui.runner import TaskRun  # the runner (and all it loads) is imported after the first frame
 
 # Worker groups that may hold a run when the user quits, and how long quitting waits for them.
@@ -82,24 +81,48 @@ class MainScreen(Screen):
         self.sessions = sessions
         self._tree_stale = False
 
-        # The parts, each owning its share of the screen.
+        # The parts, each owning its share of the screen. The first frame shows the tree, the
+        # status line and the footer; the right-hand panes and the background work are imported
+        # and mounted right after it (`mount_panes`), so the first frame comes sooner.
         self.browser = TaskBrowser(sessions, id="left")
-        self.prompt_pane = PromptPane(id="prompt")
-        self.run_panel = RunPanel(id="run-panel")
-        self.batch_panel = BatchPanel(id="batch")
         self.status_line = StatusLine(id="status")
-        self.background = BackgroundWork(sessions)
+        self.prompt_pane: PromptPane | None = None
+        self.run_panel: RunPanel | None = None
+        self.batch_panel: BatchPanel | None = None
+        self.background: BackgroundWork | None = None
+        self._panes_mounted = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             yield self.browser
-            with Vertical(id="right"):
-                yield self.prompt_pane
-                yield self.run_panel
-                yield self.batch_panel
+            yield Vertical(id="right")
         yield self.status_line
-        yield self.background
         yield Footer()
+
+    @property
+    def panes_mounted(self) -> bool:
+        return self._panes_mounted
+
+    async def mount_panes(self) -> None:
+        """After the first frame: the tree, the prompt pane, the run and batch panels, the
+        background work."""
+        if self.background is not None:
+            return
+        from tui.app.widgets.background import BackgroundWork
+        from tui.app.widgets.batch_panel import BatchPanel
+        from tui.app.widgets.prompt_pane import PromptPane
+        from tui.app.widgets.run_panel import RunPanel
+
+        self.prompt_pane = PromptPane(id="prompt")
+        self.run_panel = RunPanel(id="run-panel")
+        self.batch_panel = BatchPanel(id="batch")
+        self.background = BackgroundWork(self.sessions)
+        self.prompt_pane.pygments_style = self.app.pygments_style
+        await self.browser.mount_tree()
+        await self.query_one("#right").mount_all([self.prompt_pane, self.run_panel, self.batch_panel])
+        await self.mount(self.background, before=self.status_line)
+        self._panes_mounted = True
+        self.refresh_bindings()
 
     @property
     def tree(self) -> RunbookTree:
@@ -131,16 +154,19 @@ class MainScreen(Screen):
 
     # -- start ---------------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.prompt_pane.pygments_style = self.app.pygments_style
         if self.app.sessions_loader is not None and not self.sessions:
             # The first frame comes before the runbook and its models are imported and loaded.
             self.status_line.show_message("loading the runbook…")  # the app starts the load when ready
             self.browser.show_skeleton(getattr(self.app.sessions_loader, "runbook", None))
+
+    async def first_frame_shown(self, loader: Callable[[], list] | None) -> None:
+        """The app's first frame is on screen: mount the rest, then load the runbook (or show the
+        sessions the app was given)."""
+        await self.mount_panes()
+        if loader is not None and not self.sessions:
+            self.background.load_sessions(loader)
         else:
             self.start()
-
-    def load_sessions(self, loader: Callable[[], list]) -> None:
-        self.background.load_sessions(loader)
 
     def start(self) -> None:
         """The sessions are there: fill the tree on the first READY task; the background does the rest."""
@@ -177,6 +203,8 @@ class MainScreen(Screen):
         self.schedule_preview()
 
     def on_theme_switched(self) -> None:
+        if not self.panes_mounted:
+            return  # mount_panes gives the prompt pane the theme's style
         self.prompt_pane.pygments_style = self.app.pygments_style
         self.schedule_preview()
 
@@ -185,6 +213,8 @@ class MainScreen(Screen):
         return self.run_panel.run_key == (index, task_id) or self.batch_panel.is_active((index, task_id))
 
     def task_rows(self, index: int) -> list[TaskRow]:
+        from tui.app.widgets.tree_rows import task_rows
+
         return task_rows(self.sessions[index], index, lambda key: self.is_active(*key), self.tree.row)
 
     def refresh_tree(self) -> None:
@@ -209,6 +239,10 @@ class MainScreen(Screen):
         self.run_task(event.key)
 
     def show_selected(self, key: TaskKey | None = None) -> None:
+        if not self.panes_mounted:
+            return  # the skeleton's rows, before the prompt pane is there
+        from tui.app.widgets.tree_rows import task_summary
+
         key = key or self.selected_key
         session = self.sessions[key[0]] if key is not None else None
         summary = task_summary(session, key[1], self.tree.row(key)) if key is not None else None
@@ -238,6 +272,8 @@ class MainScreen(Screen):
         return self.batch_panel.restrict(allowed, self.selected_key, session, self.app.parallel)
 
     def check_action(self, action: str, parameters) -> bool | None:
+        if not self.panes_mounted:
+            return action == "quit"  # the moment before the panes are there: nothing to act on
         if action in POLICY:
             return action in self.allowed_now()
         if action == "clear_filter":
@@ -363,8 +399,8 @@ class MainScreen(Screen):
     def action_quit(self) -> None:
         from tui.app.screens.modals import ConfirmScreen
 
-        question = self.run_panel.quit_question() or self.batch_panel.quit_question()
-        if question is None:
+        question = self.panes_mounted and (self.run_panel.quit_question() or self.batch_panel.quit_question())
+        if not question:
             self.app.exit()
         else:
             self.app.push_screen(ConfirmScreen(question), self._quit_answered)

@@ -6,7 +6,6 @@ may be an HTTP call) and the one-off edits made with `e` for a task's next run."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.app import messages as m
+from tui.app.widgets.task_summary import TaskSummary
 from tui.errors import PatchbayError
 
 if TYPE_CHECKING:
@@ -25,22 +25,6 @@ if TYPE_CHECKING:
 
 TaskKey = tuple[int, str]
 PREVIEW_DELAY = 0.12  # seconds the cursor must rest on a task before its prompt is rendered
-
-
-@dataclass(frozen=True)
-class TaskSummary:
-    """What the pane shows about a task, built by the screen from the runner's task."""
-
-    task_id: str
-    name: str
-    type: str
-    status: str
-    description: str = ""
-    instructions: str = ""  # MANUAL: shown as Markdown
-    command: str = ""  # AUTOMATED_SCRIPT: the command that runs
-    review_points: tuple[str, ...] = ()
-    blocked_by: tuple[str, ...] = ()
-    issues: tuple[str, ...] = ()
 
 
 class PromptPane(VerticalScroll, can_focus=True):

@@ -2,6 +2,10 @@
 
 It owns what the tree lists (rows built from the sessions, see `tree_rows`), the filter, and
 finding the next READY task. Which tasks run now is the screen's answer, passed in as `is_active`.
+
+The first frame shows the runbook's skeleton as plain text (`SkeletonView`): the tree widget,
+its styles and the filter box cost more than the rest of that frame, so they are imported and
+mounted right after it (`mount_tree`), and the tree shows the same skeleton until the load ends.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from textual.containers import Vertical
 from textual.widgets import Input
 
 from tui.app.widgets.runbook_banner import RunbookBanner
-from tui.app.widgets.runbook_tree import RunbookTree, TaskKey
-from tui.app.widgets.tree_rows import runbook_rows
+from tui.app.widgets.skeleton_view import SkeletonView
 
 if TYPE_CHECKING:
+    from tui.app.skeleton import Skeleton
+    from tui.app.widgets.runbook_tree import RunbookTree, TaskKey
     from tui.session import Session
 
 
@@ -26,18 +31,29 @@ class TaskBrowser(Vertical):
     def __init__(self, sessions: list[Session], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.sessions = sessions  # the screen's list, filled in place once loaded
+        self._skeleton: Skeleton | None = None
 
     def compose(self):
-        yield Input(placeholder="filter tasks (escape clears)", id="filter")
         yield RunbookBanner(id="banner")
-        yield RunbookTree(id="tree")
+        yield SkeletonView(id="skeleton")
 
-    def on_mount(self) -> None:
-        self.query_one("#filter").display = False
+    async def mount_tree(self) -> None:
+        """After the first frame: the filter box (hidden) and the tree, showing the skeleton."""
+        from tui.app.widgets.runbook_tree import RunbookTree
+
+        box = Input(placeholder="filter tasks (escape clears)", id="filter")
+        box.display = False
+        tree = RunbookTree(id="tree")
+        await self.mount(box, before=self.banner)
+        await self.mount(tree)
+        if self._skeleton is not None:
+            tree.show_skeleton(self._skeleton.name, self._skeleton.groups, self._skeleton.tasks)
+        await self.query_one(SkeletonView).remove()
+        tree.focus()
 
     @property
     def tree(self) -> RunbookTree:
-        return self.query_one("#tree", RunbookTree)
+        return self.query_one("#tree")  # type: ignore[return-value]  # RunbookTree, imported late
 
     @property
     def banner(self) -> RunbookBanner:
@@ -47,18 +63,21 @@ class TaskBrowser(Vertical):
         """Before the sessions load: the task names read quickly from the runbook's files."""
         from tui.app.skeleton import scan
 
-        skeleton = scan(runbook) if isinstance(runbook, Path) else None
-        if skeleton is not None:
-            self.tree.show_skeleton(skeleton.name, skeleton.groups, skeleton.tasks)
+        self._skeleton = scan(runbook) if isinstance(runbook, Path) else None
+        if self._skeleton is not None:
+            self.query_one(SkeletonView).show(self._skeleton)
 
     def show(self, is_active: Callable[[TaskKey], bool]) -> None:
         """List every session's tasks as they are now."""
+        from tui.app.widgets.tree_rows import runbook_rows
+
         self.tree.show_runbooks(runbook_rows(self.sessions, self.banner.errors, is_active, self.tree.row))
 
     # -- the filter ---------------------------------------------------------------------------------
     @property
     def filtering(self) -> bool:
-        return bool(self.query_one("#filter").display)
+        boxes = self.query("#filter")
+        return bool(boxes and boxes.first().display)
 
     def open_filter(self) -> None:
         box = self.query_one("#filter", Input)

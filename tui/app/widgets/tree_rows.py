@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from tui.app.widgets.prompt_pane import TaskSummary
 from tui.app.widgets.runbook_tree import RunbookRows, TaskKey, TaskRow
+from tui.app.widgets.task_summary import TaskSummary
 from tui.errors import PatchbayError
 
 if TYPE_CHECKING:
