@@ -50,7 +50,9 @@ def _key(key: str, action: str, description: str, tooltip: str, *, show: bool = 
 
 
 class MainScreen(Screen):
-    CSS_PATH = "main.tcss"
+    # main.tcss as default CSS, not CSS_PATH: a screen's CSS_PATH makes Textual parse every style
+    # sheet loaded so far again when the screen is pushed, which is part of the first frame.
+    DEFAULT_CSS = (Path(__file__).parent / "main.tcss").read_text(encoding="utf-8")
     AUTO_FOCUS = "#tree"
     BINDINGS = [
         _key("n", "next_ready", "Next", "Jump to the next READY task"),
