@@ -10,8 +10,6 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 
 from tui.errors import PatchbayError, UsageError
@@ -274,6 +272,10 @@ def _complain(text: str) -> None:
 
 
 def _write_crash_report() -> str:
+    # Imported here: every command, and the TUI's first frame, would pay for them otherwise.
+    import tempfile
+    import traceback
+
     fd, name = tempfile.mkstemp(prefix="patchbay-crash-", suffix=".txt")
     with os.fdopen(fd, "w") as handle:
         handle.write(traceback.format_exc())
