@@ -1,5 +1,6 @@
-"""The steps of a review held as a conversation, for TaskRun (tui/runner.py): the focused follow-up
-fitted to its budget, and one hunk regenerated in place. Plain Python, no Textual."""
+"""The steps of a review held as a conversation, for TaskRun (tui/runner.py): notes, the retry's
+context and the focused follow-up fitted to its budget, a follow-up answer merged into the review,
+and one hunk regenerated in place. Plain Python, no Textual."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING
 
 from tui.engine.base import Chunk, EngineError, FinalRecord, GenerationRequest, GenerationSettings, Restart
 from tui.errors import PatchbayError
-from tui.patch.conversation import hunk_region, hunk_text, hunk_where
-from tui.patch.model import FileChange, Hunk
+from tui.patch.conversation import Note, hunk_region, hunk_text, hunk_where
+from tui.patch.model import ChangeSet, FileChange, Hunk
 from tui.prompts.follow_up import FollowUp
 from tui.prompts.render import RetryContext
+from tui.run_issues import placement_failure
+from tui.run_phase import Phase
 from tui.runbook.event_log import EventType
 from tui.session import PreparedPrompt, messages_for, task_settings
 
@@ -118,19 +121,23 @@ def stream_answer(
     return text
 
 
-def parse_for_file(run: TaskRun, text: str, path: str) -> FileChange:
-    """The answer's change to `path` alone, placed against the file as it is."""
+def answer_change_set(run: TaskRun, text: str) -> ChangeSet:
+    """The changes an answer holds, each hunk placed against the files as they are."""
     from tui.patch.extract import build_change_set
 
     settings = task_settings(run.task)
-    change_set = build_change_set(
+    return build_change_set(
         text,
         run.session.workdir,
         output_parser=run.session.output_parser_for(run.task),
         output_artifact=settings.output_artifact,
         files_to_modify=settings.files_to_modify or None,
     )
-    change = change_set.file(path)
+
+
+def parse_for_file(run: TaskRun, text: str, path: str) -> FileChange:
+    """The answer's change to `path` alone, placed against the file as it is."""
+    change = answer_change_set(run, text).file(path)
     if change is None or not change.hunks:
         raise PatchbayError(f"the answer has no change to {path}; the hunk is unchanged")
     if change.error is not None:
@@ -220,11 +227,98 @@ def log_replacements(run: TaskRun) -> None:
 def take_kept_answer(run: TaskRun, text: str) -> None:
     """A kept answer's change set, placed against the files as they are, starts the review (an
     answer with no change in it has an empty one: the note is all the model is told)."""
-    from tui.patch.model import ChangeSet
-
     try:
-        run.change_set = run._build_change_set(text)
+        run.change_set = answer_change_set(run, text)
     except PatchbayError:
         run.change_set = ChangeSet([])
     run.conversation.record_attempt(run.attempt, run.change_set)
     run._reviewed = run.change_set
+
+
+def add_note(run: TaskRun, hunk_id: str | None, text: str, decision: str | None) -> Note:
+    """TaskRun.note: the note joins the conversation and is logged as REVIEW_NOTE."""
+    where = "the whole answer"
+    if hunk_id is not None:
+        change = next(c for c in run.change_set.files if hunk_id in c.hunk_ids)
+        where = hunk_where(change.path, next(h for h in change.hunks if h.id == hunk_id))
+    note = Note(text.strip(), run.attempt, hunk_id, where, decision)
+    run.conversation.add_note(note)
+    run.session.log.append(
+        run.task_id,
+        EventType.REVIEW_NOTE,
+        details={
+            "attempt": run.attempt,
+            "hunk": hunk_id,
+            "where": where,
+            "decision": decision,
+            "note": note.text,
+        },
+    )
+    return note
+
+
+def held_follow_up(run: TaskRun) -> FollowUp:
+    """The follow-up the decisions `r` sent make of the change set under review."""
+    from tui.patch.follow_up import follow_up_for
+
+    assert run._held is not None and run.change_set is not None
+    return follow_up_for(run.change_set, run._held, run.conversation)
+
+
+def retry_context(run: TaskRun, *, force: bool = False) -> RetryContext | None:
+    """What the next attempt's template is told: the last answer, why it failed and the follow-up;
+    None on a first attempt (unless `force`)."""
+    if not force and (run.attempt <= 1 or run.answer is None):
+        return None
+    answer = run.answer.text if run.answer is not None else ""
+    failure = run.failure or ""
+    if run._held is not None and run.change_set is not None:
+        if not failure:
+            failure = placement_failure(run.change_set)
+        return RetryContext(answer, failure, held_follow_up(run))
+    note = run.conversation.note_for(None)  # a note on the whole answer goes with any retry
+    return RetryContext(answer, failure, FollowUp(answer_note=note) if note else None)
+
+
+def merge_follow_up(run: TaskRun) -> None:
+    """After a focused follow-up, the new answer joins the same review; otherwise the answer
+    starts a review of its own."""
+    from tui.patch.conversation import merge_answer
+
+    held, previous = run._held, run._reviewed
+    run._held = None
+    if held is None or previous is None:
+        run.conversation.record_attempt(run.attempt, run.change_set)
+        run.decisions = {}
+    else:
+        run.change_set, run.decisions = merge_answer(
+            run.conversation, previous, held, run.change_set, run.attempt, run.session.workdir
+        )
+        log_replacements(run)
+    run._reviewed = run.change_set
+
+
+def preview_follow_up(run: TaskRun, decisions: dict[str, str], prompt_override: str | None) -> PreparedPrompt:
+    """TaskRun.preview_follow_up: the prompt `r` would send for these decisions, with nothing kept."""
+    held, run._held = run._held, dict(decisions)
+    try:
+        retry = retry_context(run, force=True)
+        assert retry is not None
+        if retry.focused:
+            return fit_follow_up(run, retry, prompt_override)
+        return run.session.preview_prompt(run.task_id, retry=retry, prompt_override=prompt_override)
+    finally:
+        run._held = held
+
+
+def review_kept_answer(run: TaskRun, answer_path: Path, note: str) -> None:
+    """TaskRun.rerun_with_note up to its retry: the kept answer under review, rejected with the note."""
+    from tui.run_generation import Answer
+
+    text = answer_path.read_text(encoding="utf-8")
+    run.answer = Answer(text=text, final=None, error=None, output_path=answer_path)
+    run.attempt = kept_attempt(answer_path)
+    take_kept_answer(run, text)
+    run.phase = Phase.REVIEWING
+    run.note(None, note)
+    run.hold_review({hunk.id: "rejected" for hunk in run.change_set.hunks if hunk.placement.placed})

@@ -32,3 +32,19 @@ class HunkChoice:
 
     def last_run_keys(self) -> dict[str, list[str]]:
         return {"hunks_applied": list(self.applied), "hunks_left_out": list(self.left_out)}
+
+
+def hunk_report(change_set: ChangeSet, accepted: set[str] | None) -> list[dict]:
+    """Per file, per hunk: how it placed and whether it was accepted (for the run log)."""
+    files = []
+    for change in change_set.files:
+        hunks = [
+            {
+                "id": hunk.id,
+                "placement": hunk.placement.describe(),
+                "accepted": accepted is None or hunk.id in accepted,
+            }
+            for hunk in change.hunks
+        ]
+        files.append({"path": change.path, "hunks": hunks})
+    return files
