@@ -6,7 +6,6 @@ exl2 branch sends chunks without `object`/`created`/`model` (reference/exllamav2
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -17,7 +16,6 @@ from typing import Any
 import httpx
 
 from tui.engine.base import (
-    TEMPLATE_TOKENS_PER_MESSAGE,
     Backend,
     ChatMessage,
     Chunk,
@@ -27,67 +25,20 @@ from tui.engine.base import (
     ProgressCallback,
     StreamItem,
     TokenCount,
-    estimate_message_tokens,
-    estimate_text_tokens,
+)
+from tui.engine.openai_counting import ServerTokenCounter
+from tui.engine.openai_errors import (
+    NestedTooDeeply,
+    ServerUnavailable,
+    connection_sentence,
+    error_head,
+    loads_json,
+    one_line,
+    redirect_sentence,
+    server_message,
+    status_sentence,
 )
 from tui.engine.sse import EventTooLarge, iter_sse_data
-
-_MAX_SERVER_MESSAGE = 300
-_COUNT_CACHE_SIZE = 64
-_MAX_ERROR_BODY = 65536
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_SERVER_MESSAGE else text[: _MAX_SERVER_MESSAGE - 1] + "…"
-
-
-class ServerUnavailable(EngineError):
-    """The server could not serve this answer now (refused, timed out, dropped, 5xx); another may."""
-
-
-class NestedTooDeeply(ValueError):
-    """JSON nested deeper than Python's parser recurses: malformed input, like any other."""
-
-
-def loads_json(text: str | bytes) -> Any:
-    """json.loads that turns a RecursionError ("[[[[..." from a server) into a ValueError."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise NestedTooDeeply("JSON nested too deeply") from None
-
-
-def server_message(body: bytes | str) -> str:
-    """The human part of an error body: OpenAI-style {"error": {"message"}}, FastAPI {"detail"}, or text."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    try:
-        data = loads_json(text)
-    except ValueError:
-        return _one_line(text) or "no details"
-    if isinstance(data, dict):
-        error = data.get("error", data)
-        if isinstance(error, dict):
-            for key in ("message", "detail", "msg"):
-                if error.get(key):
-                    return _one_line(str(error[key]))
-        elif isinstance(error, str) and error:
-            return _one_line(error)
-        if data.get("detail"):
-            return _one_line(
-                json.dumps(data["detail"]) if not isinstance(data["detail"], str) else data["detail"]
-            )
-    return _one_line(text)
-
-
-def _head(response: httpx.Response) -> bytes:
-    """The start of an error body: enough for its message, never an endless stream."""
-    body = b""
-    for raw in response.iter_bytes():
-        body += raw
-        if len(body) >= _MAX_ERROR_BODY:
-            break
-    return body[:_MAX_ERROR_BODY]
 
 
 class OpenAICompatBackend(Backend):
@@ -114,8 +65,7 @@ class OpenAICompatBackend(Backend):
         self._context_override = context_length
         self._context: int | None = None
         self._context_known = False
-        self._count_route: str | None = None  # "tabby" | "tokenize" | "none", once learnt
-        self._count_cache: dict[tuple[tuple[str, str], ...], TokenCount] = {}
+        self._counter = ServerTokenCounter(self._http, self.root_url, self.model)
         self._client: httpx.Client | None = None
         self._client_lock = threading.Lock()
         self._active_lock = threading.Lock()
@@ -146,58 +96,12 @@ class OpenAICompatBackend(Backend):
         return {"Authorization": f"Bearer {key}", "x-api-key": key}
 
     def _connection_sentence(self, exc: httpx.HTTPError) -> str:
-        if isinstance(exc, httpx.ConnectTimeout):
-            return f"cannot reach {self.base_url} within {self.connect_timeout:g} s: is the server running?"
-        if isinstance(exc, httpx.ConnectError):
-            return f"cannot reach {self.base_url}: is the server running?"
-        if isinstance(exc, httpx.ReadTimeout):
-            return (
-                f"the server at {self.base_url} sent nothing for {self.read_timeout:g} s; it may be "
-                "overloaded or stuck (raise read_timeout in the model's config to wait longer)"
-            )
-        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-            return f"the connection to {self.base_url} dropped mid-answer ({_one_line(str(exc)) or type(exc).__name__})"
-        return f"talking to {self.base_url} failed: {_one_line(str(exc)) or type(exc).__name__}"
+        return connection_sentence(
+            self.base_url, exc, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout
+        )
 
     def _status_sentence(self, status: int, body: bytes) -> str:
-        if status in (401, 403):
-            if not self.api_key_env:
-                return (
-                    f"the server at {self.base_url} wants an API key ({status}); add api_key_env: "
-                    "TABBY_API_KEY to the model's config and set that environment variable"
-                )
-            unset = "" if os.environ.get(self.api_key_env) else f" ({self.api_key_env} is not set)"
-            return (
-                f"the server at {self.base_url} refused the API key ({status}); set {self.api_key_env} "
-                f"to the server's API key{unset}"
-            )
-        message = server_message(body)
-        if status == 404 and (self.model.lower() in message.lower() or "model" in message.lower()):
-            return (
-                f"the server at {self.base_url} does not serve the model '{self.model}' ({status}: "
-                f"{message}); set model: to a name it lists under {self.base_url}/models"
-            )
-        if status == 404:
-            return (
-                f"the server at {self.base_url} has no chat completions endpoint (404: {message}); "
-                "base_url usually ends in /v1"
-            )
-        return f"the server at {self.base_url} answered {status}: {message}"
-
-    def _redirect_sentence(self, response: httpx.Response) -> str:
-        """A redirect is refused, never followed: the answer must come from the configured server."""
-        location = response.headers.get("location")
-        if not location:
-            return f"the server at {self.base_url} answered {response.status_code} (a redirect) without saying where to"
-        target = str(response.url.join(location))
-        hint = ""
-        for endpoint in ("/chat/completions", "/models"):
-            if target.endswith(endpoint):
-                hint = f"; if that is the right server, set base_url to {target[: -len(endpoint)]}"
-        return (
-            f"the server at {self.base_url} redirected the request ({response.status_code}) to {target}, "
-            f"which Patchbay does not follow{hint}"
-        )
+        return status_sentence(self.base_url, self.model, self.api_key_env, status, body)
 
     # -- loading and context --------------------------------------------------------------------
 
@@ -214,7 +118,7 @@ class OpenAICompatBackend(Backend):
         if response.status_code in (401, 403):
             raise EngineError(self._status_sentence(response.status_code, response.content))
         if 300 <= response.status_code < 400:
-            raise EngineError(self._redirect_sentence(response))
+            raise EngineError(redirect_sentence(self.base_url, response))
         if progress:
             progress(LoadProgress(1, 1, f"connected to {self.base_url}"))
 
@@ -267,86 +171,10 @@ class OpenAICompatBackend(Backend):
                 return value
         return None
 
-    # -- counting -------------------------------------------------------------------------------
+    # -- counting (tui.engine.openai_counting) ---------------------------------------------------
 
     def count_tokens(self, messages: list[ChatMessage]) -> TokenCount:
-        key = tuple((m.role, m.content) for m in messages)
-        if key in self._count_cache:
-            return self._count_cache[key]
-        count = self._count_with_server(messages)
-        if count is None:
-            return estimate_message_tokens(messages)
-        if len(self._count_cache) >= _COUNT_CACHE_SIZE:
-            self._count_cache.pop(next(iter(self._count_cache)))
-        self._count_cache[key] = count
-        return count
-
-    def _count_with_server(self, messages: list[ChatMessage]) -> TokenCount | None:
-        routes = [self._count_route] if self._count_route else ["tabby", "tokenize"]
-        for route in routes:
-            if route == "none":
-                return None
-            try:
-                count = self._count_via(route, messages)
-            except httpx.HTTPError:
-                return None  # unreachable now; don't conclude anything about the server
-            if count is not None:
-                self._count_route = route
-                return count
-        if not self._count_route:
-            self._count_route = "none"
-        return None
-
-    def _count_via(self, route: str, messages: list[ChatMessage]) -> TokenCount | None:
-        plain = "\n\n".join(m.content for m in messages)
-        overhead = TEMPLATE_TOKENS_PER_MESSAGE * len(messages)
-        if route == "tabby":
-            # TabbyAPI renders a message list with the model's template, so that count is whole.
-            payload = [{"role": m.role, "content": m.content} for m in messages]
-            status, length = self._post_count(f"{self.root_url}/v1/token/encode", {"text": payload})
-            if length is not None:
-                return TokenCount(length, exact=True)
-            if status not in (400, 422):  # absent (404) rather than unable to render the messages
-                return None
-            _, length = self._post_count(f"{self.root_url}/v1/token/encode", {"text": plain})
-        else:  # llama.cpp reads "content", vLLM "prompt"
-            body = {"content": plain, "prompt": plain, "model": self.model, "add_special": True}
-            _, length = self._post_count(f"{self.root_url}/tokenize", body)
-        return None if length is None else TokenCount(length + overhead, exact=True)
-
-    def _post_count(self, url: str, body: dict[str, Any]) -> tuple[int, int | None]:
-        """(HTTP status, token count or None)."""
-        response = self._http().post(url, json=body)
-        if response.status_code != 200:
-            return response.status_code, None
-        try:
-            data = loads_json(response.content)
-        except ValueError:
-            return response.status_code, None
-        if isinstance(data, dict):
-            for key in ("length", "count"):
-                if isinstance(data.get(key), int) and not isinstance(data.get(key), bool):
-                    return response.status_code, data[key]
-            if isinstance(data.get("tokens"), list):
-                return response.status_code, len(data["tokens"])
-        return response.status_code, None
-
-    def _count_answer(self, text: str) -> TokenCount:
-        if not text:
-            return TokenCount(0, exact=True)
-        if self._count_route in ("tabby", "tokenize"):
-            url, body = (
-                (f"{self.root_url}/v1/token/encode", {"text": text, "add_bos_token": False})
-                if self._count_route == "tabby"
-                else (f"{self.root_url}/tokenize", {"content": text, "prompt": text, "model": self.model})
-            )
-            try:
-                _, length = self._post_count(url, body)
-            except httpx.HTTPError:
-                length = None
-            if length is not None:
-                return TokenCount(length, exact=True)
-        return TokenCount(estimate_text_tokens(text), exact=False)
+        return self._counter.count_messages(messages)
 
     # -- streaming ------------------------------------------------------------------------------
 
@@ -385,9 +213,9 @@ class OpenAICompatBackend(Backend):
                 if cancel.is_set():
                     self._shutdown(response)
                 if 300 <= response.status_code < 400:
-                    raise EngineError(self._redirect_sentence(response))
+                    raise EngineError(redirect_sentence(self.base_url, response))
                 if response.status_code != 200:
-                    sentence = self._status_sentence(response.status_code, _head(response))
+                    sentence = self._status_sentence(response.status_code, error_head(response))
                     if response.status_code >= 500:
                         raise ServerUnavailable(sentence)
                     raise EngineError(sentence)
@@ -439,7 +267,7 @@ class OpenAICompatBackend(Backend):
             why = " (nested too deeply to read)" if isinstance(exc, NestedTooDeeply) else ""
             raise EngineError(
                 f"the server at {self.base_url} sent a stream line that is not JSON{why}: "
-                f"{_one_line(data)[:80]!r}"
+                f"{one_line(data)[:80]!r}"
             ) from None
         if not isinstance(event, dict):
             raise EngineError(f"the server at {self.base_url} sent a stream event that is not an object")
@@ -475,7 +303,7 @@ class OpenAICompatBackend(Backend):
             counted = self.count_tokens(request.messages)
             prompt_tokens, estimated = counted.count, not counted.exact
         if not isinstance(new_tokens, int):
-            counted = self._count_answer(answer)
+            counted = self._counter.count_answer(answer)
             new_tokens, estimated = counted.count, estimated or not counted.exact
         speed = None
         if first_at is not None and last_at is not None and last_at > first_at and new_tokens > 1:
