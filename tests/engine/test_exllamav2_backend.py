@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine import exllamav2_backend
+from tui.engine import exllamav2_sizing
 from tui.engine.base import (
     ChatMessage,
     Chunk,
@@ -473,7 +473,7 @@ def test_the_automatic_length_fallback_stays_on_page_boundaries(state, model_dir
     ("native", "expected"), [(6400, [6400, 3072]), (32768, [8192, 4096, 2048]), (1000, [768])]
 )
 def test_length_candidates_are_multiples_of_the_page(native, expected):
-    assert exllamav2_backend.length_candidates(native, None) == expected
+    assert exllamav2_sizing.length_candidates(native, None) == expected
 
 
 def test_a_failed_generator_rebuild_leaves_no_failed_jobs_running(state, model_dir):

@@ -15,9 +15,9 @@ from typing import Any
 from tui.config import ExLlamaV2Spec
 from tui.doctor.report import Check, fail, info, ok
 from tui.engine import exllamav2_env, exllamav2_vram
-from tui.engine.exllamav2_backend import AUTO_SEQ_LEN, length_candidates, round_to_page
 from tui.engine.exllamav2_env import TorchInfo
 from tui.engine.exllamav2_errors import explain_import_failure
+from tui.engine.exllamav2_sizing import AUTO_SEQ_LEN, length_candidates, round_to_page
 from tui.engine.exllamav2_vram import ModelShape, human
 
 GPU = "GPU"

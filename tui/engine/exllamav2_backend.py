@@ -22,7 +22,6 @@ from tui.engine.base import (
     EngineError,
     FinalRecord,
     GenerationRequest,
-    GenerationSettings,
     LoadProgress,
     ProgressCallback,
     StreamItem,
@@ -36,6 +35,8 @@ from tui.engine.exllamav2_errors import (
     explain_import_failure,
     explain_missing_toolchain,
 )
+from tui.engine.exllamav2_jobs import final_record, sampler_settings
+from tui.engine.exllamav2_sizing import AUTO_SEQ_LEN, is_out_of_memory, load_candidates, retry_message
 from tui.engine.exllamav2_worker import (
     GenerationWork,
     GeneratorThread,
@@ -50,62 +51,7 @@ CACHE_CLASSES = {
     "q6": "ExLlamaV2Cache_Q6",
     "q4": "ExLlamaV2Cache_Q4",
 }
-PAGE = 256  # the dynamic generator's page size; cache lengths must be multiples of it, paged or not
-AUTO_SEQ_LEN = 8192  # when max_seq_len is not set: this much, or less if the card cannot hold it
-SMALLEST_AUTO_SEQ_LEN = 2048
 COMPILING = "compiling exllamav2's CUDA extension (first use only; minutes)"
-
-
-def round_to_page(tokens: int) -> int:
-    return max(PAGE, tokens // PAGE * PAGE)
-
-
-def length_candidates(native: int, requested: int | None) -> list[int]:
-    """Context lengths to try, largest first: the one asked for, or AUTO_SEQ_LEN halved (kept on
-    page boundaries: 6400 halves to 3072, not 3200) until SMALLEST_AUTO_SEQ_LEN."""
-    # Beyond the model's trained length needs RoPE scaling, which we do not configure.
-    ceiling = round_to_page(native)
-    if requested is not None:
-        return [min(round_to_page(requested), ceiling)]
-    sizes = [min(AUTO_SEQ_LEN, ceiling)]
-    while round_to_page(sizes[-1] // 2) >= SMALLEST_AUTO_SEQ_LEN and sizes[-1] > PAGE:
-        sizes.append(round_to_page(sizes[-1] // 2))
-    return sizes
-
-
-def load_candidates(
-    native: int, requested: int | None, batch: int, paged: bool, cache_tokens: int | None
-) -> list[tuple[int, int]]:
-    """(context length, cache tokens) pairs to try in turn. Paged jobs share one cache and each
-    reserves prompt + max_new_tokens pages, so `batch` full-length jobs need `batch` times the
-    context; by default we try that, then less, before giving up context length. Unpaged, the
-    cache is the context: jobs run one at a time."""
-    pairs: list[tuple[int, int]] = []
-    for length in length_candidates(native, requested):
-        if not paged or batch <= 1:
-            pairs.append((length, length))
-        elif cache_tokens is not None:
-            pairs.append((length, max(length, round_to_page(cache_tokens))))
-        else:
-            size = length * batch
-            while size > length:
-                pairs.append((length, size))
-                size = max(length, round_to_page(size // 2))
-            pairs.append((length, length))
-    return list(dict.fromkeys(pairs))
-
-
-def sampler_settings(sampler: Any, settings: GenerationSettings) -> Any:
-    """OpenAI-like sampling: no top-k, no repetition penalty (the library's defaults differ), and
-    temperature 0 means greedy (the library would divide by zero)."""
-    if settings.temperature <= 0:
-        return sampler.Settings.greedy()
-    chosen = sampler.Settings()
-    chosen.temperature = settings.temperature
-    chosen.top_p = settings.top_p
-    chosen.top_k = 0
-    chosen.token_repetition_penalty = 1.0
-    return chosen
 
 
 def _free_cuda_memory() -> None:
@@ -248,11 +194,11 @@ class ExLlamaV2Backend(Backend):
                 return
             except Exception as exc:
                 self._unload()
-                if attempt + 1 == len(candidates) or not _is_out_of_memory(exc):
+                if attempt + 1 == len(candidates) or not is_out_of_memory(exc):
                     raise EngineError(explain_failure(exc, self._settings(seq_len, cache_tokens))) from None
                 if progress:
                     progress(
-                        LoadProgress(0, 1, _retry_message((seq_len, cache_tokens), candidates[attempt + 1]))
+                        LoadProgress(0, 1, retry_message((seq_len, cache_tokens), candidates[attempt + 1]))
                     )
 
     def _load_at(
@@ -393,25 +339,8 @@ class ExLlamaV2Backend(Backend):
             elif isinstance(item, WorkFailed):
                 raise EngineError(explain_failure(item.error, self._settings()))
             elif isinstance(item, WorkFinished):
-                yield self._final_record(item.result, prompt_tokens)
+                yield final_record(item.result, prompt_tokens)
                 return
-
-    @staticmethod
-    def _final_record(result: dict[str, Any], prompt_tokens: int) -> FinalRecord:
-        new_tokens = int(result.get("new_tokens", 0))
-        generate_time = float(result.get("time_generate") or 0.0)
-        enqueued, prefill = result.get("time_enqueued"), result.get("time_prefill")
-        first_token = (
-            float(enqueued) + float(prefill) if enqueued is not None and prefill is not None else None
-        )
-        return FinalRecord(
-            finish_reason="length" if result.get("eos_reason") == "max_new_tokens" else "stop",
-            prompt_tokens=int(result.get("prompt_tokens", prompt_tokens)),
-            new_tokens=new_tokens,
-            time_to_first_token=first_token,
-            tokens_per_second=new_tokens / generate_time if generate_time > 0 else None,
-            tokens_estimated=False,
-        )
 
     # -- shutting down --------------------------------------------------------------------------
 
@@ -442,15 +371,6 @@ def _unload_model(model: Any, cache: Any) -> None:
     _free_cuda_memory()
 
 
-def _retry_message(failed: tuple[int, int], following: tuple[int, int]) -> str:
-    (length, cache), (next_length, next_cache) = failed, following
-    if length == next_length:
-        return (
-            f"a {cache}-token cache does not fit; trying {next_cache} tokens ({next_cache // length} at once)"
-        )
-    return f"{length} tokens do not fit; trying {next_length}"
-
-
 def _library_imported() -> bool:
     return sys.modules.get("exllamav2") is not None
 
@@ -460,8 +380,3 @@ def _installed(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
         return False
-
-
-def _is_out_of_memory(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in text or "insufficient vram" in text

@@ -10,9 +10,10 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine.exllamav2_sizing import PAGE
+
 MIB = 1 << 20
 GIB = 1 << 30
-PAGE = 256
 # load_autosplit keeps 192 MiB free on the first GPU; the CUDA context, the per-chunk scratch of a
 # 2048-token forward pass and the 16-row logits buffer Patchbay asks for take roughly as much again.
 OVERHEAD_BYTES = 512 * MIB
