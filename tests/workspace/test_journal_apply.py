@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tui.errors import PatchbayError
-from tui.workspace import journal as journal_module
+from tui.workspace import journal_write
 from tui.workspace.journal import (
     ApplyConflict,
     FileWrite,
@@ -134,7 +134,7 @@ def test_a_rename_that_fails_midway_rolls_back_the_files_already_written(tree: P
         if name == "wrote run.sh":  # the next file's staged copy vanishes: os.replace fails for real
             (tree / "pkg/sub").joinpath(next(tree.glob("pkg/sub/.*.patchbay-tmp")).name).unlink()
 
-    monkeypatch.setattr(journal_module, "_step", between_steps)
+    monkeypatch.setattr(journal_write, "_step", between_steps)
     with pytest.raises(PatchbayError, match=r"Could not write pkg/sub/new.py .*; nothing was changed"):
         apply_atomically(tree, change_for(tree))
     assert "wrote src/app.py" in steps
