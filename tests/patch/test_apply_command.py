@@ -145,9 +145,9 @@ def test_paths_from_the_answer_reach_a_terminal_without_escape_sequences(tree, t
     assert code == 1 and b"\x1b" not in shown and b"\x07" not in shown
     assert b"evil.py: failed" in shown
     code, shown = _on_a_terminal([*command, _answer(tmp_path, created)])
-    assert code == 0 and b"\x1b" not in shown
-    assert b"evil.py: applied (+1 -0)" in shown
-    assert (root / HOSTILE_NAME).read_text() == "x\n"  # the file keeps the name the answer gave
+    assert code == 1 and b"\x1b" not in shown and b"\x07" not in shown
+    assert b"evil.py: failed" in shown and b"contains a control character" in shown
+    assert sorted(path.name for path in root.iterdir()) == ["m.py"]  # no file takes such a name
     code, shown = _on_a_terminal([*command, _answer(tmp_path, failing)])
     assert code == 1 and b"\x1b" not in shown and b"\x07" not in shown
     assert b"evil.py" in shown
@@ -162,4 +162,4 @@ def test_a_piped_report_keeps_the_exact_path(tree, tmp_path):
         text=True,
         check=False,
     )
-    assert done.returncode == 0 and f"{HOSTILE_NAME}: would apply" in done.stdout
+    assert done.returncode == 1 and f"{HOSTILE_NAME}: failed" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path, PurePosixPath
 
@@ -13,18 +14,28 @@ class UnsafePathError(PatchbayError):
     """A path that must not be written: outside the tree, into .git/, or malformed."""
 
 
+# Unicode's control characters (category Cc: C0, DEL, C1). In a file name they would reach terminals,
+# `git status` and editors as escape sequences or line breaks; repr() shows them escaped.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def resolve_in_tree(workdir: Path, rel: str) -> Path:
     """Return the absolute, symlink-free path that `rel` names inside `workdir`, or refuse it.
 
     `rel` is read as a POSIX path (a backslash is an ordinary character, not a separator).
-    Refused: empty names, NUL bytes, absolute paths, `..` that leaves the tree, symlinks at any
-    component that lead out of the tree, and anything inside a `.git` folder. Symlinks that stay
-    inside the tree are followed, so a write lands on the real file and the link is kept.
+    Refused: empty names, NUL bytes and other control characters, absolute paths, `..` that leaves
+    the tree, symlinks at any component that lead out of the tree, and anything inside a `.git`
+    folder. Symlinks that stay inside the tree are followed, so a write lands on the real file and
+    the link is kept.
     """
     if not isinstance(rel, str) or rel.strip() == "":
         raise UnsafePathError("An empty file path cannot be written.")
     if "\x00" in rel:
         raise UnsafePathError(f"The file path {rel!r} contains a NUL byte.")
+    if _CONTROL.search(rel):
+        raise UnsafePathError(
+            f"The file path {rel!r} contains a control character, which Patchbay does not write in a file name."
+        )
     pure = PurePosixPath(rel)
     if pure.is_absolute():
         raise UnsafePathError(
