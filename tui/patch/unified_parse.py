@@ -105,11 +105,37 @@ def _git_mode(line: str) -> int | None:
         return None
 
 
+# Git's C-style quoting (quote.c): these escapes, and any byte as three octal digits (or, from a
+# model writing it by hand, as \xHH).
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+_BYTE = re.compile(r"[0-3][0-7]{2}|x[0-9A-Fa-f]{2}")
+
+
+def unquote_c_style(text: str) -> str:
+    """The body of a path git quoted. Octal escapes are bytes, so a non-ASCII name (`\\303\\251`
+    for é) is read back as UTF-8; an unknown escape is kept as written."""
+    out = bytearray()
+    index = 0
+    while index < len(text):
+        char = text[index]
+        following = text[index + 1 : index + 4]
+        if char == "\\" and _BYTE.fullmatch(following):
+            out.append(int(following[1:], 16) if following[0] == "x" else int(following, 8))
+            index += 4
+        elif char == "\\" and following[:1] in _C_ESCAPES:
+            out.append(_C_ESCAPES[following[0]])
+            index += 2
+        else:
+            out += char.encode("utf-8", "surrogatepass")
+            index += 1
+    return out.decode("utf-8", "replace")
+
+
 def clean_path(raw: str) -> str | None:
     """A header path without timestamps, quotes or a leading ./; None when nothing is left."""
     text = raw.split("\t", 1)[0].strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape", "replace")
+        text = unquote_c_style(text[1:-1])
     text = text.strip("`*")
     while text.startswith("./"):
         text = text[2:]
