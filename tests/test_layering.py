@@ -9,6 +9,7 @@ so a lazy import cannot hide a cycle. Imports under `if TYPE_CHECKING:` never ru
 from __future__ import annotations
 
 import ast
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -168,3 +169,10 @@ def test_no_import_cycles():
                 if len(component) > 1:
                     cycles.append(sorted(component))
     assert cycles == []
+
+
+def test_the_run_phase_module_imports_only_the_standard_library():
+    # The TUI's first frame names Phase and Action from here without loading the runner or what
+    # it uses (pydantic, templates, git); the runner's own modules (tui.run_*) are not so bound.
+    outside = {name.split(".")[0] for name in imports("tui.run_phase")[1]} - set(sys.stdlib_module_names)
+    assert outside == set()
