@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class Answer:
+    """What one generation produced: the text (partial when it broke off), how it finished, the
+    error that stopped it, and the file under outputs/ that keeps it."""
+
     text: str
     final: FinalRecord | None
     error: str | None
