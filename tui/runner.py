@@ -209,7 +209,9 @@ class TaskRun:
         assert self.answer is not None
         self.change_set = answer_change_set(self, self.answer.text)
         merge_follow_up(self)
-        self.user_edited = self.session.user_edited(change.path for change in self.change_set.files)
+        # A refused file (an unsafe path, say) is shown with its reason; git is never asked about it.
+        files = self.change_set.files
+        self.user_edited = self.session.user_edited(c.path for c in files if c.error is None)
         self.phase = Phase.REVIEWING
         unplaced = placement_failure(self.change_set, default="")
         if unplaced:  # recorded once per answer, whoever then decides (the user, the autopilot)

@@ -116,5 +116,32 @@ def test_patchbay_run_auto_refuses_it_and_the_task_ends_in_error(tmp_path):
     assert names_in(demo / "project") == before
     task = load_runbook(demo).task("add_type_hints")
     assert task.status == "ERROR"
-    [issue] = task.issues
-    assert r"The file path 'textkit/a\x1b[2Jb.py' contains a control character" in issue.detail
+    assert [issue.type for issue in task.issues] == ["PATCH_FAIL", "AUTOPILOT_GAVE_UP"]
+    for issue in task.issues:
+        assert r"The file path 'textkit/a\x1b[2Jb.py' contains a control character" in issue.detail
+
+
+def test_the_review_shows_the_file_refused_and_the_rest_reviewable(tmp_path):
+    from tui.runner import Phase, TaskRun
+    from tui.session import Session
+
+    demo = prepare_demo(tmp_path / "demo")
+    stats = (demo / "project/textkit/stats.py").read_text().splitlines()
+    good = f"--- a/textkit/stats.py\n+++ b/textkit/stats.py\n@@ -1 +1 @@\n-{stats[0]}\n+# stats\n"
+    bad = '--- /dev/null\n+++ "b/textkit/a\\033[2Jb.py"\n@@ -0,0 +1 @@\n+x = 1\n'
+    (demo / "replay.yaml").write_text(
+        yaml.safe_dump(
+            {"rate": 0, "answers": [{"task": "add_type_hints", "text": f"```diff\n{good}{bad}```\n"}]}
+        )
+    )
+    task_file = demo / "tasks/add_type_hints.yaml"
+    task_file.write_text(task_file.read_text().replace("  files_to_modify: [textkit/stats.py]\n", ""))
+    run = TaskRun.begin(Session(demo, replay_rate=0), "add_type_hints")
+    run.generate()
+    change_set = run.review()
+    assert run.phase is Phase.REVIEWING
+    refused = change_set.file("textkit/a\x1b[2Jb.py")
+    assert refused.error.startswith(r"The file path 'textkit/a\x1b[2Jb.py' contains a control character")
+    assert change_set.file("textkit/stats.py").hunks[0].placement.placed
+    [issue] = load_runbook(demo).task("add_type_hints").issues
+    assert issue.type == "PATCH_FAIL" and "contains a control character" in issue.detail
