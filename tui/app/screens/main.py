@@ -45,8 +45,12 @@ QUIT_GRACE_S = 10.0
 POLICY = {action.value for action in Action} | {"run_parallel", "review_next", "undo"}
 
 
-def _key(key: str, action: str, description: str, tooltip: str, *, show: bool = True) -> Binding:
-    return Binding(key, action, description, show=show, tooltip=tooltip, id=f"main.{action}")
+def _key(
+    key: str, action: str, description: str, tooltip: str, *, show: bool = True, priority: bool = False
+) -> Binding:
+    return Binding(
+        key, action, description, show=show, tooltip=tooltip, id=f"main.{action}", priority=priority
+    )
 
 
 class MainScreen(Screen):
@@ -73,7 +77,9 @@ class MainScreen(Screen):
         _key("u", "undo", "Undo", "Undo the last applied change (and its commit)", show=False),
         _key("R", "reset", "Reset", "Reset the selected task to READY"),
         _key("c", "copy", "Copy", "Copy the answer (OSC 52 clipboard)", show=False),
-        _key("slash", "filter", "Filter", "Filter the tasks by id, name or group"),
+        # A priority key, handled as it arrives: the keys typed right after it (a fast typist, a
+        # paste) then go into the filter box, never to the task keys (`s` would skip a task).
+        _key("slash", "filter", "Filter", "Filter the tasks by id, name or group", priority=True),
         _key("escape", "clear_filter", "Clear filter", "Clear the filter", show=False),
         _key("q", "quit", "Quit", "Quit (asks while a task runs)"),
     ]
@@ -280,6 +286,8 @@ class MainScreen(Screen):
             return action in self.allowed_now()
         if action == "clear_filter":
             return self.browser.filtering
+        if action == "filter":
+            return not self.browser.typing_filter  # a `/` typed in the filter box is part of it
         return True
 
     # -- the keys: each hands its work to the part that owns it -------------------------------------

@@ -79,10 +79,16 @@ class TaskBrowser(Vertical):
         boxes = self.query("#filter")
         return bool(boxes and boxes.first().display)
 
+    @property
+    def typing_filter(self) -> bool:
+        return self.filtering and self.screen.focused is self.query_one("#filter")
+
     def open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        # Focused now, not after a refresh as `focus()` does: the keys already typed after `/`
+        # must reach the box, not the tree or the task keys.
+        self.screen.set_focus(box)
 
     def clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
