@@ -133,7 +133,7 @@ async def test_copy_puts_the_answer_on_the_clipboard(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         from tui.app.screens.review import ReviewScreen
 
         await settle(pilot, lambda: isinstance(app.screen, ReviewScreen))

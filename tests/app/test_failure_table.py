@@ -124,7 +124,7 @@ async def through_the_tui(demo, kind: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
 
         async def give_up() -> None:
             await pilot.press("x")

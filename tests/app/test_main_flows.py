@@ -45,15 +45,13 @@ async def review_and_apply(pilot) -> None:
     await settle(pilot, lambda: not on_review(pilot.app) and main_screen(pilot.app).busy is None)
 
 
-async def test_n_r_accept_all_apply_validates_commits_and_marks_done(demo):
+async def test_r_accept_all_apply_validates_commits_and_marks_done(demo):
     seen: list = []
     app = make_app(demo)
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n")
-        await settle(pilot)
-        assert screen.selected_key == (0, "add_type_hints")
+        assert screen.selected_key == (0, "add_type_hints")  # the first READY task, selected at start
         await pilot.press("r")
         await review_and_apply(pilot)
         assert screen.run is None
@@ -75,7 +73,7 @@ async def test_failed_validation_offers_retry_which_then_passes(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await review_and_apply(pilot)
         screen.tree.select_task((0, "add_median"))
         await settle(pilot, lambda: screen.selected_key == (0, "add_median"))
@@ -104,7 +102,7 @@ async def test_failed_validation_roll_back_restores_the_files(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await review_and_apply(pilot)
         before = (demo / "project/textkit/stats.py").read_bytes()
         screen.tree.select_task((0, "add_median"))
@@ -206,7 +204,7 @@ async def test_escape_cancels_a_streaming_answer(demo):
         await settle(pilot)
         screen = main_screen(app)
         hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await wait_for(pilot, lambda: screen.busy == "generating" and screen.output.answer_text)
         await pilot.press("escape")
         await settle(pilot, lambda: screen.busy is None and screen.run is None)
@@ -224,7 +222,7 @@ async def test_quit_while_streaming_asks_first(demo):
         await settle(pilot)
         screen = main_screen(app)
         hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await wait_for(pilot, lambda: screen.busy == "generating")
         await pilot.press("q")
         await pilot.pause()
@@ -251,7 +249,7 @@ async def test_undo_restores_the_last_applied_change(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await review_and_apply(pilot)
         assert (demo / "project/textkit/stats.py").read_bytes() != original
         await pilot.press("u")
@@ -271,7 +269,7 @@ async def test_prompt_over_budget_is_refused_and_the_task_is_error_with_the_caus
         await settle(pilot, lambda: bool(screen.prompt_pane.prompt_text))
         budget = screen.query_one("#prompt-budget")
         assert budget.has_class("over") and "/ 10 tokens" in str(budget.render())
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await settle(pilot, lambda: screen.run is None and screen.busy is None)
         assert "over" in screen.output.text
     assert status_in_yaml(demo, "add_type_hints") == "ERROR"

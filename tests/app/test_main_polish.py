@@ -94,7 +94,7 @@ async def test_a_retry_keeps_the_previous_attempt_above_a_separator(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await review_and_apply(pilot)
         screen.tree.select_task((0, "add_median"))
         await settle(pilot, lambda: screen.selected_key == (0, "add_median"))
@@ -116,7 +116,7 @@ async def test_cancelling_leaves_the_status_line_once_the_cancel_is_over(demo):
         screen = main_screen(app)
         message = screen.status_line.query_one("#status-message")
         hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await wait_for(pilot, lambda: screen.busy == "generating" and screen.output.answer_text)
         shown: list[str] = []
         original = screen.status_line.show_message
@@ -159,7 +159,7 @@ async def test_reload_reads_the_replay_transcript_again(demo):
         transcript.write_text(transcript.read_text().replace(old, "Reloaded transcript: " + old))
         screen.action_reload()
         await settle(pilot)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await settle(pilot, lambda: on_review(app))
         assert "Reloaded transcript:" in screen.output.answer_text
 

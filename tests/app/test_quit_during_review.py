@@ -33,7 +33,7 @@ async def test_q_after_leaving_the_review_asks_and_sets_the_answer_aside(demo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await settle(pilot, lambda: on_review(app))
         await pilot.press("q")  # back to the main screen: the answer still waits
         await settle(pilot, lambda: app.screen is screen)
@@ -53,7 +53,7 @@ async def test_ctrl_q_on_the_review_screen_leaves_the_task_ready_not_running(dem
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await settle(pilot, lambda: on_review(app))
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: not app.is_running)
@@ -89,7 +89,7 @@ async def test_an_answer_that_arrives_under_the_quit_question_waits_for_v(demo):
                     gate.wait(30)
 
         backend._generate = gated
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await wait_for(pilot, lambda: screen.busy == "generating")
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # the stream still waits
@@ -113,7 +113,7 @@ async def test_quitting_while_an_answer_streams_stops_it_and_leaves_the_task_rea
         await settle(pilot)
         screen = main_screen(app)
         hold_stream_until_cancelled(screen.sessions[0], "add_type_hints")
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await wait_for(pilot, lambda: screen.busy == "generating")
         assert status_in_yaml(demo, "add_type_hints") == "RUNNING"
         await pilot.press("q")

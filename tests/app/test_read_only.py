@@ -21,7 +21,7 @@ async def test_a_held_runbook_opens_read_only_naming_the_holder_and_runs_nothing
             shown = [str(n.message) for n in app._notifications]
             assert any("is being driven by patchbay run" in text and "read-only" in text for text in shown)
             screen = main_screen(app)
-            await pilot.press("n", "r")
+            await pilot.press("r")
             await settle(pilot)
             assert screen.run is None
         session.close()

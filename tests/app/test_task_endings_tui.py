@@ -78,7 +78,7 @@ async def test_quit_with_an_undecided_change_asks_and_u_undoes_it_after_a_restar
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        await pilot.press("n", "r")
+        await pilot.press("r")
         await settle(pilot, lambda: on_review(app))
         await pilot.press("A", "enter")
         await settle(pilot, lambda: not on_review(app) and idle(app))

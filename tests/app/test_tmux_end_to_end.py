@@ -58,7 +58,6 @@ def test_demo_in_tmux_runs_a_task_to_a_commit(tmp_path):
     tmux("new-session", "-d", "-s", "pb", "-x", "120", "-y", "40", command)
     try:
         tmux.wait_for(lambda s: "Add type hints to textkit.stats" in s and "tokens" in s, "the main screen")
-        tmux("send-keys", "-t", "pb", "n")
         tmux("send-keys", "-t", "pb", "r")
         tmux.wait_for(lambda s: "Accept all" in s, "the review screen")
         tmux("send-keys", "-t", "pb", "A")

@@ -39,7 +39,6 @@ def open_demo(tmp_path: Path, name: str) -> tuple[Tmux, Path]:
 def start_demo(tmp_path: Path, name: str) -> tuple[Tmux, Path]:
     """The demo on the review of add_type_hints."""
     tmux, target = open_demo(tmp_path, name)
-    tmux("send-keys", "-t", "pb", "n")
     tmux("send-keys", "-t", "pb", "r")
     tmux.wait_for(lambda s: "Accept all" in s, "the review screen")
     return tmux, target

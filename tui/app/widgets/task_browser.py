@@ -107,15 +107,50 @@ class TaskBrowser(Vertical):
 
     # -- navigation ---------------------------------------------------------------------------------
     def select_next_ready(self) -> bool:
-        """Move to the next READY task, from the selected runbook on (clearing a filter that hides it)."""
+        """Move to the first READY task after the cursor in the tree's order, wrapping around at the
+        end (clearing a filter that hides it); False when no task is READY."""
+        from tui.runbook.graph import statuses
+
+        order: list[TaskKey] = []
+        ready: set[TaskKey] = set()
+        for index, session in enumerate(self.sessions):
+            known = statuses(session.runbook)  # one pass over the runbook, not one per task
+            tasks = [((index, task.id), task.group or "") for task in session.runbook.tasks]
+            order.extend(tree_order(tasks))
+            ready.update((index, task_id) for task_id, (status, _) in known.items() if status == "READY")
         selected = self.tree.selected_key
-        start = selected[0] if selected else 0
-        for index in list(range(start, len(self.sessions))) + list(range(0, start)):
-            task = self.sessions[index].next_ready()
-            if task is not None:
-                if not self.tree.select_task((index, task.id)):
-                    self.clear_filter()
-                    self.tree.select_task((index, task.id))
-                self.tree.focus()
-                return True
-        return False
+        start = order.index(selected) + 1 if selected in order else 0
+        target = next((key for key in order[start:] + order[:start] if key in ready), None)
+        if target is None:
+            return False
+        if not self.tree.select_task(target):
+            self.clear_filter()
+            self.tree.select_task(target)
+        self.tree.focus()
+        return True
+
+
+def tree_order(tasks: list[tuple[TaskKey, str]]) -> list[TaskKey]:
+    """The order the tree lists one runbook's tasks in: (key, group) in runbook order, each group
+    (`a/b` nests b in a) placed where its first task is, its tasks together under it."""
+    top: list = []
+    groups: dict[str, list] = {}
+    for key, group in tasks:
+        children, path = top, ""
+        for part in (p.strip() for p in group.split("/")):
+            if not part:
+                continue
+            path = f"{path}/{part}" if path else part
+            if path not in groups:
+                groups[path] = []
+                children.append(groups[path])
+            children = groups[path]
+        children.append(key)
+
+    def walk(children: list) -> list[TaskKey]:
+        keys: list[TaskKey] = []
+        for child in children:
+            keys.extend(walk(child) if isinstance(child, list) else [child])
+        return keys
+
+    return walk(top)
