@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.widgets.key_bar import DialogKeys
+
 
 def _sections(app) -> list[tuple[str, list]]:
     from textual.screen import Screen
@@ -98,6 +100,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(help_table(self.app), id="help-table")
+        yield DialogKeys()
 
     def action_close(self) -> None:
         self.dismiss(None)

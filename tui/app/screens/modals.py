@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.app.widgets.key_bar import DialogKeys
+
 MODAL_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
@@ -34,9 +36,16 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(self.question, id="confirm-question")
             yield Static("y yes · n no", classes="hint")
+        yield DialogKeys()
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class NoteInput(Input):
+    """The note's one line: `enter` saves it (shown in the dialog's key bar, unlike Input's own)."""
+
+    BINDINGS = [Binding("enter", "submit", "Save", id="note.save")]
 
 
 class NoteScreen(ModalScreen[str | None]):
@@ -53,8 +62,9 @@ class NoteScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question)
-            yield Input(placeholder=self.placeholder, id="note-input")
+            yield NoteInput(placeholder=self.placeholder, id="note-input")
             yield Static("enter saves · escape cancels", classes="hint")
+        yield DialogKeys()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

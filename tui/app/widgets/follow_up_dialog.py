@@ -12,6 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.widgets.key_bar import DialogKeys
+
 if TYPE_CHECKING:
     from tui.session import PreparedPrompt
 
@@ -57,6 +59,7 @@ class FollowUpPrompt(ModalScreen["str | None"]):
             with VerticalScroll(id="follow-up-text"):
                 yield Static(self.text, id="follow-up-body", markup=False)
             yield Static("enter sends · e edits · escape goes back to the review", markup=False)
+        yield DialogKeys()
 
     def on_mount(self) -> None:
         self._show_budget()

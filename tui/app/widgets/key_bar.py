@@ -1,5 +1,8 @@
 """A one-line footer that shows the keys that fit and says when there are more.
 
+Each dialog (a modal screen) has its own, `DialogKeys`: the footer of the screen under a dialog
+shows that screen's keys, which do not work while the dialog is up.
+
 Textual's Footer lays every key out in a grid and lets the overflow spill under its command-palette
 key, leaving a stray letter at the end of the line on narrow terminals. This bar stops before the
 edge and ends with `? all keys` whenever a shown key did not fit (`?` lists every key).
@@ -15,6 +18,7 @@ MORE = "? all keys"
 
 
 class KeyBar(Static):
+    more = MORE  # ends the line when a key did not fit
     DEFAULT_CSS = """
     KeyBar {
         height: 1;
@@ -60,11 +64,23 @@ class KeyBar(Static):
         for position, (key, description) in enumerate(items):
             piece = f" {key} {description} "
             last = position == len(items) - 1
-            room = width - used - (0 if last else cell_len(MORE) + 2)
+            room = width - used - (0 if last else cell_len(self.more) + 2)
             if cell_len(piece) > room:
-                text.append(f" {MORE} ", style=f"bold {key_style}".strip())
+                text.append(f" {self.more} ", style=f"bold {key_style}".strip())
                 break
             text.append(f" {key}", style=f"bold {key_style}".strip())
             text.append(f" {description} ")
             used += cell_len(piece)
         self.update(text)
+
+
+class DialogKeys(KeyBar):
+    """A dialog's keys, on the terminal's bottom line over the footer of the screen beneath."""
+
+    more = "…"  # `?` does not reach through a dialog; its text says every key it takes
+
+    DEFAULT_CSS = """
+    DialogKeys {
+        dock: bottom;
+    }
+    """

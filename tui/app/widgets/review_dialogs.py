@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui.app.widgets.key_bar import DialogKeys
+
 
 class ConfirmOutsideScope(ModalScreen[bool]):
     """`y` applies anyway, `n`/`escape` goes back to the review."""
@@ -36,6 +38,7 @@ class ConfirmOutsideScope(ModalScreen[bool]):
             yield Label("These files are not in the task's files_to_modify:")
             yield Static("\n".join(f"  {path}" for path in self.paths), classes="paths", markup=False)
             yield Label("Apply the accepted hunks to them too?  y: apply   n: go back")
+        yield DialogKeys()
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
@@ -87,6 +90,7 @@ class UndecidedHunks(ModalScreen["UndecidedAnswer | None"]):
                 classes="choices",
                 markup=False,
             )
+        yield DialogKeys()
 
     def action_answer(self, answer: UndecidedAnswer | None) -> None:
         self.dismiss(answer)
