@@ -49,7 +49,7 @@ def test_autopilot_runs_the_demo_end_to_end(demo, capsys):
     code = main(["run", str(demo), "--auto", "--keep-going", "--replay-rate", "0"])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "6 done, 0 failed, 1 retries, 2 passed over" in err
+    assert "6 done, 0 failed, 1 retry, 2 passed over" in err
     final = statuses(demo)
     done = ("add_type_hints", "lint_check", "add_median", "add_cli_flag", "add_top_words", "add_top_flag")
     assert [final[t] for t in done] == ["DONE"] * 6

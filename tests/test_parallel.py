@@ -192,7 +192,7 @@ def test_parallel_autopilot_ends_like_the_sequential_one(tmp_path, capsys, indep
     parallel = demo_copy(tmp_path / "parallel", independent=independent)
     autopilot(sequential, capsys)
     err = autopilot(parallel, capsys, "--parallel", "2")
-    assert "6 done, 0 failed, 1 retries, 2 passed over" in err
+    assert "6 done, 0 failed, 1 retry, 2 passed over" in err
     assert statuses(parallel) == statuses(sequential)
     assert sorted(commits(parallel / "project")) == sorted(commits(sequential / "project"))
     for name in ("textkit/stats.py", "textkit/cli.py", "tests/test_stats.py"):

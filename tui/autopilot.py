@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tui.errors import PatchbayError
+from tui.plural import counted
 from tui.runner import AUTOPILOT_GAVE_UP, Answer, Phase, TaskRun
 
 
@@ -48,7 +49,7 @@ class AutopilotSummary:
         elapsed = time.monotonic() - self.started
         rate = self.tokens_out / self.generation_seconds if self.generation_seconds else 0.0
         lines = [
-            f"autopilot: {len(self.done)} done, {len(self.failed)} failed, {self.retries} retries, "
+            f"autopilot: {len(self.done)} done, {len(self.failed)} failed, {counted(self.retries, 'retry')}, "
             f"{len(self.passed_over)} passed over",
             f"autopilot: {self.tokens_in:,} tokens in, {self.tokens_out:,} out, {rate:.1f} tokens/s, "
             f"{elapsed:.1f} s in all",

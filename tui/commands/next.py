@@ -23,7 +23,11 @@ def why_nothing_is_ready(runbook: Runbook) -> str:
     if not runbook.tasks:
         return "the runbook has no tasks"
     if all(task.status in FINISHED_STATUSES for task in runbook.tasks):
-        return f"all {len(runbook.tasks)} tasks are done (or skipped)"
+        return (
+            "the only task is done (or skipped)"
+            if len(runbook.tasks) == 1
+            else f"all {len(runbook.tasks)} tasks are done (or skipped)"
+        )
     blockers = root_blockers(runbook)
     listed = ", ".join(f"{task.id} ({task.status})" for task in blockers[:5])
     more = f" and {len(blockers) - 5} more" if len(blockers) > 5 else ""

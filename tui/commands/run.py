@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tui.commands.terminal_text import for_terminal, strip_control_sequences
 from tui.errors import PatchbayError, UsageError
+from tui.plural import counted
 
 
 def _session(args: argparse.Namespace, runbook: str, backends: dict | None = None):
@@ -191,7 +192,7 @@ def _run_one(session, task_id: str | None, note: str | None = None) -> int:
     stats = ""
     if final is not None:
         rate = f", {final.tokens_per_second:.1f} tokens/s" if final.tokens_per_second else ""
-        stats = f" ({final.new_tokens} tokens{rate})"
+        stats = f" ({counted(final.new_tokens, 'token')}{rate})"
     _say(f"task {task.id}: answer kept in {answer.output_path}{stats}")
     _say(f"apply it with: patchbay apply --workdir {session.workdir} {answer.output_path}")
     return 0

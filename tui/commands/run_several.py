@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from tui.commands.terminal_text import strip_control_sequences
 from tui.engine.base import Backend
 from tui.errors import PatchbayError, UsageError
+from tui.plural import counted
 
 if TYPE_CHECKING:
     from tui.autopilot import Autopilot
@@ -147,7 +148,7 @@ def _summary(item: _Runbook) -> str:
     failed = f" ({', '.join(summary.failed)})" if summary.failed else ""
     return (
         f"{item.name}: {len(summary.done)} done, {len(summary.failed)} failed{failed}, "
-        f"{summary.retries} retries, {len(summary.passed_over)} passed over (exit {item.code})"
+        f"{counted(summary.retries, 'retry')}, {len(summary.passed_over)} passed over (exit {item.code})"
     )
 
 

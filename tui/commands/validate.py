@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tui.plural import counted
 from tui.runbook.loader import check_runbook, runbook_file_for
 from tui.runbook.problems import shown_path
 
@@ -18,8 +19,8 @@ def run(args: argparse.Namespace) -> int:
     for problem in report.warnings:
         print(problem.formatted())
     print(
-        f"{shown_path(report.path)}: {_count(report.task_count, 'task')}, "
-        f"{_count(len(report.errors), 'error')}, {_count(len(report.warnings), 'warning')}"
+        f"{shown_path(report.path)}: {counted(report.task_count, 'task')}, "
+        f"{counted(len(report.errors), 'error')}, {counted(len(report.warnings), 'warning')}"
     )
     return 1 if report.errors else 0
 
@@ -36,7 +37,3 @@ def known_models(runbook_folder: Path, config: str | None) -> set[str] | None:
         return None
     names = load_registry(runbook_folder, Path(config) if config else None).names()
     return names or None
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

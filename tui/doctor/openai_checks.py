@@ -20,6 +20,7 @@ from tui.engine.base import (
     GenerationSettings,
 )
 from tui.engine.openai_compat import OpenAICompatBackend
+from tui.plural import counted
 
 SECTION = "Server"
 PROBE = [ChatMessage("user", "Say OK.")]
@@ -131,4 +132,8 @@ def _short_completion(backend: OpenAICompatBackend) -> Check:
         return fail(SECTION, "completion", str(exc), "the server answered but could not stream a completion")
     if final is None or first is None:
         return fail(SECTION, "completion", "the stream ended without text", "check the server's log")
-    return ok(SECTION, "completion", f"streamed {final.new_tokens} tokens; first after {first * 1000:.0f} ms")
+    return ok(
+        SECTION,
+        "completion",
+        f"streamed {counted(final.new_tokens, 'token')}; first after {first * 1000:.0f} ms",
+    )

@@ -30,6 +30,7 @@ from tui.engine.base import (
     estimate_message_tokens,
 )
 from tui.engine.openai_compat import OpenAICompatBackend, ServerUnavailable
+from tui.plural import counted
 
 # A server failing again and again waits at most this many back-off periods between tries.
 _MAX_BACKOFF_FACTOR = 8
@@ -116,7 +117,7 @@ class PoolBackend(Backend):
     # -- what the rest of Patchbay asks -----------------------------------------------------------------
 
     def describe(self) -> str:
-        return f"openai pool of {len(self._servers)} servers ({self.model})"
+        return f"openai pool of {counted(len(self._servers), 'server')} ({self.model})"
 
     def max_concurrent_streams(self) -> int:
         return sum(server.max_concurrent for server in self._servers)
@@ -156,7 +157,13 @@ class PoolBackend(Backend):
         if len(failures) == total:
             raise EngineError(f"no server of the pool answers: {failures[0]}" + _and_more(failures))
         if progress:
-            progress(LoadProgress(total, total, f"{total - len(failures)} of {total} servers answer"))
+            progress(
+                LoadProgress(
+                    total,
+                    total,
+                    f"{total - len(failures)} of {counted(total, 'server')} answer{'s' if total == 1 else ''}",
+                )
+            )
 
     def count_tokens(self, messages: list[ChatMessage]) -> TokenCount:
         server = self._first_up()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tui.patch.fuzzy import normalize
+from tui.plural import counted
 
 # Below this similarity no window counts as resembling the lines: naming it would mislead.
 MIN_SIMILARITY = 0.3
@@ -62,7 +63,7 @@ def around_line(stated: int, size: int, why: str = "") -> Region | None:
     line = min(max(stated, 1), size)
     first, last = max(line - 1 - AROUND, 0), min(line - 1 + AROUND, size - 1)
     if stated > size:
-        where = f"the file's last lines: its stated line {stated} is past the end ({size} lines)"
+        where = f"the file's last lines: its stated line {stated} is past the end ({counted(size, 'line')})"
     else:
         where = f"around its stated line {stated}"
     return Region(first, last, None, f"{where}{why}")

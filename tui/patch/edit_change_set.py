@@ -21,6 +21,7 @@ from tui.patch.target import TargetResolver
 from tui.patch.text_file import FileText
 from tui.patch.unified_parse import ParsedHunk
 from tui.patch.whole_file import content_change
+from tui.plural import counted
 
 # A guessed whole file (format `auto`) shorter than this share of the current file is taken
 # for a fragment the model quoted, not the file: replacing the file with it would delete code.
@@ -132,7 +133,7 @@ def _whole_file(workdir: Path, path: str, item: FoundEdit) -> FileChange:
         new = content.split("\n")
         if len(old) >= 10 and len(new) < FRAGMENT_SHARE * len(old):
             raise PatchbayError(
-                f"the block for {rel} at answer line {item.line} has {len(new)} lines against the file's "
+                f"the block for {rel} at answer line {item.line} has {counted(len(new), 'line')} against the file's "
                 f"{len(old)}: it reads as a fragment, not the whole file"
             )
     return content_change(rel, data, content)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.plural import counted
+
 
 @dataclass(frozen=True)
 class DependencyText:
@@ -112,8 +114,8 @@ class ImportReport:
 
     def summary(self) -> str:
         return (
-            f"imported {_count(self.tasks, 'task')} in {_count(self.groups, 'group')} with "
-            f"{_count(self.dependencies, 'dependency', 'dependencies')} into {self.output}"
+            f"imported {counted(self.tasks, 'task')} in {counted(self.groups, 'group')} with "
+            f"{counted(self.dependencies, 'dependency')} into {self.output}"
         )
 
     def note_lines(self) -> list[str]:
@@ -121,7 +123,3 @@ class ImportReport:
             f"{self.plan}:{note.line}: {note.message}" if note.line else f"{self.plan}: {note.message}"
             for note in self.notes
         ]
-
-
-def _count(number: int, noun: str, plural: str | None = None) -> str:
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -24,7 +24,11 @@ class BudgetCheck:
     def label(self) -> str:
         """`1,432 / 2,000 tokens` (with `~` for an estimate), as the prompt pane shows it."""
         count = f"{'~' if not self.exact else ''}{self.tokens:,}"
-        return f"{count} / {self.limit:,} tokens" if self.limit else f"{count} tokens"
+        return (
+            f"{count} / {self.limit:,} tokens"
+            if self.limit
+            else f"{count} token{'' if self.tokens == 1 else 's'}"
+        )
 
     def explain(self) -> str:
         """One sentence for an over-budget prompt, with the numbers."""

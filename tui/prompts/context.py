@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.errors import PatchbayError
+from tui.plural import counted
 
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:[-–:]\s*(\d+)?\s*)?$")
 
@@ -67,7 +68,7 @@ def read_context_file(workdir: Path, path: str, lines: str | int | None = None) 
         raise ContextFileError(f"context file {path}: {exc}") from None
     if all_lines and first > len(all_lines):
         raise ContextFileError(
-            f"context file {path} has {len(all_lines)} lines; lines {lines} are past its end"
+            f"context file {path} has {counted(len(all_lines), 'line')}; lines {lines} are past its end"
         )
     selected = "\n".join(all_lines[first - 1 : last])
     return ContextFile(

@@ -20,6 +20,7 @@ from textual.message import Message
 from tui.app import messages as m
 from tui.app.widgets.output_pane import OutputPane
 from tui.errors import PatchbayError
+from tui.plural import counted
 from tui.run_phase import CANCELLABLE_STEPS, Action, Phase
 
 if TYPE_CHECKING:
@@ -430,7 +431,7 @@ class RunPanel(Vertical):
             self.notify("There is no answer to copy yet.")
             return
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text):,} characters.")
+        self.notify(f"Copied {counted(len(text), 'character')}.")
 
 
 def set_aside_unapplied(run: TaskRun | None, reason: str) -> None:
