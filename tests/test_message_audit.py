@@ -193,7 +193,7 @@ CASES = {
         1,
         (
             "block 1: failed: its SEARCH lines are not in the file",
-            "patchbay: nothing applied: 1 of 1 blocks failed to place; see the report",
+            "patchbay: nothing applied: 1 of 1 block failed to place; see the report",
         ),
         never=("removed lines", "hunk 1"),
     ),

@@ -177,7 +177,7 @@ async def test_brackets_move_between_hunks_and_braces_between_files(project):
         top = round(diff.scroll_y)
         assert top <= start < top + diff.scrollable_content_region.height
         title = str(screen.query_one("#review-title").render())
-        assert "hunk 3/5 · file 1/2 · 0 accepted · 0 rejected · 5 undecided" in title
+        assert "hunk 3 of 5 · file 1 of 2 · 0 accepted · 0 rejected · 5 undecided" in title
 
 
 async def test_s_switches_between_side_by_side_and_unified(project):
@@ -348,7 +348,9 @@ async def test_the_title_names_the_format_each_file_was_written_in(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = screen_of(app)
-        assert "file 1/2 (search_replace) ·" in str(screen.query_one("#review-title").render())
+        assert "block 1 of 2 · file 1 of 2 (SEARCH/REPLACE) ·" in str(
+            screen.query_one("#review-title").render()
+        )
         await pilot.press("right_curly_bracket")
         await pilot.pause()
-        assert "file 2/2 (apply_patch) ·" in str(screen.query_one("#review-title").render())
+        assert "block 2 of 2 · file 2 of 2 (apply_patch) ·" in str(screen.query_one("#review-title").render())

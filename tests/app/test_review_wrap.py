@@ -170,7 +170,7 @@ async def test_title_separates_its_parts_and_the_key_bar_never_leaves_a_stray_le
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         lines = screen_lines(app)
-        assert lines[0].strip().startswith("add_feature · Add the feature · hunk 1/2")
+        assert lines[0].strip().startswith("add_feature · Add the feature · hunk 1 of 2")
         footer = lines[-1].rstrip()
         assert footer.endswith("? all keys")
         assert "Accept" in footer

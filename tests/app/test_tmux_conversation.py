@@ -61,7 +61,7 @@ def test_a_note_and_a_focused_follow_up_fix_one_block_of_the_demo(tmp_path: Path
         tmux("send-keys", "-t", "pb", "r")
         tmux.wait_for(lambda s: "Accept all" in s and "4 undecided" in flat(s), "the review screen")
         tmux("send-keys", "-t", "pb", "y")
-        tmux.wait_for(lambda s: "hunk 2/4" in s and "alphabetical" in s, "the wrong block")
+        tmux.wait_for(lambda s: "block 2 of 4" in s and "alphabetical" in s, "the wrong block")
         tmux("send-keys", "-t", "pb", "N")
         tmux.wait_for(lambda s: "Why is textkit/stats.py#2 rejected?" in s, "the note's input")
         tmux("send-keys", "-t", "pb", "-l", NOTE)

@@ -23,6 +23,7 @@ from tui.errors import PatchbayError, UsageError
 from tui.patch.apply_change import apply_change_set, plan_writes
 from tui.patch.extract import build_change_set
 from tui.patch.model import ChangeSet, FileChange, Hunk
+from tui.plural import counted
 from tui.workspace.deferred_signals import Interrupted
 from tui.workspace.journal import recover
 
@@ -70,11 +71,6 @@ def _file_status(change: FileChange, applied: bool) -> str:
     return "applied" if applied and change.status == "ok" else "failed"
 
 
-def _unit(change: FileChange) -> str:
-    """What the report calls one change of the file: a diff has hunks, other formats blocks."""
-    return "block" if change.edit_format and change.edit_format != "unified_diff" else "hunk"
-
-
 def _file_reason(change: FileChange, change_set_ok: bool, refusal: str | None) -> str | None:
     if change.error:
         return change.error
@@ -82,7 +78,7 @@ def _file_reason(change: FileChange, change_set_ok: bool, refusal: str | None) -
         return "the diff for it changes nothing Patchbay can apply"
     if change.status != "ok":
         failed = sum(1 for hunk in change.hunks if not hunk.placement.placed)
-        return f"{failed} of {len(change.hunks)} {_unit(change)}s failed"
+        return f"{failed} of {counted(len(change.hunks), change.unit)} failed"
     if not change_set_ok:
         return "not applied: other hunks failed, and apply is all or nothing"
     return refusal
@@ -143,7 +139,7 @@ def report_text(change_set: ChangeSet, applied: bool, dry_run: bool, refusal: st
             out.append(f"  {reason}")
         for hunk in change.hunks:
             where = f" at line {hunk.placement.line}" if hunk.placement.placed and hunk.placement.line else ""
-            out.append(f"  {_unit(change)} {hunk.index}: {hunk.placement.describe()}{where}")
+            out.append(f"  {change.unit} {hunk.index}: {hunk.placement.describe()}{where}")
     out.extend(change_set.already_applied)
     return "\n".join(out)
 
@@ -155,14 +151,14 @@ def _not_applied(change_set: ChangeSet, refusal: str | None) -> str:
         (change, hunk) for change in change_set.files if change.error is None for hunk in change.hunks
     ]
     failed = sum(1 for _, hunk in placeable if not hunk.placement.placed)
-    units = {_unit(change) for change, _ in placeable}
+    units = {change.unit for change, _ in placeable}
     parts = []
     if refused:
         names = ", ".join(change.path for change in refused[:3]) + (", ..." if len(refused) > 3 else "")
-        parts.append(f"{len(refused)} file{'s' if len(refused) != 1 else ''} refused ({names})")
+        parts.append(f"{counted(len(refused), 'file')} refused ({names})")
     if failed:
-        unit = "hunks" if units == {"hunk"} else "blocks" if units == {"block"} else "hunks and blocks"
-        parts.append(f"{failed} of {len(placeable)} {unit} failed to place")
+        unit = units.pop() if len(units) == 1 else "change"
+        parts.append(f"{failed} of {counted(len(placeable), unit)} failed to place")
     if parts:
         return f"nothing applied: {'; '.join(parts)}; see the report"
     return refusal or "nothing applied"

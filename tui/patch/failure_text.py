@@ -52,7 +52,6 @@ def failure_text(change_set: ChangeSet) -> str:
         for hunk in change.hunks:
             if hunk.placement.placed:
                 continue
-            what = "block" if change.edit_format and change.edit_format != "unified_diff" else "hunk"
-            out.append(f"{change.path}: {what} {hunk.index} {hunk.placement.describe()}")
+            out.append(f"{change.path}: {change.unit} {hunk.index} {hunk.placement.describe()}")
             out.extend(_quote(change, hunk))
     return "\n".join(out)

@@ -92,6 +92,14 @@ class Hunk:
         return self.edit.removed if self.edit else sum(1 for line in self.lines if line.kind == "removed")
 
 
+FORMAT_NAMES = {
+    "unified_diff": "unified diff",
+    "search_replace": "SEARCH/REPLACE",
+    "apply_patch": "apply_patch",
+    "whole_file": "whole file",
+}
+
+
 @dataclass
 class FileChange:
     """One file of a change set. `old` is None when the file does not exist yet."""
@@ -126,6 +134,21 @@ class FileChange:
     @property
     def removed(self) -> int:
         return sum(hunk.removed for hunk in self.hunks)
+
+    @property
+    def unit(self) -> str:
+        """What one change of this file is called, by the format the answer wrote it in: a diff has
+        hunks, SEARCH/REPLACE and apply_patch answers blocks, a whole new file its changed regions."""
+        formats = set((self.edit_format or "unified_diff").split("+"))
+        if formats == {"unified_diff"}:
+            return "hunk"
+        return "change" if formats == {"whole_file"} else "block"
+
+    @property
+    def format_name(self) -> str:
+        """The answer's format for this file in words (`SEARCH/REPLACE`), "" when not known."""
+        names = (self.edit_format or "").split("+")
+        return " + ".join(FORMAT_NAMES.get(name, name) for name in names if name)
 
     @property
     def changes_metadata(self) -> bool:

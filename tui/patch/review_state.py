@@ -67,6 +67,12 @@ class ReviewState:
         ]
         self._where = {hunk.id: place for place, (_index, hunk) in enumerate(self._order)}
 
+    def unit(self) -> str:
+        """What the review calls one change: `hunk`, `block` or a whole file's `change` when every
+        file is written one way, else `change`."""
+        units = {change.unit for change in self.files if change.hunks}
+        return units.pop() if len(units) == 1 else "change"
+
     def counts(self) -> tuple[int, int, int]:
         """(accepted, rejected, undecided)."""
         accepted = sum(1 for value in self.decisions.values() if value == "accepted")

@@ -97,6 +97,7 @@ def whole_file_change(
         content = pick_code_block(answer, match.group("lang"))
     rel, data = read_target(workdir, artifact)
     change = content_change(rel, data, content)
+    change.edit_format = "whole_file"  # as for a whole file found by `auto`: reviewed as changes, not hunks
     if files_to_modify:
         change.outside_scope = rel not in {path.removeprefix("./") for path in files_to_modify}
     return change

@@ -38,6 +38,7 @@ from tui.patch.model import FileChange
 from tui.patch.review import FileRows, build_file_rows, with_earlier_version
 from tui.patch.review_state import ReviewState
 from tui.patch.whole_file import content_change
+from tui.plural import counted, plural
 from tui.runner import Action
 
 Outcome = Literal["applied", "retry", "error", "manual_done", "back"]
@@ -196,10 +197,12 @@ class ReviewScreen(Screen[str]):
         title.append(f"{getattr(task, 'id', self.run.task_id)}", style="bold")
         title.append(f" · {getattr(task, 'name', '')}")
         change = self.state.current_file
-        # Which edit format the answer used for this file (auto detects it per block).
-        written = f" ({change.edit_format})" if change is not None and change.edit_format else ""
+        # Which edit format the answer used for this file (auto detects it per block), in words,
+        # and what one change is called in it: `block 2 of 5` for SEARCH/REPLACE, not `hunk`.
+        written = f" ({change.format_name})" if change is not None and change.format_name else ""
         title.append(
-            f" · hunk {hunk}/{hunks} · file {self.state.file_index + 1}/{len(self.state.files)}{written} · "
+            f" · {self.state.unit()} {hunk} of {hunks} · file {self.state.file_index + 1} of "
+            f"{len(self.state.files)}{written} · "
             f"{accepted} accepted · {rejected} rejected · {undecided} undecided"
         )
         self.query_one("#review-title", Static).update(title)
@@ -214,7 +217,7 @@ class ReviewScreen(Screen[str]):
             text = f"{change.path}: {change.error}"
         elif not text and hunk is not None and not hunk.placement.placed:
             why = hunk.placement.describe().removeprefix("failed: ")
-            text = f"This hunk could not be placed, so it cannot be accepted: {why}."
+            text = f"This {change.unit} could not be placed, so it cannot be accepted: {why}."
         if not self.message and hunk is not None:
             text = " ".join(
                 part
@@ -271,7 +274,8 @@ class ReviewScreen(Screen[str]):
 
     def action_accept_hunk(self) -> None:
         if not self.state.accept_current():
-            self.say("This hunk could not be placed in the file, so it can only be rejected.")
+            unit = self.state.current_file.unit if self.state.current_file else "hunk"
+            self.say(f"This {unit} could not be placed in the file, so it can only be rejected.")
             return
         self._decided()
 
@@ -435,7 +439,8 @@ class ReviewScreen(Screen[str]):
         if undecided:
             unplaceable = sum(1 for hunk_id in undecided if not self._acceptable_id(hunk_id))
             accepted = len(self.state.accepted_ids())
-            self.app.push_screen(UndecidedHunks(undecided, unplaceable, accepted), self._answered_undecided)
+            question = UndecidedHunks(undecided, unplaceable, accepted, self.state.unit())
+            self.app.push_screen(question, self._answered_undecided)
             return
         self._apply_accepted()
 
@@ -446,7 +451,8 @@ class ReviewScreen(Screen[str]):
 
     def _answered_undecided(self, answer: UndecidedAnswer | None) -> None:
         if answer is None:
-            self.say("Nothing was applied: the undecided hunks are waiting (y accepts, n rejects).")
+            units = plural(self.state.unit())
+            self.say(f"Nothing was applied: the undecided {units} are waiting (y accepts, n rejects).")
             return
         if answer == "accept":
             self.state.accept_undecided()
@@ -458,7 +464,8 @@ class ReviewScreen(Screen[str]):
     def _apply_accepted(self) -> None:
         accepted = self.state.accepted_ids()
         if not accepted:
-            self.say("Nothing is accepted yet: press y on a hunk, or A to accept everything.")
+            unit = self.state.unit()
+            self.say(f"Nothing is accepted yet: press y on a {unit}, or A to accept everything.")
             return
         outside = [change.path for change in self.state.accepted_files() if change.outside_scope]
         if outside:
@@ -514,7 +521,7 @@ class ReviewScreen(Screen[str]):
             return
         text = file_diff_text(change)
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the diff of {change.path} ({text.count(chr(10))} lines).")
+        self.notify(f"Copied the diff of {change.path} ({counted(text.count(chr(10)), 'line')}).")
 
     def action_edit_file(self) -> None:
         change = self.state.current_file

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tui.app.widgets.key_bar import DialogKeys
+from tui.plural import counted
 
 
 class ConfirmOutsideScope(ModalScreen[bool]):
@@ -65,8 +66,9 @@ class UndecidedHunks(ModalScreen["UndecidedAnswer | None"]):
         Binding("escape,b", "answer(None)", "Go back", id="review.undecided.back"),
     ]
 
-    def __init__(self, undecided: list[str], unplaceable: int, accepted: int) -> None:
+    def __init__(self, undecided: list[str], unplaceable: int, accepted: int, unit: str = "hunk") -> None:
         super().__init__()
+        self.unit = unit  # hunk, block or change, as the review header says
         self.undecided = undecided
         self.unplaceable = unplaceable
         self.accepted = accepted
@@ -77,7 +79,7 @@ class UndecidedHunks(ModalScreen["UndecidedAnswer | None"]):
         more = f"\n  … and {count - len(shown)} more" if count > len(shown) else ""
         with Vertical():
             yield Label(
-                f"{count} hunk{'s are' if count != 1 else ' is'} still undecided "
+                f"{counted(count, self.unit)} {'is' if count == 1 else 'are'} still undecided "
                 f"({self.accepted} accepted so far):"
             )
             yield Static("\n".join(f"  {hunk}" for hunk in shown) + more, classes="hunks", markup=False)
