@@ -1,3 +1,5 @@
+import pytest
+
 from tui.plural import counted, plural
 
 
@@ -18,3 +20,16 @@ def test_counted_agrees_with_the_number():
     assert counted(2, "dependency") == "2 dependencies"
     assert counted(12345, "line") == "12,345 lines"
     assert counted(3, "child", "children") == "3 children"
+
+
+def test_messages_with_a_count_of_one_use_the_singular(tmp_path):
+    from tui.patch.closest import around_line
+    from tui.prompts.budget import BudgetCheck
+    from tui.prompts.context import ContextFileError, read_context_file
+
+    assert around_line(5, 1).note.endswith("past the end (1 line)")
+    assert BudgetCheck(1, True, None, None).label() == "1 token"
+    assert BudgetCheck(2, True, None, None).label() == "2 tokens"
+    (tmp_path / "one.txt").write_text("only line\n")
+    with pytest.raises(ContextFileError, match="has 1 line;"):
+        read_context_file(tmp_path, "one.txt", "3-4")
