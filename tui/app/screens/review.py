@@ -1,23 +1,18 @@
 """The review screen: every hunk of a change set, accepted or rejected like `git add -p`, then applied.
 
 Pushed by the main screen as `ReviewScreen(run)` with `run.change_set` built (phase REVIEWING).
-It dismisses with one of `ReviewScreen.OUTCOMES`; the main screen drives what follows.
+It dismisses with one of `ReviewScreen.OUTCOMES`; the main screen drives what follows. Its keys
+are in `review_keys`, what its header and message line say in `review_text`, `e` and `c` in
+`review_edit`.
 """
 
 from __future__ import annotations
 
-import difflib
-import os
-import shlex
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any, Literal
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.message import Message
@@ -25,6 +20,9 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from tui.app import collector
+from tui.app.screens.review_edit import ProposalNotEdited, edit_proposal, file_diff_text
+from tui.app.screens.review_keys import REVIEW_BINDINGS, key_applies
+from tui.app.screens.review_text import current_hunk_text, one_sentence, review_points, review_title
 from tui.app.widgets.diff_view import SCROLL_STEP, SIDE_BY_SIDE_MIN, DiffView
 from tui.app.widgets.file_list import FileList
 from tui.app.widgets.follow_up_dialog import FollowUpPrompt
@@ -34,19 +32,12 @@ from tui.app.widgets.review_dialogs import ConfirmOutsideScope, UndecidedAnswer,
 from tui.commands.terminal_text import strip_control_sequences
 from tui.errors import PatchbayError
 from tui.patch.follow_up import follow_up_for
-from tui.patch.model import FileChange
 from tui.patch.review import FileRows, build_file_rows, with_earlier_version
 from tui.patch.review_state import ReviewState
 from tui.patch.whole_file import content_change
 from tui.plural import counted, plural
-from tui.runner import Action
 
 Outcome = Literal["applied", "retry", "error", "manual_done", "back"]
-
-
-def review_points(task: Any) -> list[str]:
-    details = getattr(task, "ai_details", None)
-    return [str(point) for point in (getattr(details, "review_points", None) or [])]
 
 
 class ReviewScreen(Screen[str]):
@@ -54,53 +45,7 @@ class ReviewScreen(Screen[str]):
     CSS_PATH = "review.tcss"
     AUTO_FOCUS = "DiffView"
     NARROW = 100  # below this many columns the side panel gives the diff more room
-    BINDINGS = [
-        Binding("y", "accept_hunk", "Accept", id="review.accept-hunk"),
-        Binding("n", "reject_hunk", "Reject", id="review.reject-hunk"),
-        Binding("N", "reject_with_note", "Reject + note", id="review.reject-with-note"),
-        Binding("A", "accept_all", "Accept all", id="review.accept-all"),
-        # Not a priority binding: it must queue behind the keys typed before it (`A` then `enter`).
-        Binding("enter", "apply", "Apply", id="review.apply"),
-        Binding("right_square_bracket", "move_hunk(1)", "Next hunk", key_display="]", id="review.next-hunk"),
-        Binding("right_curly_bracket", "move_file(1)", "Next file", key_display="}", id="review.next-file"),
-        Binding("s", "toggle_layout(True)", "Unified", id="review.toggle-layout"),
-        Binding("s", "toggle_layout(False)", "Side by side", id="review.toggle-layout"),
-        Binding("w", "toggle_wrap(False)", "No wrap", id="review.toggle-wrap"),
-        Binding("w", "toggle_wrap(True)", "Wrap", id="review.toggle-wrap"),
-        Binding("a", "accept_file", "Accept file", id="review.accept-file"),
-        Binding("d", "reject_file", "Reject file", id="review.reject-file"),
-        Binding("q,escape", "finish('back')", "Back", id="review.back"),
-        Binding("r", "retry", "Retry", id="review.retry"),
-        Binding("g", "regenerate", "Regenerate hunk", id="review.regenerate"),
-        Binding("p", "compare", "Earlier version", id="review.compare"),
-        Binding("o", "note_hunk", "Note", show=False, id="review.note-hunk"),
-        Binding("O", "note_answer", "Note on answer", show=False, id="review.note-answer"),
-        Binding(
-            "left_square_bracket",
-            "move_hunk(-1)",
-            "Prev hunk",
-            key_display="[",
-            show=False,
-            id="review.prev-hunk",
-        ),
-        Binding(
-            "left_curly_bracket",
-            "move_file(-1)",
-            "Prev file",
-            key_display="{",
-            show=False,
-            id="review.prev-file",
-        ),
-        Binding("left", "scroll_sideways(-1)", "Left", key_display="←", show=False, id="review.scroll-left"),
-        Binding(
-            "right", "scroll_sideways(1)", "Right", key_display="→", show=False, id="review.scroll-right"
-        ),
-        Binding("home", "scroll_sideways(0)", "Line start", show=False, id="review.scroll-home"),
-        Binding("e", "edit_file", "Edit", show=False, id="review.edit-file"),
-        Binding("x", "finish('error')", "Error", show=False, id="review.mark-error"),
-        Binding("m", "finish('manual_done')", "Done by hand", show=False, id="review.manual-done"),
-        Binding("c", "copy_diff", "Copy", show=False, id="review.copy-diff"),
-    ]
+    BINDINGS = REVIEW_BINDINGS
 
     class ApplyFinished(Message):
         """The apply worker is over: `error` is the refusal sentence, None when the change is applied."""
@@ -190,42 +135,13 @@ class ReviewScreen(Screen[str]):
         self.refresh_bindings()
 
     def _update_title(self) -> None:
-        task = self.run.task
-        hunk, hunks = self.state.position()
-        accepted, rejected, undecided = self.state.counts()
-        title = Text()  # wraps onto a second line rather than cutting the counts off
-        title.append(f"{getattr(task, 'id', self.run.task_id)}", style="bold")
-        title.append(f" · {getattr(task, 'name', '')}")
-        change = self.state.current_file
-        # Which edit format the answer used for this file (auto detects it per block), in words,
-        # and what one change is called in it: `block 2 of 5` for SEARCH/REPLACE, not `hunk`.
-        written = f" ({change.format_name})" if change is not None and change.format_name else ""
-        title.append(
-            f" · {self.state.unit()} {hunk} of {hunks} · file {self.state.file_index + 1} of "
-            f"{len(self.state.files)}{written} · "
-            f"{accepted} accepted · {rejected} rejected · {undecided} undecided"
-        )
-        self.query_one("#review-title", Static).update(title)
+        self.query_one("#review-title", Static).update(review_title(self.run, self.state))
         self._update_message()
 
     def _update_message(self) -> None:
         """The refusal sentence, else what the current hunk is (a failed one says why and where)."""
-        text = self.message
-        hunk = self.state.current_hunk
-        change = self.state.current_file
-        if not text and change is not None and change.error is not None:
-            text = f"{change.path}: {change.error}"
-        elif not text and hunk is not None and not hunk.placement.placed:
-            why = hunk.placement.describe().removeprefix("failed: ")
-            text = f"This {change.unit} could not be placed, so it cannot be accepted: {why}."
-        if not self.message and hunk is not None:
-            text = " ".join(
-                part
-                for part in (text, self.run.conversation.describe(hunk.id, comparing=self.comparing))
-                if part
-            )
-        if not text:
-            text = self.layout_note
+        text = self.message or current_hunk_text(self.run, self.state, comparing=self.comparing)
+        text = text or self.layout_note
         # Paths and reasons come from the model's answer: shown as plain text, never as markup or
         # terminal escape sequences.
         self.query_one("#review-message", Static).update(Text(strip_control_sequences(text)))
@@ -239,29 +155,7 @@ class ReviewScreen(Screen[str]):
         # Keys that do nothing right now are hidden from the footer (and pass through).
         if self.applying:
             return False
-        if self.run.step is not None:  # a hunk is being regenerated: q/escape cancels it
-            return action == "finish" and self.run.step == "generating"
-        if action in ("reject_with_note", "note_hunk", "regenerate"):
-            allowed = Action.NOTE if action != "regenerate" else Action.REGENERATE
-            return self.state.current_hunk is not None and allowed in self.run.allowed()
-        if action == "note_answer":
-            return Action.NOTE in self.run.allowed()
-        if action == "compare":
-            return (self.state.hunk_id or "") in self.run.conversation.previous
-        if action == "accept_hunk":
-            return self.state.acceptable(self.state.current_hunk)
-        if action == "reject_hunk":
-            return self.state.current_hunk is not None
-        if action == "toggle_layout":
-            # Two bindings share `s`; only the one that changes the layout shows.
-            return parameters[0] != self.query_one(DiffView).unified
-        if action == "toggle_wrap":
-            return parameters[0] != self.query_one(DiffView).wrap
-        if action == "scroll_sideways":
-            return not self.query_one(DiffView).wrap
-        # `enter` always applies or asks: hiding it while nothing is accepted yet would drop an
-        # `enter` typed right after `A` (bindings are checked before `A` has been handled).
-        return True
+        return key_applies(action, parameters, self.run, self.state, lambda: self.query_one(DiffView))
 
     # -- decisions ------------------------------------------------------------------------------------
     def _decided(self) -> None:
@@ -369,7 +263,7 @@ class ReviewScreen(Screen[str]):
         try:
             prompt = self.run.preview_follow_up(decisions)
         except PatchbayError as error:
-            self.say(_one_sentence(str(error)))
+            self.say(one_sentence(str(error)))
             return
 
         def recount(text: str):
@@ -416,7 +310,7 @@ class ReviewScreen(Screen[str]):
         hunk_id, new_ids = message.hunk_id, message.new_ids
         self.refresh_bindings()
         if message.error is not None:
-            self.say(_one_sentence(message.error))
+            self.say(one_sentence(message.error))
             return
         self.state.reindex(select=new_ids[0] if new_ids else None)
         self._rows.clear()
@@ -491,7 +385,7 @@ class ReviewScreen(Screen[str]):
         try:
             self.run.apply(accepted, confirm_outside=confirm_outside)
         except PatchbayError as error:
-            self.post_message(self.ApplyFinished(_one_sentence(str(error))))
+            self.post_message(self.ApplyFinished(one_sentence(str(error))))
             return
         except Exception as error:  # a bug: say it rather than leave the screen waiting for ever
             self.post_message(
@@ -528,27 +422,11 @@ class ReviewScreen(Screen[str]):
         if change is None or change.error is not None:
             self.say("This file cannot be edited here: it was refused.")
             return
-        proposed = change.new_text or ""
-        suffix = Path(change.path).suffix
-        with tempfile.TemporaryDirectory(prefix="patchbay-edit-") as folder:
-            path = Path(folder) / f"proposed{suffix}"
-            path.write_text(proposed, encoding="utf-8", newline="")
-            editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-            command = [*shlex.split(editor), str(path)]
-            try:
-                if self.app.is_headless:  # no terminal to hand over (tests): run the editor as is
-                    subprocess.call(command, stdin=subprocess.DEVNULL)
-                else:
-                    with self.app.suspend():
-                        subprocess.call(command)
-            except (OSError, SuspendNotSupported) as error:
-                self.say(f"Could not open the editor ({editor}): {error}.")
-                return
-            try:
-                edited = path.read_bytes().decode("utf-8")
-            except (OSError, UnicodeDecodeError):
-                self.say("The edited file is not UTF-8 text; the proposal is unchanged.")
-                return
+        try:
+            edited = edit_proposal(self.app, change)
+        except ProposalNotEdited as why:
+            self.say(str(why))
+            return
         self.use_edited_text(edited)
 
     def use_edited_text(self, edited: str) -> None:
@@ -567,20 +445,3 @@ class ReviewScreen(Screen[str]):
         self.message = ""
         self._show_current(force=True)
         self.notify(f"{change.path}: your edit is now the proposal; review its hunks again.")
-
-
-def _one_sentence(text: str) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else "The change could not be applied."
-    return first if first.endswith((".", "!", "?")) else first + "."
-
-
-def file_diff_text(change: FileChange) -> str:
-    """The file's proposed change as a unified diff (every placed hunk)."""
-    old = change.old_text.splitlines(keepends=True)
-    new = (change.new_text or "").splitlines(keepends=True)
-    before = "/dev/null" if change.kind == "create" else f"a/{change.path}"
-    after = "/dev/null" if change.kind == "delete" else f"b/{change.path}"
-    lines = difflib.unified_diff(old, new, before, after)
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )
