@@ -33,3 +33,17 @@ def test_messages_with_a_count_of_one_use_the_singular(tmp_path):
     (tmp_path / "one.txt").write_text("only line\n")
     with pytest.raises(ContextFileError, match="has 1 line;"):
         read_context_file(tmp_path, "one.txt", "3-4")
+
+
+def test_one_drifted_context_line_differs():
+    from tui.patch.candidates import Candidate, describe_tolerance
+    from tui.patch.text_file import FileText
+
+    def fuzzy(matched):
+        return Candidate(
+            mapping=(0, 1, 2), start=0, kind="fuzzy", score=0.9, first=0, last=2, matched=matched
+        )
+
+    file = FileText.from_text("a\nb\nc\n")
+    assert describe_tolerance(["a", "b", "c"], fuzzy((0, None, 2)), file) == "1 context line differs"
+    assert describe_tolerance(["a", "b", "c"], fuzzy((None, None, 2)), file) == "2 context lines differ"

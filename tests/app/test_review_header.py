@@ -68,3 +68,15 @@ async def test_a_unified_diff_keeps_its_hunks(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: "file 1" in title(app))
         assert "hunk 1 of 1 · file 1 of 1 · 0 accepted" in title(app)
+
+
+def test_the_diff_labels_each_change_in_the_answers_terms(tmp_path):
+    from tui.patch.review import build_file_rows
+
+    answer = "calc.py\n```python\n" + _sr("    return a + b\n", "    return b + a\n")
+    answer += _sr("    return a * b\n", "    return b * a\n") + "```\n"
+    run = run_for(tmp_path, answer, output_parser="auto")
+    labels = [
+        row.label for row in build_file_rows(run.change_set.files[0]).side_by_side if row.kind == "hunk"
+    ]
+    assert [label.split(" · ")[0] for label in labels] == ["block 1/2", "block 2/2"]

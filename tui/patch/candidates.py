@@ -14,6 +14,7 @@ from tui.patch.hunk_edit import indent_for
 from tui.patch.model import HunkLine, LineEdit, Placement
 from tui.patch.text_file import FileText
 from tui.patch.unified_parse import ParsedHunk
+from tui.plural import counted
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,9 @@ def describe_tolerance(old: list[str], match: Candidate, file: FileText) -> str:
     if match.kind == "fuzzy":
         unmatched = match.unmatched
         return (
-            f"{unmatched} context line{'s' if unmatched != 1 else ''} differ" if unmatched else "whitespace"
+            f"{counted(unmatched, 'context line')} differ{'s' if unmatched == 1 else ''}"
+            if unmatched
+            else "whitespace"
         )
     indent = indent_for(old, [True] * len(old), match.mapping, file)
     if indent.delta:

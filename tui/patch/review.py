@@ -15,6 +15,7 @@ from typing import Literal
 from tui.patch.model import FileChange, Hunk
 from tui.patch.review_state import display_order
 from tui.patch.spans import Span, changed_spans
+from tui.plural import counted
 
 __all__ = ["CONTEXT_LINES", "DiffRow", "FileRows", "Span", "build_file_rows", "changed_spans", "unify"]
 
@@ -95,7 +96,7 @@ def build_file_rows(change: FileChange, attempts: Mapping[str, int] | None = Non
     # Numbered by place in the file's list: a follow-up's hunks carry ids past the first answer's.
     place_of = {hunk.id: place for place, hunk in enumerate(change.hunks, start=1)}
     for hunk in ordered:
-        label = f"hunk {place_of[hunk.id]}/{total} · {hunk.placement.describe()}"
+        label = f"{change.unit} {place_of[hunk.id]}/{total} · {hunk.placement.describe()}"
         if attempts and attempts.get(hunk.id, 1) > 1:  # a hunk asked for again says which version
             label += f" · attempt {attempts[hunk.id]}"
         if hunk.edit is None:
@@ -107,7 +108,7 @@ def build_file_rows(change: FileChange, attempts: Mapping[str, int] | None = Non
         if first - shown_until == 1:
             first = shown_until  # folding one line costs a row anyway: show it
         if first > shown_until:
-            rows.append(DiffRow("fold", None, label=f"⋯ {first - shown_until} unchanged lines"))
+            rows.append(DiffRow("fold", None, label=f"⋯ {counted(first - shown_until, 'unchanged line')}"))
         rows.append(DiffRow("hunk", hunk.id, label=label))
         shift = delta[hunk.id]
         for number in range(first, edit.start):
@@ -122,7 +123,9 @@ def build_file_rows(change: FileChange, attempts: Mapping[str, int] | None = Non
             rows.append(_context(hunk.id, number, number + after, old_lines[number]))
         shown_until = max(shown_until, last, edit.end)
     if shown_until < len(old_lines) and rows:
-        rows.append(DiffRow("fold", None, label=f"⋯ {len(old_lines) - shown_until} unchanged lines"))
+        rows.append(
+            DiffRow("fold", None, label=f"⋯ {counted(len(old_lines) - shown_until, 'unchanged line')}")
+        )
     largest = max(len(old_lines), len(old_lines) + change.added - change.removed, 1)
     return FileRows(rows, len(str(largest)))
 
