@@ -11,6 +11,7 @@ from tui.doctor.report import Check, exit_code, fail, info, ok, render_json, ren
 from tui.doctor.system import software_checks, terminal_checks
 from tui.engine.registry import load_registry
 from tui.errors import PatchbayError
+from tui.plural import counted
 
 SECTION = "Model"
 
@@ -37,7 +38,7 @@ def model_checks(name: str | None, config_file: str | None) -> list[Check]:
     if isinstance(spec, OpenAISpec):
         from tui.doctor.openai_checks import openai_checks
 
-        where = spec.base_url or f"a pool of {len(spec.server_list())} servers"
+        where = spec.base_url or f"a pool of {counted(len(spec.server_list()), 'server')}"
         return [ok(SECTION, "model", f"{name} (openai @ {where})"), *openai_checks(spec)]
     if isinstance(spec, ReplaySpec):
         detail = f"{name} replays {spec.transcript}"

@@ -19,6 +19,8 @@ from textual.scroll_view import ScrollView
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.plural import counted
+
 TaskKey = tuple[int, str]  # (runbook index, task id)
 
 # One cell wide in every common terminal font (no emoji), so columns stay aligned over SSH/tmux.
@@ -312,7 +314,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         self._task_nodes = {}
         # No GroupRef data: these nodes must not count as groups the user collapsed.
         top = self.root.add(Text(name, style="bold"), expand=True)
-        top.add_leaf(Text(f"loading {tasks:,} tasks…", style="italic"))
+        top.add_leaf(Text(f"loading {counted(tasks, 'task')}…", style="italic"))
         for group in groups:
             top.add(group, expand=False, allow_expand=False)
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.plural import counted
+
 if TYPE_CHECKING:
     from tui.app.skeleton import Skeleton
 
@@ -21,10 +23,10 @@ def skeleton_text(skeleton: Skeleton) -> Text:
     text = Text()
     text.append("▼ ", style="dim")
     text.append(skeleton.name, style="bold")
-    rows = [Text(f"loading {skeleton.tasks:,} tasks…", style="italic")]
+    rows = [Text(f"loading {counted(skeleton.tasks, 'task')}…", style="italic")]
     rows += [Text(group) for group in skeleton.groups[:MOST_GROUPS]]
     if len(skeleton.groups) > MOST_GROUPS:
-        rows.append(Text(f"… {len(skeleton.groups) - MOST_GROUPS:,} more groups", style="italic"))
+        rows.append(Text(f"… {counted(len(skeleton.groups) - MOST_GROUPS, 'more group')}", style="italic"))
     for number, row in enumerate(rows, 1):
         text.append("\n")
         text.append("└─ " if number == len(rows) else "├─ ", style="dim")
