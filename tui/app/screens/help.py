@@ -17,7 +17,9 @@ def _sections(app) -> list[tuple[str, list]]:
     from textual.screen import Screen
 
     from tui.app.screens.main import MainScreen
-    from tui.app.screens.modals import ConfirmScreen, NoteScreen
+    from tui.app.screens.modals import ConfirmScreen, NoteInput, NoteScreen
+    from tui.app.widgets.follow_up_dialog import FollowUpPrompt
+    from tui.app.widgets.review_dialogs import ConfirmOutsideScope, UndecidedHunks
     from tui.app.widgets.runbook_tree import RunbookTree
 
     sections = [
@@ -32,8 +34,10 @@ def _sections(app) -> list[tuple[str, list]]:
     except ImportError:  # the review screen is optional while it is being built
         pass
     sections += [
+        ("Before applying", [*UndecidedHunks.BINDINGS, *ConfirmOutsideScope.BINDINGS]),
+        ("Follow-up", FollowUpPrompt.BINDINGS),
         ("Questions", ConfirmScreen.BINDINGS),
-        ("Note", NoteScreen.BINDINGS),
+        ("Note", [*NoteInput.BINDINGS, *NoteScreen.BINDINGS]),
         ("This help", HelpScreen.BINDINGS),
     ]
     return sections
