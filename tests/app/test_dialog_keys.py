@@ -110,3 +110,18 @@ async def test_the_questions_over_the_main_screen_show_their_own_keys(demo):
         await wait_for(pilot, lambda: app.screen is screen and "esc Cancel" in footer(app))
         await pilot.press("escape")
         await settle(pilot, lambda: screen.busy is None)
+
+
+async def test_help_lists_the_keys_of_every_dialog(demo):
+    from rich.console import Console
+
+    from tui.app.screens.help import help_table
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        console = Console(width=120, record=True)
+        console.print(help_table(app))
+        text = console.export_text()
+    for description in ("Leave them out", "Apply anyway", "Back to the review", "Save", "Yes"):
+        assert description in text, description
