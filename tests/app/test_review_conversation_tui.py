@@ -172,3 +172,23 @@ async def test_e_edits_the_follow_up_which_is_counted_again_and_sent_as_edited(t
         await pilot.press("enter")
         await settle(pilot, lambda: on_review(app) and main_screen(app).run.attempt == 2)
         assert main_screen(app).run.prompt.rendered.user == dialog.text
+
+
+async def test_while_a_hunk_is_regenerated_the_keys_say_escape_stops_it(tmp_path):
+    from app.screen_text import screen_lines
+
+    first = diff(hunk(5, "value_5 = 500"), unplaceable_hunk())
+    fixed = diff(hunk(20, "value_20 = 2000"))
+    folder = make_runbook(tmp_path / "rb", [{"attempt": 1, "text": first}, {"attempt": 2, "text": fixed}])
+    app = make_app(folder, rate=5)  # slow enough to look at the keys mid-answer
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        review = app.screen
+        await pilot.press("]", "g")
+        await wait_for(pilot, lambda: review.run.step == "generating" and "Stop" in screen_lines(app)[-1])
+        keys = screen_lines(app)[-1]
+        assert "q Stop regenerating" in keys and "Back" not in keys and "Accept" not in keys
+        await pilot.press("escape")
+        await settle(pilot, lambda: review.run.step is None)
+        assert on_review(app)
+        await wait_for(pilot, lambda: "n Reject" in screen_lines(app)[-1])  # the review's keys again

@@ -8,6 +8,7 @@ are in `review_keys`, what its header and message line say in `review_text`, `e`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from rich.text import Text
@@ -70,6 +71,7 @@ class ReviewScreen(Screen[str]):
         self._shown_file: int | None = None
         self.message = ""
         self.layout_note = ""  # why the view is unified (a narrow terminal), shown under the diff
+        self._unfollow: Callable[[], None] | None = None  # stops following the run's announcements
 
     # -- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -98,6 +100,7 @@ class ReviewScreen(Screen[str]):
         self.set_class(self.size.width < self.NARROW, "-narrow")
 
     def on_unmount(self) -> None:
+        self._stop_following()
         collector.renew()  # the change set's objects go; the runbook's stay set aside
 
     def on_theme_switched(self) -> None:
@@ -284,7 +287,24 @@ class ReviewScreen(Screen[str]):
         if hunk is None:
             return
         self.say(f"Asking the model for {hunk.id} again…")
+        # The keys follow the run's step (preparing, generating) as the session announces it.
+        task_id = self.run.task_id
+        self._unfollow = self.run.session.subscribe(
+            lambda changed: self.post_message(self.RunChanged()) if changed == task_id else None
+        )
+        self.refresh_bindings()
         self.regenerate_worker(hunk.id)
+
+    class RunChanged(Message):
+        """The run announced a change of its phase or step (posted from whichever thread)."""
+
+    def on_review_screen_run_changed(self, _message: RunChanged) -> None:
+        self.refresh_bindings()
+
+    def _stop_following(self) -> None:
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
 
     class Regenerated(Message):
         """A hunk was asked for again: the ids that replace it, or why it stays."""
@@ -308,6 +328,7 @@ class ReviewScreen(Screen[str]):
 
     def on_review_screen_regenerated(self, message: Regenerated) -> None:
         hunk_id, new_ids = message.hunk_id, message.new_ids
+        self._stop_following()
         self.refresh_bindings()
         if message.error is not None:
             self.say(one_sentence(message.error))
@@ -403,10 +424,10 @@ class ReviewScreen(Screen[str]):
         self.refresh_bindings()
 
     def action_finish(self, outcome: str) -> None:
-        if self.run.step == "generating":
-            self.run.cancel()  # the regeneration stops; its hunk stays as it was
-            return
         self.dismiss(outcome)
+
+    def action_stop_regenerating(self) -> None:
+        self.run.cancel()  # the regeneration stops; its hunk stays as it was
 
     # -- copy and edit --------------------------------------------------------------------------------
     def action_copy_diff(self) -> None:

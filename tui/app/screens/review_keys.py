@@ -29,6 +29,8 @@ REVIEW_BINDINGS = [
     Binding("w", "toggle_wrap(True)", "Wrap", id="review.toggle-wrap"),
     Binding("a", "accept_file", "Accept file", id="review.accept-file"),
     Binding("d", "reject_file", "Reject file", id="review.reject-file"),
+    # While a hunk is asked for again the same keys stop that instead (and say so).
+    Binding("q,escape", "stop_regenerating", "Stop regenerating", id="review.stop-regenerating"),
     Binding("q,escape", "finish('back')", "Back", id="review.back"),
     Binding("r", "retry", "Retry", id="review.retry"),
     Binding("g", "regenerate", "Regenerate hunk", id="review.regenerate"),
@@ -66,8 +68,10 @@ def key_applies(
 ) -> bool:
     """`diff` gives the diff view, asked for only by the keys that depend on it (this is asked of
     every action, some while the screen is still being built)."""
-    if run.step is not None:  # a hunk is being regenerated: q/escape cancels it
-        return action == "finish" and run.step == "generating"
+    if run.step is not None:  # a hunk is being regenerated: q/escape stops it
+        return action == "stop_regenerating" and run.step == "generating"
+    if action == "stop_regenerating":
+        return False
     if action in ("reject_with_note", "note_hunk", "regenerate"):
         allowed = Action.NOTE if action != "regenerate" else Action.REGENERATE
         return state.current_hunk is not None and allowed in run.allowed()
