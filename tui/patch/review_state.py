@@ -85,6 +85,11 @@ class ReviewState:
         change = self.file_of(hunk.id)
         return change is not None and change.error is None
 
+    def acceptable_id(self, hunk_id: str) -> bool:
+        change = self.file_of(hunk_id)
+        hunk = next((h for h in change.hunks if h.id == hunk_id), None) if change else None
+        return self.acceptable(hunk)
+
     def accepted_ids(self) -> set[str]:
         return {hunk_id for hunk_id, value in self.decisions.items() if value == "accepted"}
 

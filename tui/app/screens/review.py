@@ -24,6 +24,7 @@ from tui.app import collector
 from tui.app.screens.review_edit import ProposalNotEdited, edit_proposal, file_diff_text
 from tui.app.screens.review_keys import REVIEW_BINDINGS, key_applies
 from tui.app.screens.review_text import current_hunk_text, one_sentence, review_points, review_title
+from tui.app.screens.review_work import apply_refusal, regenerate
 from tui.app.widgets.diff_view import SCROLL_STEP, SIDE_BY_SIDE_MIN, DiffView
 from tui.app.widgets.file_list import FileList
 from tui.app.widgets.follow_up_dialog import FollowUpPrompt
@@ -315,16 +316,7 @@ class ReviewScreen(Screen[str]):
 
     @work(thread=True, exclusive=True, group="regenerate", exit_on_error=False)
     def regenerate_worker(self, hunk_id: str) -> None:
-        try:
-            new_ids = self.run.regenerate_hunk(hunk_id)
-        except PatchbayError as error:
-            self.post_message(self.Regenerated(hunk_id, [], str(error)))
-            return
-        except Exception as error:  # a bug: say it rather than leave the review waiting for ever
-            why = f"Internal error while regenerating ({type(error).__name__}: {error})."
-            self.post_message(self.Regenerated(hunk_id, [], why))
-            return
-        self.post_message(self.Regenerated(hunk_id, new_ids, None))
+        self.post_message(self.Regenerated(hunk_id, *regenerate(self.run, hunk_id)))
 
     def on_review_screen_regenerated(self, message: Regenerated) -> None:
         hunk_id, new_ids = message.hunk_id, message.new_ids
@@ -352,17 +344,12 @@ class ReviewScreen(Screen[str]):
     def action_apply(self) -> None:
         undecided = self.state.undecided_ids()
         if undecided:
-            unplaceable = sum(1 for hunk_id in undecided if not self._acceptable_id(hunk_id))
+            unplaceable = sum(1 for hunk_id in undecided if not self.state.acceptable_id(hunk_id))
             accepted = len(self.state.accepted_ids())
             question = UndecidedHunks(undecided, unplaceable, accepted, self.state.unit())
             self.app.push_screen(question, self._answered_undecided)
             return
         self._apply_accepted()
-
-    def _acceptable_id(self, hunk_id: str) -> bool:
-        change = self.state.file_of(hunk_id)
-        hunk = next((h for h in change.hunks if h.id == hunk_id), None) if change else None
-        return self.state.acceptable(hunk)
 
     def _answered_undecided(self, answer: UndecidedAnswer | None) -> None:
         if answer is None:
@@ -403,17 +390,7 @@ class ReviewScreen(Screen[str]):
     @work(thread=True, exclusive=True, group="review-apply", exit_on_error=False)
     def apply_worker(self, accepted: set[str], confirm_outside: bool) -> None:
         """The journaled, fsynced writes run off the event loop; the handler below owns the outcome."""
-        try:
-            self.run.apply(accepted, confirm_outside=confirm_outside)
-        except PatchbayError as error:
-            self.post_message(self.ApplyFinished(one_sentence(str(error))))
-            return
-        except Exception as error:  # a bug: say it rather than leave the screen waiting for ever
-            self.post_message(
-                self.ApplyFinished(f"Internal error while applying ({type(error).__name__}: {error}).")
-            )
-            return
-        self.post_message(self.ApplyFinished(None))
+        self.post_message(self.ApplyFinished(apply_refusal(self.run, accepted, confirm_outside)))
 
     def on_review_screen_apply_finished(self, message: ApplyFinished) -> None:
         self.applying = False
