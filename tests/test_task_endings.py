@@ -209,6 +209,24 @@ def test_promotions_unblocked_by_one_task_are_one_careful_write(demo, monkeypatc
     assert after.task("add_median").status == "READY" and after.task("lint_check").status == "READY"
 
 
+def test_a_status_change_looks_only_at_its_dependents_for_promotions(demo, monkeypatch):
+    """On 10,000 tasks a pass over every task after each write held the interpreter for a tenth
+    of a second, and the TUI's keys with it: only the changed task's dependents can change."""
+    from tui.runbook import graph
+
+    session = Session(demo, replay_rate=0)
+    asked: list[str] = []
+    real = graph.effective_status
+    monkeypatch.setattr(graph, "effective_status", lambda task: (asked.append(task.id), real(task))[1])
+    TaskRun.begin(session, "add_type_hints").mark_done("by hand")
+    dependents = {task.id for task in session.dependents_of("add_type_hints")}
+    assert {"add_median", "lint_check"} < dependents  # add_top_words waits for another task too
+    assert set(asked) <= dependents | {"add_type_hints"}
+    assert stored(demo, "add_median").status == "READY" and stored(demo, "lint_check").status == "READY"
+    others = [task for task in session.runbook.tasks if task.id not in dependents | {"add_type_hints"}]
+    assert len(others) > 3  # the demo has tasks that were not looked at
+
+
 def test_two_callers_promoting_at_once_write_and_log_each_promotion_once(demo, monkeypatch):
     import tui.session
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from tui.workspace.journal import AppliedChange, recover, undo, undo_blockers
 
 if TYPE_CHECKING:
     from tui.patch.hunk_choice import HunkChoice
+    from tui.runbook.models import Runbook, Task
 
 __all__ = ["PreparedPrompt", "Session", "messages_for", "task_settings"]  # what the runner imports from here
 
@@ -104,6 +105,7 @@ class Session:
         self._git = None
         self._git_checked = False
         self._listeners: list[Callable[[str], None]] = []
+        self._dependents: tuple[Runbook | None, dict[str, list[str]]] = (None, {})  # (runbook, its map)
         self.sync_error: str | None = None  # why the READY promotions could not be written at open
         try:
             self.sync_ready_statuses()
@@ -413,12 +415,26 @@ class Session:
         if event is not None:
             self.log.append(task_id, event, status_change=f"{before}->{status}", details=details or {})
         if status in ("DONE", "SKIPPED") or before in ("DONE", "SKIPPED"):
-            self.sync_ready_statuses()  # its dependents become READY (or wait again) in the file too
+            # Its dependents become READY (or wait again) in the file too. Only they can: on
+            # 10,000 tasks a pass over all of them held the interpreter for a tenth of a second.
+            self.sync_ready_statuses(self.dependents_of(task_id))
 
-    def sync_ready_statuses(self) -> list[str]:
+    def dependents_of(self, task_id: str) -> list[Task]:
+        """The tasks that depend on `task_id` directly (the map is made once per loaded runbook)."""
+        runbook, known = self._dependents
+        if runbook is not self.runbook:
+            from tui.runbook.graph import dependents
+
+            runbook = self.runbook
+            known = dependents(runbook)
+            self._dependents = (runbook, known)
+        return [runbook.task(dependent) for dependent in known.get(task_id, ())]
+
+    def sync_ready_statuses(self, among: Iterable[Task] | None = None) -> list[str]:
         """Write to the YAML what the graph shows: a PENDING task whose dependencies are all DONE or
         SKIPPED becomes READY there too (and a stored READY one that waits again goes back to
-        PENDING), so a person or a script reading the file sees what is READY. Returns the ids."""
+        PENDING), so a person or a script reading the file sees what is READY. `among`: only these
+        tasks can have changed (the dependents of one status change); None: every task. Returns the ids."""
         from tui.runbook.graph import effective_status
 
         if self.read_only:  # another Patchbay drives this runbook: it writes, we only look
@@ -427,7 +443,7 @@ class Session:
         # and a reload) must not both see a task PENDING and both promote it.
         with self._write_lock:
             changes = []
-            for task in self.runbook.tasks:
+            for task in self.runbook.tasks if among is None else among:
                 stored = task.status
                 if stored not in ("PENDING", "READY"):
                     continue
