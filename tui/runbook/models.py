@@ -160,9 +160,12 @@ class Task(_Model):
 
     @property
     def runbook(self) -> Runbook:
-        if self._runbook is None:
+        # Read from the private slot: `self._runbook` goes through two __getattr__ layers, 4 µs a
+        # time, and the graph asks every task for its runbook after each status change.
+        runbook = (self.__pydantic_private__ or {}).get("_runbook")
+        if runbook is None:
             raise LookupError(f"task {self.id!r} does not belong to a loaded runbook")
-        return self._runbook
+        return runbook
 
     @property
     def group_path(self) -> tuple[str, ...]:
@@ -261,14 +264,15 @@ class Runbook(_Model):
 
     def task(self, task_id: str) -> Task:
         """The task with this id; KeyError if there is none."""
-        return self._by_id[task_id]
+        return self.by_id[task_id]
 
     def get(self, task_id: str) -> Task | None:
-        return self._by_id.get(task_id)
+        return self.by_id.get(task_id)
 
     @property
     def by_id(self) -> dict[str, Task]:
-        return self._by_id
+        # From the private slot, past pydantic's __getattr__ (see Task.runbook).
+        return self.__pydantic_private__["_by_id"]
 
     @property
     def logs_folder(self) -> Path:
