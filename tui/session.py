@@ -9,20 +9,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui import session_writes
 from tui.engine.base import Backend, FinalRecord
 from tui.errors import PatchbayError
 from tui.prompts.budget import check_budget
 from tui.prompts.render import RetryContext, render_prompt
 from tui.runbook.driver_lock import DriverLock, RunbookLocked, acquire
 from tui.runbook.event_log import EventLog, EventType, utc_timestamp
-from tui.runbook.models import DEFAULT_MODEL, LastRun
-from tui.runbook.writer import (
-    append_task_list_item,
-    set_detail_status,
-    set_task_key,
-    set_task_status,
-    set_task_statuses,
-)
+from tui.runbook.models import DEFAULT_MODEL
 from tui.task_settings import PreparedPrompt, messages_for, task_prompt_source, task_settings
 from tui.workspace.atomic import write_atomically
 from tui.workspace.journal import AppliedChange, recover, undo, undo_blockers
@@ -32,8 +26,6 @@ if TYPE_CHECKING:
     from tui.runbook.models import Runbook, Task
 
 __all__ = ["PreparedPrompt", "Session", "messages_for", "task_settings"]  # what the runner imports from here
-
-RESPONSE_PREVIEW_CHARS = 200
 
 
 def _take_lock(folder: Path, driver: str | None) -> tuple[DriverLock | None, str | None]:
@@ -105,7 +97,9 @@ class Session:
         self._git = None
         self._git_checked = False
         self._listeners: list[Callable[[str], None]] = []
-        self._dependents: tuple[Runbook | None, dict[str, list[str]]] = (None, {})  # (runbook, its map)
+        # (runbook, who depends on each task): made here, off the UI thread, for each runbook read
+        self._dependents: tuple[Runbook | None, dict[str, list[str]]] = (None, {})
+        self.dependents_of("")
         self.sync_error: str | None = None  # why the READY promotions could not be written at open
         try:
             self.sync_ready_statuses()
@@ -135,6 +129,7 @@ class Session:
         fresh = load_runbook(self.runbook_path, known_models=self.registry.names())
         with self._lock:
             self.runbook = fresh
+        self.dependents_of("")  # the map for the new runbook, made in the reload's thread
         return fresh
 
     def reload_models(self) -> list[str]:
@@ -397,27 +392,13 @@ class Session:
         self.write_status(entry.task_id, "READY", event=EventType.RESET_TASK)
         return f"undid the change of {entry.task_id} ({', '.join(entry.change.files)}){commit_note}"
 
-    # -- careful writes ----------------------------------------------------------------------------------
+    # -- careful writes (tui.session_writes) -------------------------------------------------------------
     def write_status(
         self, task_id: str, status: str, *, event: EventType | None, details: dict[str, Any] | None = None
     ) -> None:
-        if self.read_only:
-            raise PatchbayError(self.read_only)
-        task = self.task(task_id)
-        before = self.effective_status(task_id)
-        with self._write_lock:
-            set_task_status(self.runbook_path, task_id, status)
-            if task.task_detail_file is not None:
-                set_detail_status(task.task_detail_file, status)
-        with self._lock:
-            task.status = status
-        self.announce_run(task_id)
-        if event is not None:
-            self.log.append(task_id, event, status_change=f"{before}->{status}", details=details or {})
-        if status in ("DONE", "SKIPPED") or before in ("DONE", "SKIPPED"):
-            # Its dependents become READY (or wait again) in the file too. Only they can: on
-            # 10,000 tasks a pass over all of them held the interpreter for a tenth of a second.
-            self.sync_ready_statuses(self.dependents_of(task_id))
+        """Write the task's status, and the READY promotions (or demotions) of its dependents that
+        it causes, in one careful write; then log and announce them."""
+        session_writes.write_status(self, task_id, status, event=event, details=details)
 
     def dependents_of(self, task_id: str) -> list[Task]:
         """The tasks that depend on `task_id` directly (the map is made once per loaded runbook)."""
@@ -434,108 +415,24 @@ class Session:
         """Write to the YAML what the graph shows: a PENDING task whose dependencies are all DONE or
         SKIPPED becomes READY there too (and a stored READY one that waits again goes back to
         PENDING), so a person or a script reading the file sees what is READY. `among`: only these
-        tasks can have changed (the dependents of one status change); None: every task. Returns the ids."""
-        from tui.runbook.graph import effective_status
-
-        if self.read_only:  # another Patchbay drives this runbook: it writes, we only look
-            return []
-        # Compared, written and recorded under one lock: two callers at once (a run completing
-        # and a reload) must not both see a task PENDING and both promote it.
-        with self._write_lock:
-            changes = []
-            for task in self.runbook.tasks if among is None else among:
-                stored = task.status
-                if stored not in ("PENDING", "READY"):
-                    continue
-                shown = effective_status(task)
-                if shown != stored:
-                    changes.append((task, stored, shown))
-            if not changes:
-                return []
-            # One careful write for all of them (completing a task may unblock hundreds).
-            set_task_statuses(self.runbook_path, {task.id: shown for task, _stored, shown in changes})
-            for task, _stored, shown in changes:
-                if task.task_detail_file is not None:
-                    set_detail_status(task.task_detail_file, shown)
-            for task, stored, shown in changes:
-                with self._lock:
-                    task.status = shown
-                reason = (
-                    "its dependencies are done" if shown == "READY" else "it waits for its dependencies again"
-                )
-                self.log.append(
-                    task.id,
-                    EventType.RESET_TASK,
-                    status_change=f"{stored}->{shown}",
-                    details={"reason": reason},
-                )
-        for task, _stored, _shown in changes:
-            self.announce_run(task.id)
-        return [task.id for task, _stored, _shown in changes]
+        tasks can have changed; None: every task. Returns the ids."""
+        return session_writes.sync_ready_statuses(self, among)
 
     def set_last_run_outcome(self, task_id: str, outcome: str) -> None:
         """The run ended otherwise than its answer suggested (validation failed, an error): say so."""
-        task = self.task(task_id)
-        if task.last_run is None or task.last_run.outcome == outcome:
-            return
-        fields = task.last_run.model_dump(exclude={"extra"})
-        fields.update(task.last_run.extra or {})
-        fields["outcome"] = outcome
-        path, entry = self._details_target(task)
-        with self._write_lock:
-            set_task_key(path, entry, "last_run", fields)
-        task.last_run = task.last_run.model_copy(update={"outcome": outcome})
-
-    def _details_target(self, task) -> tuple[Path, str | None]:
-        """Where a task's last_run and issues live: its detail file, or its entry in runbook.yaml."""
-        if task.task_detail_file is not None:
-            return task.task_detail_file, None
-        return self.runbook_path, task.id
+        session_writes.set_last_run_outcome(self, task_id, outcome)
 
     def write_last_run(
         self, task_id: str, prompt: PreparedPrompt, text: str, final: FinalRecord | None, *, success: bool
     ) -> None:
-        task = self.task(task_id)
-        previous = task.last_run
-        last_run = {
-            "timestamp": utc_timestamp(),
-            "outcome": "SUCCESS" if success else "FAILURE",
-            "llm_response": text[:RESPONSE_PREVIEW_CHARS],
-            "cost_estimate": (previous.cost_estimate or 0.0) if previous is not None else 0.0,
-            "model": prompt.model_name,
-            "tokens_in": final.prompt_tokens if final else prompt.tokens.count,
-            "tokens_out": final.new_tokens if final else None,
-            "tokens_per_second": round(final.tokens_per_second, 1)
-            if final and final.tokens_per_second
-            else None,
-        }
-        path, entry = self._details_target(task)
-        with self._write_lock:
-            set_task_key(path, entry, "last_run", last_run)
-        task.last_run = LastRun(**last_run)
+        session_writes.write_last_run(self, task_id, prompt, text, final, success=success)
 
     def record_hunks(self, task_id: str, choice: HunkChoice) -> None:
         """Add which hunks went in (and which were left out) to the last_run the answer wrote."""
-        task = self.task(task_id)
-        previous = task.last_run
-        if previous is None:
-            return
-        last_run = {name: getattr(previous, name) for name in LastRun.model_fields if name != "extra"}
-        last_run.update({**(previous.extra or {}), **choice.last_run_keys()})
-        path, entry = self._details_target(task)
-        with self._write_lock:
-            set_task_key(path, entry, "last_run", last_run)
+        session_writes.record_hunks(self, task_id, choice)
 
     def append_issue(self, task_id: str, kind: str, detail: str) -> None:
-        task = self.task(task_id)
-        path, entry = self._details_target(task)
-        with self._write_lock:
-            append_task_list_item(
-                path,
-                entry,
-                "issues",
-                {"timestamp": utc_timestamp(), "type": kind, "detail": detail, "resolution": None},
-            )
+        session_writes.append_issue(self, task_id, kind, detail)
 
     def keep_answer(self, task_id: str, attempt: int, text: str) -> Path | None:
         """Keep every answer under <runbook>/outputs/ so nothing the model said is lost."""
