@@ -26,3 +26,47 @@ async def test_rows_that_did_not_change_are_the_same_objects_and_nodes(demo):
         await settle(pilot)
         assert all(screen.tree._task_nodes[key] is node for key, node in nodes.items())
         assert screen.tree.row((0, first.id)).status == "DONE"
+
+
+async def test_a_status_change_redraws_its_task_and_dependents_without_walking_every_task(demo, monkeypatch):
+    """On 10,000 tasks a walk of every task after each status write was a visible stall."""
+    from tui.runbook import graph
+
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await settle(pilot)
+        before = {key: screen.tree.row(key) for key in screen.tree._task_nodes}
+        walks: list[int] = []
+        real = graph.statuses
+        monkeypatch.setattr(graph, "statuses", lambda runbook: (walks.append(1), real(runbook))[1])
+        screen.run_panel.mark_done(screen.sessions[0], "add_type_hints")
+        await settle(pilot, lambda: screen.tree.row((0, "add_median")).status == "READY")
+        assert walks == []
+        changed = {key[1] for key in before if screen.tree.row(key) is not before[key]}
+        # the task, the dependents it unblocked, and one that now waits for one task fewer
+        assert changed == {"add_type_hints", "add_median", "lint_check", "add_top_words"}
+        assert screen.tree.row((0, "add_type_hints")).status == "DONE"
+        assert screen.tree.row((0, "lint_check")).status == "READY"
+        assert screen.tree.row((0, "add_top_words")).blocked_by == ("add_median",)
+        assert screen.tree._task_nodes[(0, "add_median")].data is screen.tree.row((0, "add_median"))
+
+
+async def test_a_status_change_under_a_filter_shows_once_the_filter_is_cleared(demo):
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await settle(pilot)
+        await pilot.press("slash", *"add_")
+        await settle(pilot, lambda: screen.tree.settled and screen.tree.filter_text == "add_")
+        assert screen.tree.row((0, "lint_check")) is None  # hidden by the filter
+        screen.run_panel.mark_done(screen.sessions[0], "add_type_hints")
+        await settle(pilot, lambda: screen.tree.row((0, "add_median")).status == "READY")
+        await pilot.press("m")  # narrowing the filter keeps the new rows
+        await settle(pilot, lambda: screen.tree.settled and screen.tree.filter_text == "add_m")
+        assert screen.tree.row((0, "add_median")).status == "READY"
+        await pilot.press("escape")
+        await settle(pilot, lambda: screen.tree.filter_text == "")
+        assert screen.tree.row((0, "lint_check")).status == "READY"
+        assert screen.tree.row((0, "add_type_hints")).status == "DONE"
+        assert screen.tree.row((0, "add_top_words")).blocked_by == ("add_median",)

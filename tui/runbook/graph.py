@@ -33,6 +33,13 @@ def statuses(runbook: Runbook) -> dict[str, tuple[str, list[str]]]:
     return found
 
 
+def status_and_waits(task: Task) -> tuple[str, list[str]]:
+    """One task's effective status and what it waits for (empty unless PENDING), as `statuses` has it."""
+    by_id = task.runbook.by_id
+    status = _status(task, by_id)
+    return status, _waiting(task, by_id) if status == "PENDING" else []
+
+
 def _waiting(task: Task, by_id: dict[str, Task]) -> list[str]:
     waiting = []
     for dep in task.depends_on:

@@ -186,15 +186,23 @@ class MainScreen(Screen):
 
     # -- routing what the parts announce -------------------------------------------------------------
     def on_task_changed(self, message: m.TaskChanged) -> None:
+        self.task_changed((message.session_index, message.task_id))
+
+    def task_changed(self, key: TaskKey) -> None:
+        """Only the task's line and its dependents' are redrawn (a full refresh walks every task)."""
         self.batch_panel.forget_candidates()
+        self.browser.task_changed(key)
         if not self._tree_stale:  # a burst of announcements becomes one refresh
             self._tree_stale = True
-            self.call_later(self.refresh_tree)
+            self.call_later(self.refresh_changed)
 
     def on_run_panel_finished(self, message: RunPanel.Finished) -> None:
         self.status_line.show_message("")  # "cancelling…" and the like are over
         self.batch_panel.finished(message.run)
-        self.refresh_tree()
+        if message.run.session in self.sessions:  # its task is no longer active: RUNNING shows as such
+            self.task_changed((self.sessions.index(message.run.session), message.run.task_id))
+        else:
+            self.refresh_tree()
 
     def on_run_panel_prompt_shown(self, message: RunPanel.PromptShown) -> None:
         if message.key is not None and message.key == self.selected_key:
@@ -229,6 +237,14 @@ class MainScreen(Screen):
         self._tree_stale = False
         self.batch_panel.forget_candidates()
         self.browser.show(lambda key: self.is_active(*key))
+        self.show_selected()
+        self.refresh_bindings()
+
+    def refresh_changed(self) -> None:
+        if not self._tree_stale:
+            return  # a full refresh came first and showed the changes
+        self._tree_stale = False
+        self.browser.show_changed(lambda key: self.is_active(*key))
         self.show_selected()
         self.refresh_bindings()
 

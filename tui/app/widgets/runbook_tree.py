@@ -7,9 +7,7 @@ it knows nothing about running tasks. Rebuilding keeps the selection and the exp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -19,84 +17,11 @@ from textual.scroll_view import ScrollView
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.app.widgets.row_filter import RowFilter
+from tui.app.widgets.task_row import GroupRef, RunbookRows, TaskKey, TaskRow, label_parts
 from tui.plural import counted
 
-TaskKey = tuple[int, str]  # (runbook index, task id)
-
-# One cell wide in every common terminal font (no emoji), so columns stay aligned over SSH/tmux.
-STATUS_SYMBOLS = {
-    "READY": "●",
-    "RUNNING": "◐",
-    "INTERRUPTED": "!",
-    "DONE": "✓",
-    "ERROR": "✗",
-    "SKIPPED": "»",
-    "PENDING": "○",
-}
-TYPE_LABELS = {"AI_ASSISTED": "AI ", "MANUAL": "MAN", "AUTOMATED_SCRIPT": "SCR"}
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    key: TaskKey
-    name: str
-    group: str
-    type: str
-    status: str  # effective status: READY, PENDING (blocked), RUNNING, INTERRUPTED, DONE, ERROR, SKIPPED
-    blocked_by: tuple[str, ...] = ()
-
-    def matches(self, needle: str) -> bool:
-        return needle.lower() in self.haystack
-
-    @property
-    def haystack(self) -> str:
-        """The lower-cased text a filter searches (id, name, group, type), joined by a separator
-        no filter can span, built once per row: a keystroke on 10,000 tasks must not lower-case them again."""
-        cached = self.__dict__.get("_haystack")
-        if cached is None:
-            cached = "\0".join(text.lower() for text in (self.key[1], self.name, self.group, self.type))
-            object.__setattr__(self, "_haystack", cached)
-        return cached
-
-    @property
-    def label_width(self) -> int:
-        """Cells of the tree line's label (symbol, type, name, note), built once per row."""
-        cached = self.__dict__.get("_label_width")
-        if cached is None:
-            symbol, kind, note = _label_parts(self)
-            cached = _cells(symbol) + _cells(kind) + _cells(self.name) + _cells(note)
-            object.__setattr__(self, "_label_width", cached)
-        return cached
-
-
-def _label_parts(row: TaskRow) -> tuple[str, str, str]:
-    """The status symbol, type label and trailing note of a task's line, each with its spacing."""
-    if row.status == "PENDING" and row.blocked_by:
-        note = f"  ⧗ waits for {', '.join(row.blocked_by)}"
-    elif row.status == "INTERRUPTED":
-        note = "  interrupted (R resets it)"
-    else:
-        note = ""
-    return STATUS_SYMBOLS.get(row.status, "?") + " ", TYPE_LABELS.get(row.type, row.type[:3]) + " ", note
-
-
-def _cells(text: str) -> int:
-    return len(text) if text.isascii() else cell_len(text)
-
-
-@dataclass(frozen=True)
-class GroupRef:
-    runbook_index: int
-    path: str  # "" for the runbook node itself
-
-
-@dataclass
-class RunbookRows:
-    index: int
-    name: str
-    rows: Sequence[TaskRow]
-    error: str | None = None  # shown beside the runbook name while its YAML is invalid
-    extra: dict = field(default_factory=dict)
+__all__ = ["GroupRef", "RunbookRows", "RunbookTree", "TaskKey", "TaskRow"]
 
 
 class _Built:
@@ -162,13 +87,9 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         self.auto_expand = False
         self._task_nodes: dict[TaskKey, TreeNode] = {}
         self._collapsed: set[tuple[int, str]] = set()
-        self._filter = ""
+        self._rows = RowFilter()  # the filter's text and what it matched
         self._runbooks: list[RunbookRows] = []
         self._moving_to: TaskKey | None = None  # where a scheduled cursor move is headed
-        # The rows the current filter matched, per runbook: a longer filter that contains the last
-        # one can only match a subset, so a keystroke searches these, not every task.
-        self._matched: list[list[TaskRow]] = []
-        self._matched_for: str | None = None
         self._filter_due = False  # a filter keystroke is waiting to be applied
         self._shape: tuple | None = None  # what the current nodes were built from (_shape_of)
         self._shape_filter: str | None = None  # and the filter they were built for
@@ -184,9 +105,9 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             keep = self._moving_to or self.selected_key
         self._remember_collapsed()
         if runbooks is not self._runbooks:
-            self._matched_for = None  # new rows: the last matches say nothing about them
+            self._rows.forget()
         self._runbooks = runbooks
-        matched = self._match(runbooks)
+        matched = self._rows.match(runbooks)
         shape = self._shape_of(runbooks, matched)
         if shape == self._shape and self._fits(self._task_nodes, matched):
             self._update_rows(matched)
@@ -195,7 +116,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             return
         if self._shape is not None and self._shape_filter == "":
             self._unfiltered = _Built(self)  # kept for when the filter is cleared
-        self._shape, self._shape_filter = shape, self._matched_for
+        self._shape, self._shape_filter = shape, self._rows.matched_for
         kept = self._unfiltered
         if (
             self._shape_filter == ""
@@ -292,6 +213,25 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
                     node.data = row
                     node._updates += 1  # part of the key of the line's cached strip
                     changed.append(node)
+        self._redraw(changed)
+
+    def update_rows(self, rows: Sequence[TaskRow]) -> None:
+        """New rows for a few tasks (their status changed): each takes its old row's place and its
+        line is redrawn, without walking the other tasks (on 10,000 tasks every walk after each
+        status write was a visible stall). Only statuses change this way: names, groups and the
+        set of tasks come with `show_runbooks`."""
+        changed: list[TreeNode] = []
+        for row in rows:
+            if self._rows.replace(self._runbooks, row) is None:
+                continue
+            node = self._task_nodes.get(row.key)  # None: the filter hides it
+            if node is not None and node.data is not row and node.data != row:
+                node.data = row
+                node._updates += 1
+                changed.append(node)
+        self._redraw(changed)
+
+    def _redraw(self, changed: list[TreeNode]) -> None:
         if not changed:
             return
         lines = self._tree_lines_cached
@@ -391,7 +331,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             if isinstance(data, GroupRef) and data.path:
                 text.stylize(self.get_component_rich_style("runbook-tree--group", partial=True))
             return text
-        symbol, kind, note = _label_parts(data)
+        symbol, kind, note = label_parts(data)
         status_style = self.get_component_rich_style(f"runbook-tree--{data.status.lower()}", partial=True)
         text = Text.assemble(
             (symbol, status_style),
@@ -437,8 +377,8 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
     # -- filtering -------------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:
         """Filter the tasks; keystrokes that arrive together are applied once, after the last."""
-        self._filter = text.strip()
-        if not self._filter:
+        self._rows.text = text.strip()
+        if not self._rows.text:
             # Clearing is one action, not typing, and callers select a task right after it.
             self._apply_filter()
             return
@@ -450,31 +390,14 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
 
     def _apply_filter(self) -> None:
         self._filter_due = False
-        before = self._matched
-        matched = self._match(self._runbooks)
+        before = self._rows.matched
+        matched = self._rows.match(self._runbooks)
         if len(before) == len(matched) and all(
             old is new or (len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True)))
             for old, new in zip(before, matched, strict=True)
         ):
             return  # the same rows as shown (typing "t" when every id has one): nothing to redraw
         self.show_runbooks(self._runbooks)
-
-    def _match(self, runbooks: list[RunbookRows]) -> list[list[TaskRow]]:
-        needle = self._filter.lower()
-        last = self._matched_for
-        if last is not None and last == needle:
-            return self._matched
-        if not needle:  # every row, without building each one's haystack (a status change, unfiltered)
-            self._matched = [list(runbook.rows) for runbook in runbooks]
-            self._matched_for = needle
-            return self._matched
-        if last is not None and last in needle:  # narrowing: only the last matches can still match
-            pools: list[Sequence[TaskRow]] = self._matched
-        else:
-            pools = [runbook.rows for runbook in runbooks]
-        self._matched = [[row for row in pool if needle in row.haystack] for pool in pools]
-        self._matched_for = needle
-        return self._matched
 
     @property
     def shown_count(self) -> int:
@@ -488,7 +411,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
 
     @property
     def filter_text(self) -> str:
-        return self._filter
+        return self._rows.text
 
     # -- selection -------------------------------------------------------------------------------
     @property

@@ -32,6 +32,7 @@ class TaskBrowser(Vertical):
         super().__init__(id=id)
         self.sessions = sessions  # the screen's list, filled in place once loaded
         self._skeleton: Skeleton | None = None
+        self._changed: dict[int, set[str]] = {}  # tasks announced since the tree last showed them
 
     def compose(self):
         yield RunbookBanner(id="banner")
@@ -71,7 +72,22 @@ class TaskBrowser(Vertical):
         """List every session's tasks as they are now."""
         from tui.app.widgets.tree_rows import runbook_rows
 
+        self._changed.clear()
         self.tree.show_runbooks(runbook_rows(self.sessions, self.banner.errors, is_active, self.tree.row))
+
+    def task_changed(self, key: TaskKey) -> None:
+        """A task's status (or whether it runs) changed: `show_changed` redraws it and its dependents."""
+        self._changed.setdefault(key[0], set()).add(key[1])
+
+    def show_changed(self, is_active: Callable[[TaskKey], bool]) -> None:
+        """Redraw the tasks announced since the last call, and their dependents, and no others."""
+        from tui.app.widgets.tree_rows import changed_rows
+
+        changed, self._changed = self._changed, {}
+        for index, task_ids in changed.items():
+            if index < len(self.sessions):
+                rows = changed_rows(self.sessions[index], index, task_ids, is_active, self.tree.row)
+                self.tree.update_rows(rows)
 
     # -- the filter ---------------------------------------------------------------------------------
     @property

@@ -3,7 +3,7 @@ of them (effective status, what a task waits for, its issues). Plain functions: 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tui.app.widgets.runbook_tree import RunbookRows, TaskKey, TaskRow
@@ -11,6 +11,7 @@ from tui.app.widgets.task_summary import TaskSummary
 from tui.errors import PatchbayError
 
 if TYPE_CHECKING:
+    from tui.runbook.models import Task
     from tui.session import Session
 
 
@@ -25,24 +26,53 @@ def task_rows(
     from tui.runbook.graph import statuses
 
     known = statuses(session.runbook)  # one pass: per-task lookups take seconds on 10,000 tasks
-    rows = []
-    for task in session.runbook.tasks:
-        status, waits = known[task.id]
-        if status == "RUNNING" and not is_active((index, task.id)):
-            status = "INTERRUPTED"  # RUNNING on disk but nobody runs it: a previous session stopped
-        blocked = tuple(waits) if status == "PENDING" else ()
-        group = task.group or ""
-        row = shown((index, task.id))
-        if row is None or (row.status, row.blocked_by, row.name, row.group, row.type) != (
-            status,
-            blocked,
-            task.name,
-            group,
-            task.type,
-        ):
-            row = TaskRow((index, task.id), task.name, group, task.type, status, blocked)
-        rows.append(row)
-    return rows
+    return [_row(task, *known[task.id], index, is_active, shown) for task in session.runbook.tasks]
+
+
+def changed_rows(
+    session: Session,
+    index: int,
+    task_ids: Iterable[str],
+    is_active: Callable[[TaskKey], bool],
+    shown: Callable[[TaskKey], TaskRow | None],
+) -> list[TaskRow]:
+    """The rows of these tasks and of their dependents (whose status and "waits for" follow theirs):
+    what one status change alters in the tree, found without a pass over every task."""
+    from tui.runbook.graph import status_and_waits
+
+    tasks: dict[str, Task] = {}
+    for task_id in task_ids:
+        task = session.runbook.get(task_id)
+        if task is None:  # a reload took it away: the full refresh that follows shows that
+            continue
+        tasks[task_id] = task
+        for dependent in session.dependents_of(task_id):
+            tasks.setdefault(dependent.id, dependent)
+    return [_row(task, *status_and_waits(task), index, is_active, shown) for task in tasks.values()]
+
+
+def _row(
+    task: Task,
+    status: str,
+    waits: list[str],
+    index: int,
+    is_active: Callable[[TaskKey], bool],
+    shown: Callable[[TaskKey], TaskRow | None],
+) -> TaskRow:
+    if status == "RUNNING" and not is_active((index, task.id)):
+        status = "INTERRUPTED"  # RUNNING on disk but nobody runs it: a previous session stopped
+    blocked = tuple(waits) if status == "PENDING" else ()
+    group = task.group or ""
+    row = shown((index, task.id))
+    if row is not None and (row.status, row.blocked_by, row.name, row.group, row.type) == (
+        status,
+        blocked,
+        task.name,
+        group,
+        task.type,
+    ):
+        return row
+    return TaskRow((index, task.id), task.name, group, task.type, status, blocked)
 
 
 def runbook_rows(
