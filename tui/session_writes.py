@@ -56,14 +56,16 @@ def write_status(
             set_task_status(session.runbook_path, task_id, status)
         if task.task_detail_file is not None:
             set_detail_status(task.task_detail_file, status)
+        _write_details(promotions)
         with session._lock:
             task.status = status
+            _hold(promotions)
+        # Shown before it is logged: each log line is an fsync the tree need not wait for.
+        session.announce_run(task_id)
+        _announce(session, promotions)
         if event is not None:
             session.log.append(task_id, event, status_change=f"{before}->{status}", details=details or {})
-        _record(session, promotions)
-    session.announce_run(task_id)
-    for other, _stored, _shown in promotions:
-        session.announce_run(other.id)
+        _log(session, promotions)
 
 
 def sync_ready_statuses(session: Session, among: Iterable[Task] | None) -> list[str]:
@@ -77,9 +79,11 @@ def sync_ready_statuses(session: Session, among: Iterable[Task] | None) -> list[
             return []
         # One careful write for all of them (completing a task may unblock hundreds).
         set_task_statuses(session.runbook_path, {task.id: shown for task, _stored, shown in promotions})
-        _record(session, promotions)
-    for task, _stored, _shown in promotions:
-        session.announce_run(task.id)
+        _write_details(promotions)
+        with session._lock:
+            _hold(promotions)
+        _announce(session, promotions)
+        _log(session, promotions)
     return [task.id for task, _stored, _shown in promotions]
 
 
@@ -105,14 +109,24 @@ def _promotions(tasks: Iterable[Task], changed: str | None = None, status: str =
     return found
 
 
-def _record(session: Session, promotions: list[Promotion]) -> None:
-    """After the promotions' write: their detail files, the tasks in memory, and the run log."""
+def _write_details(promotions: list[Promotion]) -> None:
     for task, _stored, shown in promotions:
         if task.task_detail_file is not None:
             set_detail_status(task.task_detail_file, shown)
+
+
+def _hold(promotions: list[Promotion]) -> None:
+    for task, _stored, shown in promotions:
+        task.status = shown
+
+
+def _announce(session: Session, promotions: list[Promotion]) -> None:
+    for task, _stored, _shown in promotions:
+        session.announce_run(task.id)
+
+
+def _log(session: Session, promotions: list[Promotion]) -> None:
     for task, stored, shown in promotions:
-        with session._lock:
-            task.status = shown
         reason = "its dependencies are done" if shown == "READY" else "it waits for its dependencies again"
         session.log.append(
             task.id, EventType.RESET_TASK, status_change=f"{stored}->{shown}", details={"reason": reason}
