@@ -38,6 +38,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("reload-latency", "ms", Target("<", 300), 0, "bench.reload:reload_latency"),
     Benchmark("tui-10k-first-frame", "x", Target("<=", 1.5), 2, "bench.tree_first_frame:tui_10k_first_frame"),
     Benchmark("tui-10k-filter", "x", Target("<=", 2.0), 2, "bench.tree_filter:tui_10k_filter"),
+    Benchmark("tui-10k-manual-done", "x", Target("<=", 2.0), 2, "bench.manual_done:tui_10k_manual_done"),
     Benchmark("apply-100-files", "s", Target("<", 1.0), 3, "bench.apply:apply_100_files"),
     Benchmark("apply-vs-git", "x", Target(REPORT_ONLY), 2, "bench.apply:apply_vs_git"),
     Benchmark("pool-throughput", "x", Target("<=", 1.2), 2, "bench.pool:pool_throughput"),

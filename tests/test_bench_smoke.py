@@ -70,6 +70,7 @@ def test_every_benchmark_in_the_issue_is_in_the_catalog_once():
         "reload-latency",
         "tui-10k-first-frame",
         "tui-10k-filter",
+        "tui-10k-manual-done",
         "apply-100-files",
         "apply-vs-git",
         "pool-throughput",
