@@ -70,3 +70,25 @@ async def test_a_status_change_under_a_filter_shows_once_the_filter_is_cleared(d
         assert screen.tree.row((0, "lint_check")).status == "READY"
         assert screen.tree.row((0, "add_type_hints")).status == "DONE"
         assert screen.tree.row((0, "add_top_words")).blocked_by == ("add_median",)
+
+
+async def test_a_status_change_that_leaves_the_keys_as_they_were_does_not_rebuild_the_footer(demo):
+    """The footer rebuilds its keys on each refresh of the bindings: tens of ms on a busy machine."""
+    import asyncio
+
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await settle(pilot)
+        screen.tree.select_task((0, "document_usage"))
+        await settle(pilot, lambda: screen.selected_key == (0, "document_usage"))
+        rebuilt: list[object] = []
+        screen.bindings_updated_signal.subscribe(screen, rebuilt.append)
+        session = screen.sessions[0]
+        # another task's status changes: the keys offered for the selected one stay the same
+        await asyncio.to_thread(session.write_status, "add_type_hints", "SKIPPED", event=None)
+        await settle(pilot, lambda: screen.tree.row((0, "add_median")).status == "READY")
+        assert rebuilt == []
+        await pilot.press("down")  # another task selected: other keys, so the footer is rebuilt
+        await settle(pilot, lambda: screen.selected_key != (0, "document_usage"))
+        assert rebuilt

@@ -88,6 +88,7 @@ class MainScreen(Screen):
         super().__init__()
         self.sessions = sessions
         self._tree_stale = False
+        self._offered: tuple | None = None  # what the footer last showed (refresh_bindings)
 
         # The parts, each owning its share of the screen. The first frame shows the tree, the
         # status line and the footer; the right-hand panes and the background work are imported
@@ -246,7 +247,7 @@ class MainScreen(Screen):
         self._tree_stale = False
         self.browser.show_changed(lambda key: self.is_active(*key))
         self.show_selected()
-        self.refresh_bindings()
+        self.call_after_refresh(self.refresh_bindings)  # the changed lines go out first, the keys after
 
     def selected_task(self):
         session, key = self.selected_session(), self.selected_key
@@ -294,6 +295,20 @@ class MainScreen(Screen):
             {a.value for a in task_actions(session, task.id)} if task is not None else set()
         )
         return self.batch_panel.restrict(allowed, self.selected_key, session, self.app.parallel)
+
+    def refresh_bindings(self) -> None:
+        # The footer rebuilds its keys on every call, one rebuild per call (tens of ms on a busy
+        # machine); a status write brings several calls that leave the keys offered as they were.
+        offered = (
+            frozenset(self.allowed_now()),
+            self.browser.filtering,
+            self.focused,
+            self.app.app_focus,
+        )
+        if offered == self._offered:
+            return
+        self._offered = offered
+        super().refresh_bindings()
 
     def check_action(self, action: str, parameters) -> bool | None:
         if not self.panes_mounted:
