@@ -180,3 +180,34 @@ def test_bytes_read_just_before_another_write_of_ours_are_not_the_users(demo, mo
     assert external_changes(demo, [path]) == []
     path.write_text(path.read_text() + "# the user's\n")
     assert external_changes(demo, [path]) == [path]
+
+
+async def test_a_status_with_its_promotions_is_never_reported_and_the_users_next_edit_is(demo):
+    """Our writes (runbook.yaml and three detail files) are known by their bytes and never reach a
+    reload: on 10,000 tasks a reload after each write of ours was a visible stall. The user's edit
+    right after them is seen, and it is the only change reported."""
+
+    seen: list = []
+    app = make_app(demo, watch=True)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        reloads: list[int] = []
+        session = screen.sessions[0]
+        real_reload = session.reload
+        session.reload = lambda: (reloads.append(1), real_reload())[1]
+        screen.run_panel.mark_done(session, "add_type_hints")  # DONE, add_median and lint_check READY
+        await settle(pilot, lambda: screen.tree.row((0, "add_median")).status == "READY")
+        users = demo / "tasks" / "add_cli_flag.yaml"
+        users.write_text(users.read_text() + "# the user's note\n")
+        await wait_for(pilot, lambda: reloads)  # the user's edit is picked up
+        assert reported(seen) == {"add_cli_flag.yaml"}  # and only it: runbook.yaml was ours too
+        rename_task(demo / "runbook.yaml", "Write the release notes", "Write the release notes (edited)")
+        await wait_for(pilot, lambda: screen.tree.row((0, "release_notes")).name.endswith("(edited)"))
+    assert reported(seen) == {"add_cli_flag.yaml", "runbook.yaml"}  # the user's rename after ours
+
+
+def reported(seen: list) -> set[str]:
+    from tui.app import messages as m
+
+    return {Path(path).name for x in seen if isinstance(x, m.RunbookFilesChanged) for path in x.paths}
