@@ -108,3 +108,62 @@ async def test_tabs_and_wide_characters_keep_the_columns_aligned(tmp_path):
         from rich.cells import cell_len
 
         assert cell_len(wide[: wide.index("│")]) == cell_len(tab_row[:divider])
+
+
+async def test_the_first_frame_scrolls_the_files_own_lines_and_draws_each_row_once(tmp_path, monkeypatch):
+    """Before its first layout the view has no width: wrapping there split every line into
+    one-cell parts (a scrollbar for twenty times the lines), and the resize after the first paint
+    then changed the size and drew the diff again."""
+    from tui.app.widgets import diff_view
+
+    run = StandInRun(tmp_path, big_answer(tmp_path, 200))
+    layouts: list[int] = []
+    real_layout = diff_view.WrapLayout
+
+    def spy(rows, *, unified, widths, wrap):
+        layouts.append(widths.new)
+        return real_layout(rows, unified=unified, widths=widths, wrap=wrap)
+
+    monkeypatch.setattr(diff_view, "WrapLayout", spy)
+    first_frame: list[tuple[int, bool]] = []
+    first_height: list[int] = []  # the key bar arrives after the first frame, a line lower
+    original_render = DiffView.render_line
+
+    def noting_render(view, y):
+        if not first_frame:
+            first_frame.append((view.virtual_size.height, view.show_vertical_scrollbar))
+            first_height.append(view.scrollable_content_region.height)
+        return original_render(view, y)
+
+    monkeypatch.setattr(DiffView, "render_line", noting_render)
+    app = ReviewHost(run)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        diff = app.screen.query_one(DiffView)
+        assert all(width > 0 for width in layouts)
+        assert first_frame == [(diff.line_count, True)]  # as it stays: nothing to correct later
+        assert diff.rows_rendered <= first_height[0]  # each row on screen drawn once
+
+
+async def test_a_file_shown_again_is_drawn_without_lexing_its_lines_again(tmp_path, monkeypatch):
+    from pygments.lexer import Lexer
+    from textual.cache import LRUCache
+
+    monkeypatch.setattr(line_highlighter, "_LINES", LRUCache(8192))  # lines earlier tests lexed
+    run = StandInRun(tmp_path, big_answer(tmp_path, 200))
+    lexed: list[str] = []
+    real = Lexer.get_tokens
+    monkeypatch.setattr(
+        Lexer, "get_tokens", lambda lexer, text, *a: (lexed.append(text), real(lexer, text, *a))[1]
+    )
+    app = ReviewHost(run)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        diff = app.screen.query_one(DiffView)
+        assert lexed  # the first showing lexes what is on screen
+        drawn, lexed[:] = diff.rows_rendered, []
+        change = run.change_set.files[0]
+        diff.show_file(change.path, build_file_rows(change), frozenset(), None)  # shown again
+        await pilot.pause()
+        assert diff.rows_rendered > drawn  # drawn again (a new file's strips) ...
+        assert lexed == []  # ... from the lines already lexed

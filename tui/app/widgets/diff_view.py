@@ -136,8 +136,11 @@ class DiffView(ScrollView, can_focus=True):
         span = self._rows.hunk_span(hunk_id, self.unified)
         if span is None:
             return
-        layout = self.layout()
-        start, end = layout.first_line(span[0]), layout.last_line(span[1])
+        if self.scrollable_content_region.width > 0:
+            layout = self.layout()
+            start, end = layout.first_line(span[0]), layout.last_line(span[1])
+        else:  # not laid out yet: a row a line, as the size has it (the resize puts it right)
+            start, end = span
         top = round(self.scroll_y)
         height = max(1, self.scrollable_content_region.height)
         if start >= top and end < top + height:
@@ -205,7 +208,17 @@ class DiffView(ScrollView, can_focus=True):
             self.scroll_to_hunk(self._current)
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self.line_count)
+        # Width 0: the sides never scroll as a whole (wrapping off moves them by `shift`), so only
+        # a new height is a new size, and the resize after the first paint changes nothing.
+        if self.scrollable_content_region.width > 0:
+            self.virtual_size = Size(0, self.line_count)
+        elif self._rows is not None:
+            # Not laid out yet (show_file at mount): one screen line a row, as lines that fit take.
+            # Wrapping at width 0 gave the first frame a scrollbar for twenty times the lines.
+            rows = len(self._rows.rows(self.unified))
+            self.virtual_size = Size(0, rows)
+            if rows > self.app.size.height:  # it will scroll: the first frame draws the scrollbar too
+                self.show_vertical_scrollbar = True
 
     # -- the wrap layout --------------------------------------------------------------------------------
     def _widths(self, width: int) -> Widths:
