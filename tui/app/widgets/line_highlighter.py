@@ -1,7 +1,9 @@
 """Syntax colours for single lines, lexed only when a line is drawn.
 
 Each line is lexed on its own (a multi-line string may be coloured as code: the price of never
-lexing a whole 50,000-line file up front). Tokens are cached per line text, styles per token type.
+lexing a whole 50,000-line file up front). Lines are cached per lexer, style and text, shared by
+every highlighter: going back to a file, or opening the review of the same answer again, lexes
+nothing again. Styles are cached per token type.
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ def _wildcards() -> list[tuple[str, tuple[str, str]]]:
     ]
 
 
+# (lexer class, pygments style, line) -> pieces, for every highlighter (see the module's docstring)
+_LINES: LRUCache[tuple[type, type, str], list[tuple[str, Style]]] = LRUCache(8192)
+
+
 class LineHighlighter:
     """Turns a line into (text, foreground style) pieces with one pygments style."""
 
@@ -86,10 +92,11 @@ class LineHighlighter:
         except ClassNotFound:
             self._style = get_style_by_name("monokai")
         self._styles: dict[_TokenType, Style] = {}
-        self._lines: LRUCache[str, list[tuple[str, Style]]] = LRUCache(4096)
+        self._kind = (type(self._lexer), self._style)
 
     def pieces(self, text: str) -> list[tuple[str, Style]]:
-        cached = self._lines.get(text)
+        key = (*self._kind, text)
+        cached = _LINES.get(key)
         if cached is not None:
             return cached
         if self._plain or not text.strip():
@@ -103,7 +110,7 @@ class LineHighlighter:
             joined = "".join(value for value, _ in result)
             if joined != text:
                 result = [(text, Style.null())] if joined.rstrip("\n") != text else _trim(result, text)
-        self._lines[text] = result
+        _LINES[key] = result
         return result
 
     def _token_style(self, token_type: _TokenType) -> Style:
