@@ -89,6 +89,7 @@ class MainScreen(Screen):
         self.sessions = sessions
         self._tree_stale = False
         self._offered: tuple | None = None  # what the footer last showed (refresh_bindings)
+        self._offer_due = False
 
         # The parts, each owning its share of the screen. The first frame shows the tree, the
         # status line and the footer; the right-hand panes and the background work are imported
@@ -247,7 +248,7 @@ class MainScreen(Screen):
         self._tree_stale = False
         self.browser.show_changed(lambda key: self.is_active(*key))
         self.show_selected()
-        self.call_after_refresh(self.refresh_bindings)  # the changed lines go out first, the keys after
+        self.refresh_bindings()
 
     def selected_task(self):
         session, key = self.selected_session(), self.selected_key
@@ -298,7 +299,14 @@ class MainScreen(Screen):
 
     def refresh_bindings(self) -> None:
         # The footer rebuilds its keys on every call, one rebuild per call (tens of ms on a busy
-        # machine); a status write brings several calls that leave the keys offered as they were.
+        # machine), and asking what is allowed walks the runbook for `p`: a status write brings
+        # several calls that leave the keys as they were. Once, after the frame that shows the change.
+        if not self._offer_due:
+            self._offer_due = True
+            self.call_after_refresh(self._offer_keys)
+
+    def _offer_keys(self) -> None:
+        self._offer_due = False
         offered = (
             frozenset(self.allowed_now()),
             self.browser.filtering,
