@@ -307,9 +307,12 @@ class MainScreen(Screen):
 
     def _offer_keys(self) -> None:
         self._offer_due = False
+        mounted = self.panes_mounted
         offered = (
-            frozenset(self.allowed_now()),
+            mounted,
+            frozenset(self.allowed_now()) if mounted else frozenset(),
             self.browser.filtering,
+            self.browser.typing_filter,
             self.focused,
             self.app.app_focus,
         )
