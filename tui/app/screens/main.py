@@ -10,22 +10,22 @@ when a session announces a change (`messages.TaskChanged`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from tui.app import collector
+from tui.app.screens.main_keys import MAIN_KEYS, POLICY
+from tui.app.screens.wind_down import wind_down
 from tui.app.widgets.status_line import StatusLine
 from tui.app.widgets.task_browser import TaskBrowser
 from tui.errors import PatchbayError
-from tui.run_phase import CANCELLABLE_STEPS, Action, Phase
+from tui.run_phase import CANCELLABLE_STEPS, Phase
 
 if TYPE_CHECKING:
     from tui.app import messages as m
@@ -36,53 +36,13 @@ if TYPE_CHECKING:
     from tui.app.widgets.runbook_tree import RunbookTree, TaskKey, TaskRow
     from tui.runner import TaskRun  # the runner (and all it loads) is imported after the first frame
 
-# Worker groups that may hold a run when the user quits, and how long quitting waits for them.
-WIND_DOWN_GROUPS = frozenset({"run", "action", "batch", "batch-settle"})
-QUIT_GRACE_S = 10.0
-
-
-# Actions whose availability is task policy (the runner's answer); the rest are always there.
-POLICY = {action.value for action in Action} | {"run_parallel", "review_next", "undo"}
-
-
-def _key(
-    key: str, action: str, description: str, tooltip: str, *, show: bool = True, priority: bool = False
-) -> Binding:
-    return Binding(
-        key, action, description, show=show, tooltip=tooltip, id=f"main.{action}", priority=priority
-    )
-
 
 class MainScreen(Screen):
     # main.tcss as default CSS, not CSS_PATH: a screen's CSS_PATH makes Textual parse every style
     # sheet loaded so far again when the screen is pushed, which is part of the first frame.
     DEFAULT_CSS = (Path(__file__).parent / "main.tcss").read_text(encoding="utf-8")
     AUTO_FOCUS = "#tree"
-    BINDINGS = [
-        _key("n", "next_ready", "Next", "Jump to the next READY task"),
-        _key("r", "run", "Run", "Run the selected task (also enter on a task)"),
-        _key("r", "retry", "Retry", "Try again (the fallback template gets the failure)"),
-        _key("v", "review", "Review", "Back to the review of the answer"),
-        _key(
-            "p", "run_parallel", "Parallel", "Run independent READY tasks at once, each in its own output tab"
-        ),
-        _key("v", "review_next", "Review next", "Review the next answer waiting from the parallel run"),
-        _key("escape", "cancel", "Cancel", "Stop the answer, validation or script"),
-        _key("e", "edit_prompt", "Edit prompt", "Edit the prompt in $EDITOR for the next run"),
-        Binding("y", "done", "Done", tooltip="Manual task: mark it DONE", id="main.done"),
-        _key("s", "skip", "Skip", "Manual task: mark it SKIPPED"),
-        Binding("x", "mark_error", "Error", tooltip="Mark the task ERROR, with a note", id="main.error"),
-        _key("b", "rollback", "Roll back", "Validation failed: undo the change, task READY"),
-        _key("k", "keep", "Keep", "Validation failed: keep the change, task DONE"),
-        _key("u", "undo", "Undo", "Undo the last applied change (and its commit)", show=False),
-        _key("R", "reset", "Reset", "Reset the selected task to READY"),
-        _key("c", "copy", "Copy", "Copy the answer (OSC 52 clipboard)", show=False),
-        # A priority key, handled as it arrives: the keys typed right after it (a fast typist, a
-        # paste) then go into the filter box, never to the task keys (`s` would skip a task).
-        _key("slash", "filter", "Filter", "Filter the tasks by id, name or group", priority=True),
-        _key("escape", "clear_filter", "Clear filter", "Clear the filter", show=False),
-        _key("q", "quit", "Quit", "Quit (asks while a task runs)"),
-    ]
+    BINDINGS = MAIN_KEYS
 
     def __init__(self, sessions: list) -> None:
         super().__init__()
@@ -463,16 +423,6 @@ class MainScreen(Screen):
             self.app.push_screen(ConfirmScreen(question), self._quit_answered)
 
     async def _quit_answered(self, yes: bool | None) -> None:
-        if not yes:
-            return
-        # Stop what runs and let its threads end before the app does, so the panels set each
-        # unapplied run aside (READY, logged) as they unmount: never RUNNING on disk.
-        self.run_panel.quitting = self.batch_panel.quitting = True
-        self.run_panel.cancel()
-        self.batch_panel.cancel()
-        running = [w for w in self.app.workers if w.group in WIND_DOWN_GROUPS and not w.is_finished]
-        try:
-            await asyncio.wait_for(self.app.workers.wait_for_complete(running), QUIT_GRACE_S)
-        except asyncio.TimeoutError:
-            pass  # a backend that ignores the cancel: the task then shows as interrupted, R resets it
-        self.app.exit()
+        if yes:
+            await wind_down(self.app, self.run_panel, self.batch_panel)
+            self.app.exit()
