@@ -17,29 +17,12 @@ from textual.scroll_view import ScrollView
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.app.widgets.built_tree import BuiltTree
 from tui.app.widgets.row_filter import RowFilter
 from tui.app.widgets.task_row import GroupRef, RunbookRows, TaskKey, TaskRow, label_parts
 from tui.plural import counted
 
 __all__ = ["GroupRef", "RunbookRows", "RunbookTree", "TaskKey", "TaskRow"]
-
-
-class _Built:
-    """A tree's nodes and drawn lines, taken away to be shown again later."""
-
-    def __init__(self, tree: RunbookTree) -> None:
-        self.shape = tree._shape
-        self.root = tree.root
-        self.task_nodes = tree._task_nodes
-        self.group_nodes = tree._group_nodes
-        self.lines = tree._tree_lines_cached
-        self.virtual_size = tree.virtual_size
-        self.next_id = tree._current_id
-
-    def nodes(self):
-        yield self.root
-        yield from self.group_nodes
-        yield from self.task_nodes.values()
 
 
 class RunbookTree(Tree[TaskRow | GroupRef]):
@@ -94,7 +77,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
         self._shape: tuple | None = None  # what the current nodes were built from (_shape_of)
         self._shape_filter: str | None = None  # and the filter they were built for
         self._group_nodes: list[TreeNode] = []
-        self._unfiltered: _Built | None = None  # the last unfiltered build, while a filter shows
+        self._unfiltered: BuiltTree | None = None  # the last unfiltered build, while a filter shows
 
     # -- building --------------------------------------------------------------------------------
     def show_runbooks(self, runbooks: list[RunbookRows], *, keep: TaskKey | None = None) -> None:
@@ -115,7 +98,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
                 self.select_task(keep)
             return
         if self._shape is not None and self._shape_filter == "":
-            self._unfiltered = _Built(self)  # kept for when the filter is cleared
+            self._unfiltered = BuiltTree(self)  # kept for when the filter is cleared
         self._shape, self._shape_filter = shape, self._rows.matched_for
         kept = self._unfiltered
         if (
@@ -154,7 +137,7 @@ class RunbookTree(Tree[TaskRow | GroupRef]):
             self._moving_to = target.data.key if isinstance(target.data, TaskRow) else None
             self.call_after_refresh(self._move_to, target)
 
-    def _restore(self, built: _Built, matched: list[list[TaskRow]], keep: TaskKey | None) -> None:
+    def _restore(self, built: BuiltTree, matched: list[list[TaskRow]], keep: TaskKey | None) -> None:
         """Show the unfiltered nodes kept from before the filter (clearing it on 10,000 tasks
         was a full rebuild, seconds), with the statuses and collapsed groups of now."""
         self._unfiltered = None
