@@ -135,3 +135,34 @@ def test_long_lines_take_as_many_screen_lines_as_their_longest_side(tree):
     assert layout.locate(layout.last_line(change) + 1) == (change + 1, 0)
     flat = WrapLayout(rows, unified=False, widths=widths, wrap=False)
     assert flat.height == len(rows) and flat.locate(5) == (5, 0)
+
+
+def test_many_hunks_show_every_old_line_once_with_their_context(tree):
+    """Dozens of one-line changes at every spacing (adjacent, sharing context, far apart): each old
+    line shows once, in order, each change keeps its three lines of context either side, and every
+    gap between shown lines is one fold."""
+    import random
+
+    chance = random.Random(18)
+    changed, at = [], 5
+    while at < 400:
+        changed.append(at)
+        at += chance.choice([1, 2, 3, 4, 5, 6, 7, 8, 12, 30])
+    lines = [f"line {n}" for n in range(1, 421)]
+    diff = "--- a/m.py\n+++ b/m.py\n" + "".join(
+        f"@@ -{n},1 +{n},1 @@\n-{lines[n - 1]}\n+LINE {n}\n" for n in changed
+    )
+    rows = build_file_rows(_change(tree, diff, 420)).side_by_side
+    olds = [row.old_no for row in rows if row.old_no is not None]
+    assert olds == sorted(set(olds))
+    for n in changed:
+        assert set(range(max(1, n - 3), min(420, n + 3) + 1)) <= set(olds), n
+    gaps = [b for a, b in itertools.pairwise(olds) if b != a + 1]
+    assert len(gaps) == sum(row.kind == "fold" for row in rows[1:-1])
+    assert sum(row.kind == "change" for row in rows) == len(changed)
+
+
+def test_rows_cannot_be_changed_once_built(tree):
+    row = build_file_rows(_change(tree)).side_by_side[1]
+    with pytest.raises(AttributeError):
+        row.kind = "context"  # type: ignore[misc]

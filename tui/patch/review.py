@@ -8,9 +8,10 @@ shown. Plain Python: the diff view only draws the rows it is given (wrapped by `
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tui.patch.model import FileChange, Hunk
 from tui.patch.review_state import display_order
@@ -23,11 +24,12 @@ RowKind = Literal["context", "change", "removed", "added", "hunk", "fold"]
 CONTEXT_LINES = 3
 
 
-@dataclass(frozen=True, slots=True)
-class DiffRow:
+class DiffRow(NamedTuple):
     """One logical row. `old`/`new` are the texts shown on each side (None: that side is empty).
 
     Unified rows show one side only (`side`), but keep the partner line so changed words can be found.
+    Immutable; a tuple rather than a frozen dataclass because a big file's rows are all built before
+    its first frame, and a frozen dataclass costs six times as much to make.
     """
 
     kind: RowKind
@@ -114,10 +116,11 @@ def build_file_rows(change: FileChange, attempts: Mapping[str, int] | None = Non
         for number in range(first, edit.start):
             rows.append(_context(hunk.id, number, number + shift, old_lines[number]))
         rows.extend(_paired_rows(hunk, old_lines, shift))
-        following = next((start for start in starts if start >= edit.end and start > edit.start), None)
+        # The next hunk's region that begins at or after this one's end (starts are sorted).
+        following = bisect_left(starts, max(edit.end, edit.start + 1))
         last = min(len(old_lines), edit.end + CONTEXT_LINES)
-        if following is not None:
-            last = min(last, following)
+        if following < len(starts):
+            last = min(last, starts[following])
         after = shift + edit.added - edit.removed
         for number in range(max(edit.end, shown_until), last):
             rows.append(_context(hunk.id, number, number + after, old_lines[number]))
