@@ -3,7 +3,9 @@ accepted or rejected; hunks that could not be placed can only be rejected. Plain
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Mapping
+from itertools import accumulate
 from typing import Literal
 
 from tui.patch.model import ChangeSet, FileChange, Hunk
@@ -30,8 +32,12 @@ class ReviewState:
         self.change_set = change_set
         self.decisions: dict[str, Decision] = dict(decisions or {})
         self.file_index = 0
-        self._order: list[tuple[int, Hunk]] = []
-        self._where: dict[str, int] = {}  # hunk id -> its place in _order
+        # Review order is file by file; each file's hunks are sorted the first time they are needed,
+        # so opening a 50,000-line change set sorts only the file it opens on.
+        self._starts: list[int] = []  # place of each file's first hunk in review order, plus the total
+        self._orders: dict[int, list[Hunk]] = {}  # file index -> its hunks in display order
+        self._places: dict[int, dict[str, int]] = {}  # file index -> hunk id -> place in the file
+        self._file_at: dict[str, int] | None = None  # hunk id -> file index, built when first asked
         self._index_hunks()
         self.hunk_id: str | None = None
         self._select_first_in_file()
@@ -49,23 +55,58 @@ class ReviewState:
 
     @property
     def current_hunk(self) -> Hunk | None:
-        place = self._where.get(self.hunk_id) if self.hunk_id is not None else None
-        return self._order[place][1] if place is not None else None
+        place = self._place(self.hunk_id) if self.hunk_id is not None else None
+        return self._at(place)[1] if place is not None else None
 
     def file_of(self, hunk_id: str) -> FileChange | None:
-        place = self._where.get(hunk_id)
-        return self.files[self._order[place][0]] if place is not None else None
+        index = self._file_index(hunk_id)
+        return self.files[index] if index is not None else None
 
     def position(self) -> tuple[int, int]:
         """(1-based index of the current hunk among all hunks, number of hunks); 0 when none."""
-        place = self._where.get(self.hunk_id) if self.hunk_id is not None else None
-        return (place + 1 if place is not None else 0), len(self._order)
+        place = self._place(self.hunk_id) if self.hunk_id is not None else None
+        return (place + 1 if place is not None else 0), self._starts[-1]
 
     def _index_hunks(self) -> None:
-        self._order = [
-            (index, hunk) for index, change in enumerate(self.files) for hunk in display_order(change)
-        ]
-        self._where = {hunk.id: place for place, (_index, hunk) in enumerate(self._order)}
+        self._starts = [0, *accumulate(len(change.hunks) for change in self.files)]
+        self._orders = {}
+        self._places = {}
+        self._file_at = None
+
+    def _order_of(self, index: int) -> list[Hunk]:
+        order = self._orders.get(index)
+        if order is None:
+            order = self._orders[index] = display_order(self.files[index])
+            self._places[index] = {hunk.id: place for place, hunk in enumerate(order)}
+        return order
+
+    def _file_index(self, hunk_id: str) -> int | None:
+        # The current file answers most questions (is this hunk acceptable?) without the whole map.
+        if self.files and hunk_id in self._places_of(self.file_index):
+            return self.file_index
+        if self._file_at is None:
+            self._file_at = {
+                hunk.id: index for index, change in enumerate(self.files) for hunk in change.hunks
+            }
+        return self._file_at.get(hunk_id)
+
+    def _places_of(self, index: int) -> dict[str, int]:
+        self._order_of(index)
+        return self._places[index]
+
+    def _place(self, hunk_id: str) -> int | None:
+        """The hunk's place in review order, None when it is not in the change set."""
+        index = self._file_index(hunk_id)
+        return None if index is None else self._starts[index] + self._places_of(index)[hunk_id]
+
+    def _at(self, place: int) -> tuple[int, Hunk]:
+        """(file index, hunk) at a place in review order (files without hunks hold no place)."""
+        index = bisect_right(self._starts, place) - 1
+        return index, self._order_of(index)[place - self._starts[index]]
+
+    def _in_order(self) -> Iterator[Hunk]:
+        for index in range(len(self.files)):
+            yield from self._order_of(index)
 
     def unit(self) -> str:
         """What the review calls one change: `hunk`, `block` or a whole file's `change` when every
@@ -77,7 +118,7 @@ class ReviewState:
         """(accepted, rejected, undecided)."""
         accepted = sum(1 for value in self.decisions.values() if value == "accepted")
         rejected = sum(1 for value in self.decisions.values() if value == "rejected")
-        return accepted, rejected, len(self._order) - accepted - rejected
+        return accepted, rejected, self._starts[-1] - accepted - rejected
 
     def acceptable(self, hunk: Hunk | None) -> bool:
         if hunk is None or not hunk.placement.placed or hunk.edit is None:
@@ -95,7 +136,7 @@ class ReviewState:
 
     def undecided_ids(self) -> list[str]:
         """Hunks with no decision yet, in review order (failed hunks included: they need a `n`)."""
-        return [hunk.id for _index, hunk in self._order if hunk.id not in self.decisions]
+        return [hunk.id for hunk in self._in_order() if hunk.id not in self.decisions]
 
     def accepted_files(self) -> list[FileChange]:
         chosen = self.accepted_ids()
@@ -125,7 +166,7 @@ class ReviewState:
         change = self.current_file
         if change is None:
             return 0
-        hunks = display_order(change)
+        hunks = self._order_of(self.file_index)
         start = next((n for n, hunk in enumerate(hunks) if hunk.id == self.hunk_id), 0)
         changed = 0
         for hunk in hunks[start:]:
@@ -153,7 +194,7 @@ class ReviewState:
 
     def _accept(self, wanted: Callable[[Hunk], bool]) -> int:
         changed = 0
-        for _i, hunk in self._order:
+        for hunk in self._in_order():
             if self.acceptable(hunk) and wanted(hunk):
                 self.decisions[hunk.id] = "accepted"
                 changed += 1
@@ -173,20 +214,20 @@ class ReviewState:
         """Hunks changed in place (one was regenerated): decisions on hunks gone are forgotten and
         `select` becomes the current hunk."""
         self._index_hunks()
-        for hunk_id in [hunk_id for hunk_id in self.decisions if hunk_id not in self._where]:
+        for hunk_id in [hunk_id for hunk_id in self.decisions if self._file_index(hunk_id) is None]:
             del self.decisions[hunk_id]
-        if select is not None and select in self._where:
-            self.file_index, self.hunk_id = self._order[self._where[select]][0], select
-        elif self.hunk_id not in self._where:
+        where = self._file_index(select) if select is not None else None
+        if where is not None:
+            self.file_index, self.hunk_id = where, select
+        elif self.hunk_id is None or self._file_index(self.hunk_id) is None:
             self._select_first_in_file()
 
     # -- moving ---------------------------------------------------------------------------------------
     def next_undecided(self) -> None:
         """Forward to the next undecided hunk (wrapping); stay put when none is left."""
-        count = len(self._order)
-        start, _total = self.position()
+        start, count = self.position()
         for step in range(1, count + 1):
-            file_index, hunk = self._order[(start - 1 + step) % count]
+            file_index, hunk = self._at((start - 1 + step) % count)
             if hunk.id not in self.decisions:
                 self.file_index, self.hunk_id = file_index, hunk.id
                 return
@@ -196,7 +237,7 @@ class ReviewState:
         target = index - 1 + step
         if not total or target < 0 or target >= total:
             return False
-        self.file_index, hunk = self._order[target]
+        self.file_index, hunk = self._at(target)
         self.hunk_id = hunk.id
         return True
 
@@ -209,6 +250,5 @@ class ReviewState:
         return True
 
     def _select_first_in_file(self) -> None:
-        change = self.current_file
-        hunks = display_order(change) if change is not None else []
+        hunks = self._order_of(self.file_index) if self.files else []
         self.hunk_id = hunks[0].id if hunks else None
