@@ -166,3 +166,31 @@ def test_rows_cannot_be_changed_once_built(tree):
     row = build_file_rows(_change(tree)).side_by_side[1]
     with pytest.raises(AttributeError):
         row.kind = "context"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("unified", [False, True])
+@pytest.mark.parametrize("longest", [0, 19, 20, 21, 39, 40, 41, 95])
+@pytest.mark.parametrize("where", ["old", "new", "label"])
+def test_the_layout_agrees_with_each_rows_height_whatever_the_longest_text(unified, longest, where):
+    """Rows of short lines and one text `longest` long (ASCII or two-cell characters), on either
+    side or in a hunk label: the layout places every row where its own height puts it."""
+    from tui.patch.review import DiffRow
+    from tui.patch.review_layout import row_height
+
+    widths = Widths(old=40, new=40, label=40)
+    for char in ("x", "日"):
+        text = char * longest
+        rows = [DiffRow("context", "h", n, "short", n, "short") for n in range(1, 30)]
+        rows.insert(0, DiffRow("hunk", "h", label=text if where == "label" else "hunk 1/1 · exact"))
+        if where != "label":
+            rows[10] = DiffRow(
+                "change", "h", 10, text if where == "old" else "a", 10, text if where == "new" else "a"
+            )
+        if unified and where != "label":
+            rows[10] = rows[10]._replace(kind="removed" if where == "old" else "added", side=where)
+        layout = WrapLayout(rows, unified=unified, widths=widths, wrap=True)
+        heights = [row_height(row, unified, widths) for row in rows]
+        assert layout.height == sum(heights)
+        assert [layout.first_line(index) for index in range(len(rows))] == [
+            sum(heights[:index]) for index in range(len(rows))
+        ]

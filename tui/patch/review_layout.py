@@ -11,7 +11,8 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
+from operator import attrgetter
 
 from tui.patch.review import DiffRow
 
@@ -97,7 +98,7 @@ class WrapLayout:
     def __init__(self, rows: Sequence[DiffRow], *, unified: bool, widths: Widths, wrap: bool) -> None:
         self.count = len(rows)
         self._starts: list[int] | None = None  # screen line where each row starts, plus the total
-        if wrap:
+        if wrap and not _all_fit(rows, widths):
             heights = [row_height(row, unified, widths) for row in rows]
             if any(height > 1 for height in heights):
                 self._starts = [0, *accumulate(heights)]
@@ -118,3 +119,13 @@ class WrapLayout:
 
     def last_line(self, index: int) -> int:
         return self._starts[index + 1] - 1 if self._starts is not None else index
+
+
+def _all_fit(rows: Sequence[DiffRow], widths: Widths) -> bool:
+    """Whether every row takes one screen line because no text is half as long as its width (what
+    `parts_needed` checks first), found in one pass at C speed: the usual diff, whose rows would
+    otherwise each be measured before the first frame."""
+    texts = chain(map(attrgetter("old"), rows), map(attrgetter("new"), rows))
+    longest = max(map(len, filter(None, texts)), default=0)
+    longest_label = max(map(len, map(attrgetter("label"), rows)), default=0)
+    return longest * 2 <= min(widths.old, widths.new) and longest_label * 2 <= widths.label
