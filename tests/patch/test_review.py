@@ -172,13 +172,13 @@ def test_rows_cannot_be_changed_once_built(tree):
 @pytest.mark.parametrize("longest", [0, 19, 20, 21, 39, 40, 41, 95])
 @pytest.mark.parametrize("where", ["old", "new", "label"])
 def test_the_layout_agrees_with_each_rows_height_whatever_the_longest_text(unified, longest, where):
-    """Rows of short lines and one text `longest` long (ASCII or two-cell characters), on either
-    side or in a hunk label: the layout places every row where its own height puts it."""
+    """Rows of short lines and one text `longest` long (ASCII, two-cell characters, tabs or accented
+    letters), on either side or in a hunk label: the layout places every row where its own height puts it."""
     from tui.patch.review import DiffRow
     from tui.patch.review_layout import row_height
 
     widths = Widths(old=40, new=40, label=40)
-    for char in ("x", "日"):
+    for char in ("x", "日", "\t", "é"):
         text = char * longest
         rows = [DiffRow("context", "h", n, "short", n, "short") for n in range(1, 30)]
         rows.insert(0, DiffRow("hunk", "h", label=text if where == "label" else "hunk 1/1 · exact"))
@@ -193,4 +193,39 @@ def test_the_layout_agrees_with_each_rows_height_whatever_the_longest_text(unifi
         assert layout.height == sum(heights)
         assert [layout.first_line(index) for index in range(len(rows))] == [
             sum(heights[:index]) for index in range(len(rows))
+        ]
+
+
+def test_the_layout_agrees_with_each_rows_height_on_random_rows():
+    import random
+
+    from tui.patch.review import DiffRow
+    from tui.patch.review_layout import row_height
+
+    chance = random.Random(18)
+    alphabet = ["a", "b", " ", "\t", "日", "é"]
+    for trial in range(300):
+        plain = trial % 2 == 0  # half the trials ASCII without tabs, the usual diff
+
+        letters = alphabet[:3] if plain else alphabet
+
+        def text(letters: list[str] = letters) -> str | None:
+            if chance.random() < 0.2:
+                return None
+            return "".join(chance.choice(letters) for _ in range(chance.randrange(0, 90)))
+
+        rows = []
+        for _ in range(chance.randrange(0, 30)):
+            kind = chance.choice(["context", "change", "removed", "added", "hunk", "fold"])
+            if kind in ("hunk", "fold"):
+                rows.append(DiffRow(kind, "h", label="x" * chance.randrange(0, 90) + " · exact"))
+            else:
+                rows.append(DiffRow(kind, "h", 1, text(), 1, text(), chance.choice(["both", "old", "new"])))
+        unified = chance.random() < 0.5
+        widths = Widths(*(chance.randrange(-2, 60) for _ in range(3)))
+        layout = WrapLayout(rows, unified=unified, widths=widths, wrap=True)
+        heights = [row_height(row, unified, widths) for row in rows]
+        assert layout.height == sum(heights), (trial, widths)
+        assert [layout.first_line(i) for i in range(len(rows))] == [
+            sum(heights[:i]) for i in range(len(rows))
         ]

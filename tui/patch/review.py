@@ -95,10 +95,11 @@ def build_file_rows(change: FileChange, attempts: Mapping[str, int] | None = Non
     ordered = display_order(change)
     starts = sorted(hunk.edit.start for hunk in change.hunks if hunk.edit is not None)
     total = len(change.hunks)
+    unit = change.unit  # worked out from the file's format: once, not once a hunk
     # Numbered by place in the file's list: a follow-up's hunks carry ids past the first answer's.
     place_of = {hunk.id: place for place, hunk in enumerate(change.hunks, start=1)}
     for hunk in ordered:
-        label = f"{change.unit} {place_of[hunk.id]}/{total} · {hunk.placement.describe()}"
+        label = f"{unit} {place_of[hunk.id]}/{total} · {hunk.placement.describe()}"
         if attempts and attempts.get(hunk.id, 1) > 1:  # a hunk asked for again says which version
             label += f" · attempt {attempts[hunk.id]}"
         if hunk.edit is None:

@@ -98,8 +98,8 @@ class WrapLayout:
     def __init__(self, rows: Sequence[DiffRow], *, unified: bool, widths: Widths, wrap: bool) -> None:
         self.count = len(rows)
         self._starts: list[int] | None = None  # screen line where each row starts, plus the total
-        if wrap and not _all_fit(rows, widths):
-            heights = [row_height(row, unified, widths) for row in rows]
+        if wrap:
+            heights = _heights(rows, unified, widths)
             if any(height > 1 for height in heights):
                 self._starts = [0, *accumulate(heights)]
 
@@ -121,11 +121,28 @@ class WrapLayout:
         return self._starts[index + 1] - 1 if self._starts is not None else index
 
 
-def _all_fit(rows: Sequence[DiffRow], widths: Widths) -> bool:
-    """Whether every row takes one screen line because no text is half as long as its width (what
-    `parts_needed` checks first), found in one pass at C speed: the usual diff, whose rows would
-    otherwise each be measured before the first frame."""
-    texts = chain(map(attrgetter("old"), rows), map(attrgetter("new"), rows))
-    longest = max(map(len, filter(None, texts)), default=0)
-    longest_label = max(map(len, map(attrgetter("label"), rows)), default=0)
-    return longest * 2 <= min(widths.old, widths.new) and longest_label * 2 <= widths.label
+def _heights(rows: Sequence[DiffRow], unified: bool, widths: Widths) -> list[int]:
+    """Each row's screen lines, as `row_height` gives them, without a call a row in the usual diff.
+
+    When every text is ASCII without tabs (one check over all of them), a text of n characters
+    takes ceil(n / width) lines, worked out inline; a label is measured only when it could wrap."""
+    olds = list(map(attrgetter("old"), rows))
+    news = list(map(attrgetter("new"), rows))
+    joined = "".join(filter(None, chain(olds, news)))
+    if not joined.isascii() or "\t" in joined:
+        return [row_height(row, unified, widths) for row in rows]
+    old_width, new_width = max(widths.old, 2), max(widths.new, 2)
+    if unified:  # one side a row, on the new side's width
+        shown = [old if row.side == "old" else new for row, old, new in zip(rows, olds, news, strict=True)]
+        heights = [-(-len(text) // new_width) if text else 1 for text in shown]
+    else:
+        heights = [
+            max(-(-len(old) // old_width) if old else 1, -(-len(new) // new_width) if new else 1)
+            for old, new in zip(olds, news, strict=True)
+        ]
+    label_limit = widths.label // 2
+    for index, kind in enumerate(map(attrgetter("kind"), rows)):
+        if kind == "hunk" or kind == "fold":
+            label = rows[index].label
+            heights[index] = parts_needed(label, widths.label) if len(label) > label_limit else 1
+    return heights
