@@ -229,3 +229,12 @@ def test_the_layout_agrees_with_each_rows_height_on_random_rows():
         assert [layout.first_line(i) for i in range(len(rows))] == [
             sum(heights[:i]) for i in range(len(rows))
         ]
+
+
+def test_a_line_of_tabs_takes_as_many_screen_lines_as_it_is_cut_into():
+    # Each tab is drawn as up to four cells: ten of them are 40 cells, two lines at 20 cells. The
+    # count must agree with the cuts, or the second part of the line is never drawn.
+    from tui.patch.review_layout import display_text, parts_needed
+
+    for text, width in [("\t" * 10, 20), ("\t" * 10, 39), ("\té" * 6, 10), ("a\tb\tc", 4), ("\t", 2)]:
+        assert parts_needed(text, width) == len(cut_points(display_text(text), width)) - 1, (text, width)

@@ -65,12 +65,12 @@ def parts_needed(text: str | None, width: int) -> int:
     """Screen lines `text` takes at `width` cells a line (called for every row: kept cheap)."""
     if not text:
         return 1
+    if "\t" in text:  # a tab takes up to TAB_SIZE cells: expanded before any shortcut
+        text = text.expandtabs(TAB_SIZE)
     size = len(text)
     if size * 2 <= width:  # no character takes more than two cells
         return 1
     if text.isascii():
-        if "\t" in text:
-            size = len(text.expandtabs(TAB_SIZE))
         return 1 if size <= width else -(-size // max(width, 2))
     return len(cut_points(display_text(text), width)) - 1
 
@@ -144,5 +144,6 @@ def _heights(rows: Sequence[DiffRow], unified: bool, widths: Widths) -> list[int
     for index, kind in enumerate(map(attrgetter("kind"), rows)):
         if kind == "hunk" or kind == "fold":
             label = rows[index].label
-            heights[index] = parts_needed(label, widths.label) if len(label) > label_limit else 1
+            could_wrap = len(label) > label_limit or "\t" in label
+            heights[index] = parts_needed(label, widths.label) if could_wrap else 1
     return heights
