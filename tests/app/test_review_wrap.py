@@ -11,7 +11,8 @@ from textual import events
 from app.pilot_helpers import settle
 from app.review_support import ReviewHost, StandInRun
 from app.screen_text import screen_lines, screen_text
-from tui.app.widgets.diff_view import CONTINUED, CUT_LEFT, CUT_RIGHT, DiffView
+from tui.app.widgets.diff_text import CUT_LEFT, CUT_RIGHT
+from tui.app.widgets.diff_view import CONTINUED, DiffView
 from tui.app.widgets.review_checklist import ReviewChecklist, plain_terminal
 
 TAIL = "median_of_the_values_END"

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.app.widgets.diff_text import Cut, crop, part_of_line, split_by_spans
 from tui.app.widgets.line_highlighter import LineHighlighter, display_text
 from tui.patch.review import DiffRow, FileRows, Span, changed_spans
 from tui.patch.review_layout import Widths, WrapLayout, cut_points, display_width
@@ -29,8 +30,6 @@ from tui.patch.review_layout import Widths, WrapLayout, cut_points, display_widt
 GUTTER = 2  # current-hunk bar + decision mark
 DIVIDER = "│"
 CONTINUED = "↪"  # in the number column: this screen line continues the row above
-CUT_RIGHT = "›"  # the line goes on past the right edge (wrapping off)
-CUT_LEFT = "‹"  # the line starts before the left edge (scrolled sideways)
 SIDE_BY_SIDE_MIN = 60  # narrower sides than this open the unified view
 SCROLL_STEP = 8
 _SIGNS = {"removed": "-", "added": "+"}
@@ -335,7 +334,7 @@ class DiffView(ScrollView, can_focus=True):
                 cuts = cut_points(label, widths.label)
                 label = label[cuts[part] : cuts[part + 1]] if part + 1 < len(cuts) else ""
             elif display_width(label) > widths.label:
-                label = _crop(label, widths.label - 1) + "…"
+                label = crop(label, widths.label - 1) + "…"
             segments.append(Segment(f" {label}", style))
             return Segment.adjust_line_length(segments, width, style)
         if self.unified:
@@ -407,32 +406,9 @@ class DiffView(ScrollView, can_focus=True):
         line_style = styles[kind]
         shown = display_text(text)
         sign = Segment(_SIGNS.get(kind, " ") if part == 0 else " ", line_style)
-        room = width - 1
         whole = self._line_segments(shown, kind, row, old)
-        if self.wrap and display_width(shown) <= room:  # most lines: no cut to make
-            return Segment.adjust_line_length([sign, *whole] if part == 0 else [sign], width, line_style)
-        if self.wrap:
-            cuts = cut_points(shown, room)
-            if part + 1 >= len(cuts):
-                return Segment.adjust_line_length([sign], width, line_style)
-            start = display_width(shown[: cuts[part]])
-            end = start + display_width(shown[cuts[part] : cuts[part + 1]])
-            piece = _cells(whole, start, end)
-            return Segment.adjust_line_length([sign, *piece], width, line_style)
-        total = display_width(shown)
-        marker = self._styles()["marker"]
-        segments = [sign]
-        begin = self.shift
-        if begin and total:
-            segments.append(Segment(CUT_LEFT, line_style + marker))
-            begin += 1
-            room -= 1
-        if total > begin + room:
-            segments += _cells(whole, begin, begin + room - 1)
-            segments.append(Segment(CUT_RIGHT, line_style + marker))
-        else:
-            segments += _cells(whole, begin, begin + room)
-        return Segment.adjust_line_length(segments, width, line_style)
+        cut = Cut(width, part, self.wrap, self.shift, line_style, styles["marker"])
+        return part_of_line(shown, whole, sign, cut)
 
     def _line_segments(self, shown: str, kind: str, row: DiffRow, old: bool) -> list[Segment]:
         """The whole displayed line: syntax colours on the line's background, changed words marked."""
@@ -449,7 +425,7 @@ class DiffView(ScrollView, can_focus=True):
             if word_style is None:
                 segments.append(Segment(value, style))
             else:
-                segments += _split_by_spans(value, offset, spans, style, style + word_style)
+                segments += split_by_spans(value, offset, spans, style, style + word_style)
             offset += len(value)
         return segments
 
@@ -460,34 +436,3 @@ class DiffView(ScrollView, can_focus=True):
             spans = changed_spans(*key)
             self._spans[key] = spans
         return spans
-
-
-def _cells(segments: list[Segment], start: int, end: int) -> list[Segment]:
-    """The segments covering cells [start, end) of a line."""
-    if end <= start:
-        return []
-    pieces = list(Segment.divide(segments, [start, end]))
-    return pieces[1] if len(pieces) > 1 else []
-
-
-def _crop(text: str, width: int) -> str:
-    cuts = cut_points(text, max(width, 1))
-    return text[: cuts[1]]
-
-
-def _split_by_spans(value: str, offset: int, spans: list[Span], plain: Style, marked: Style) -> list[Segment]:
-    """Cut one token at span edges; `offset` is where the token starts in the line."""
-    segments: list[Segment] = []
-    position = 0
-    length = len(value)
-    for start, end in spans:
-        start, end = max(start - offset, 0), min(end - offset, length)
-        if end <= position or start >= length:
-            continue
-        if start > position:
-            segments.append(Segment(value[position:start], plain))
-        segments.append(Segment(value[max(start, position) : end], marked))
-        position = end
-    if position < length:
-        segments.append(Segment(value[position:], plain))
-    return segments
