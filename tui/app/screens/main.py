@@ -76,7 +76,7 @@ class MainScreen(Screen):
     async def mount_panes(self) -> None:
         """After the first frame: the tree, the prompt pane, the run and batch panels, the
         background work."""
-        if self.background is not None:
+        if self.background is not None:  # set before the first await: a second call returns here
             return
         from tui.app.widgets.background import BackgroundWork
         from tui.app.widgets.batch_panel import BatchPanel
@@ -91,7 +91,7 @@ class MainScreen(Screen):
         await self.browser.mount_tree()
         await self.query_one("#right").mount_all([self.prompt_pane, self.run_panel, self.batch_panel])
         await self.mount(self.background, before=self.status_line)
-        self._panes_mounted = True
+        self._panes_mounted = True  # only now may keys reach the panes (check_action)
         self.refresh_bindings()
 
     @property
